@@ -1,0 +1,5 @@
+export * from "./ids";
+export * from "./database-url";
+export * from "./pool";
+export * from "./prisma";
+export * from "./migrate";

@@ -1,0 +1,50 @@
+import pg from "pg";
+import { createTestDatabase, TEST_SERVER_URL } from "./testing";
+import { withDatabase } from "./database-url";
+import { applyMigrations, ensureDatabase, readMigrations } from "./migrate";
+import { randomBytes } from "node:crypto";
+
+async function dropDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: withDatabase(TEST_SERVER_URL, "postgres") });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  await admin.end();
+}
+
+describe("migrations", () => {
+  it("a cloned test database has every migration recorded, with Prisma's checksums", async () => {
+    const db = await createTestDatabase("migrate");
+    try {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      const rows = await client.query<{ migration_name: string; checksum: string }>(
+        `SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY migration_name`,
+      );
+      await client.end();
+      const expected = await readMigrations();
+      expect(rows.rows.map((r) => [r.migration_name, r.checksum])).toEqual(expected.map((m) => [m.name, m.checksum]));
+      expect(await applyMigrations(db.url)).toEqual({ applied: [], total: expected.length });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it("creates a missing database, and several starters at once apply each migration once", async () => {
+    const name = `hydra_t_fresh_${randomBytes(4).toString("hex")}`;
+    const url = withDatabase(TEST_SERVER_URL, name);
+    try {
+      const created = await Promise.all([ensureDatabase(url), ensureDatabase(url), ensureDatabase(url)]);
+      expect(created.filter(Boolean)).toHaveLength(1);
+      const results = await Promise.all([applyMigrations(url), applyMigrations(url), applyMigrations(url)]);
+      const total = (await readMigrations()).length;
+      expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, total]);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const count = await client.query(`SELECT count(*)::int AS n FROM "_prisma_migrations"`);
+      await client.end();
+      expect(count.rows[0].n).toBe(total);
+    } finally {
+      await dropDatabase(name);
+    }
+  });
+});
