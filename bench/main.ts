@@ -1,15 +1,9 @@
 // `pnpm bench` prints a table; `pnpm bench --json` one JSON object a line (SPEC §5).
 // `pnpm bench <suite>…` runs only the named suites.
-import type { BenchSuite, Figure } from "./report";
-
-const SUITES: Record<string, () => Promise<BenchSuite>> = {};
-
-export function registerSuite(name: string, load: () => Promise<BenchSuite>): void {
-  SUITES[name] = load;
-}
+import type { Figure } from "./report";
+import { SUITES } from "./suites";
 
 async function main(): Promise<void> {
-  await import("./suites");
   const args = process.argv.slice(2);
   const json = args.includes("--json");
   const only = args.filter((a) => !a.startsWith("--"));
