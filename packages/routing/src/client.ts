@@ -1,0 +1,84 @@
+import { type CallOptions, type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import {
+  type AssignDomainsRequest,
+  type AssignDomainsResponse,
+  RoutingService,
+  type SwitchDomainsRequest,
+  type SwitchDomainsResponse,
+} from "@hydra/proto/hydra/v1";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { AssignDomainsRequestSchema, SwitchDomainsRequestSchema } from "@hydra/proto/hydra/v1";
+
+export interface RoutingClientOptions {
+  /** ROUTING_SVC_URL, e.g. http://127.0.0.1:7002 (h2c). */
+  baseUrl: string;
+  /** HYDRA_API_TOKEN: sent as `Authorization: Bearer <token>` when set. */
+  token?: string;
+  /** Deadline of one attempt (default 10 s: above the server's lock wait plus its transaction). */
+  timeoutMs?: number;
+  /** Attempts in all, retries on `unavailable` included (default 5). */
+  maxAttempts?: number;
+  /** First backoff; doubled each retry, with full jitter, capped at 2 s. */
+  backoffMs?: number;
+}
+
+export type AssignDomainsInput = MessageInitShape<typeof AssignDomainsRequestSchema> & { idempotencyKey: string };
+export type SwitchDomainsInput = MessageInitShape<typeof SwitchDomainsRequestSchema> & { idempotencyKey: string };
+
+/** What deploy-svc calls. Every call carries an idempotency key, so retries are safe. */
+export interface RoutingClient {
+  assignDomains(request: AssignDomainsInput, options?: { signal?: AbortSignal }): Promise<AssignDomainsResponse>;
+  switchDomains(request: SwitchDomainsInput, options?: { signal?: AbortSignal }): Promise<SwitchDomainsResponse>;
+  /** Closes the HTTP/2 session (needed for a clean process exit). */
+  close(): void;
+}
+
+function bearer(token: string): Interceptor {
+  return (next) => async (request) => {
+    request.header.set("authorization", `Bearer ${token}`);
+    return next(request);
+  };
+}
+
+/**
+ * A typed RoutingService client over Connect (HTTP/2 cleartext). Retries only `unavailable`
+ * (routing-svc, its Redis or its Postgres down: nothing was written), with the same
+ * idempotency key, so a call that did commit before the connection broke is answered from
+ * the record rather than applied twice. Every other code is the answer.
+ */
+export function createRoutingClient(options: RoutingClientOptions): RoutingClient {
+  const sessionManager = new Http2SessionManager(options.baseUrl);
+  const transport = createConnectTransport({
+    baseUrl: options.baseUrl,
+    httpVersion: "2",
+    sessionManager,
+    interceptors: options.token ? [bearer(options.token)] : [],
+  });
+  const client: Client<typeof RoutingService> = createClient(RoutingService, transport);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const backoffMs = options.backoffMs ?? 100;
+
+  async function withRetries<T>(method: string, key: string, call: (o: CallOptions) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (!key) throw new ConnectError(`${method}: idempotency_key is required (retries must not apply a change twice)`, Code.InvalidArgument);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call({ timeoutMs, signal });
+      } catch (error) {
+        const connectError = ConnectError.from(error);
+        if (connectError.code !== Code.Unavailable || attempt >= maxAttempts || signal?.aborted) throw connectError;
+        const pause = Math.random() * Math.min(2_000, backoffMs * 2 ** (attempt - 1));
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  return {
+    assignDomains: (request, callOptions) =>
+      withRetries("AssignDomains", request.idempotencyKey, (o) => client.assignDomains(request, o), callOptions?.signal),
+    switchDomains: (request, callOptions) =>
+      withRetries("SwitchDomains", request.idempotencyKey, (o) => client.switchDomains(request, o), callOptions?.signal),
+    close: () => sessionManager.abort(),
+  };
+}

@@ -1,0 +1,6 @@
+export * from "./errors";
+export * from "./hostname";
+export * from "./sticky";
+export * from "./lock";
+export * from "./config";
+export * from "./core";

@@ -1,0 +1,206 @@
+import { ExecutionError, type Lock, Redlock, ResourceLockedError } from "@sesamecare-oss/redlock";
+import Redis from "ioredis";
+import { RoutingError } from "./errors";
+
+export interface ProjectLockOptions {
+  /** One client is made for each URL; the lock needs a majority of them (Redlock quorum). */
+  redisUrls: string[];
+  /** How long to wait for a held lock before giving up with `aborted` (HYDRA_ROUTING_LOCK_WAIT). */
+  waitMs?: number;
+  /** Lease length; the lock is extended while held, so this bounds how long a dead holder blocks. */
+  ttlMs?: number;
+  /** Extend this long before the lease runs out. */
+  extendBeforeMs?: number;
+  /** How long one Redis command may take before the server counts as down. */
+  commandTimeoutMs?: number;
+  /** Pause between acquire attempts while another holder has the lock (jittered ±50%). */
+  retryDelayMs?: number;
+  /** Key prefix, so tests and benchmarks can share a Redis without sharing locks. */
+  keyPrefix?: string;
+}
+
+/** Given to the holder: aborted when the lease could not be extended and may have lapsed. */
+export interface LockHold {
+  readonly signal: AbortSignal;
+  /** Time spent waiting for the lock, in milliseconds. */
+  readonly waitedMs: number;
+}
+
+export function lockResource(prefix: string, projectId: string): string {
+  return `${prefix}hydra:routing:${projectId}`;
+}
+
+/** A FIFO of callers per key inside this process, so only one of them polls Redis at a time. */
+class LocalQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  /** Resolves with a release function once every earlier caller for `key` released, or rejects at the deadline. */
+  async enter(key: string, deadline: number): Promise<() => void> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    const done = (): void => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      timer = setTimeout(() => resolve("expired"), Math.max(0, deadline - Date.now()));
+    });
+    const outcome = await Promise.race([previous.then(() => "entered" as const), expired]);
+    clearTimeout(timer);
+    if (outcome === "expired") {
+      // Our turn may still come; pass it straight on.
+      done();
+      throw new RoutingError("aborted", "timed out waiting for the project's routing lock (queued in this process)");
+    }
+    return done;
+  }
+}
+
+/**
+ * The per-project routing lock: a Redlock (`@sesamecare-oss/redlock`) over one ioredis
+ * client per URL, resource `hydra:routing:<project_id>`. It makes routing mutations of one
+ * project take turns; correctness does not depend on it (the generation fence in Postgres
+ * does), so a lease that lapses under a paused holder costs a retry, never a lost write.
+ */
+export class ProjectLock {
+  readonly clients: Redis[];
+  private readonly redlock: Redlock;
+  private readonly local = new LocalQueue();
+  private readonly waitMs: number;
+  private readonly ttlMs: number;
+  private readonly extendBeforeMs: number;
+  private readonly retryDelayMs: number;
+  private readonly keyPrefix: string;
+
+  constructor(options: ProjectLockOptions) {
+    if (options.redisUrls.length === 0) throw new Error("ProjectLock needs at least one Redis URL (REDIS_URLS)");
+    this.waitMs = options.waitMs ?? 5_000;
+    this.ttlMs = options.ttlMs ?? 10_000;
+    this.extendBeforeMs = options.extendBeforeMs ?? Math.min(2_000, Math.floor(this.ttlMs / 3));
+    this.retryDelayMs = options.retryDelayMs ?? 20;
+    this.keyPrefix = options.keyPrefix ?? "";
+    const commandTimeout = options.commandTimeoutMs ?? 1_000;
+    this.clients = options.redisUrls.map((url) => {
+      const client = new Redis(url, {
+        // Fail fast while disconnected (→ `unavailable`) instead of queueing commands; the
+        // client keeps reconnecting in the background, so a restarted Redis is used again.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout,
+        connectTimeout: commandTimeout,
+        retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+        lazyConnect: false,
+      });
+      client.on("error", () => {});
+      return client;
+    });
+    this.redlock = new Redlock(this.clients, { retryCount: 0, driftFactor: 0.01 });
+  }
+
+  /** Runs `fn` while holding the project's lock; releases it in `finally`. */
+  async withLock<T>(projectId: string, fn: (hold: LockHold) => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const deadline = started + this.waitMs;
+    const resource = lockResource(this.keyPrefix, projectId);
+    const leaveQueue = await this.local.enter(resource, deadline);
+    try {
+      const lock = await this.acquire(resource, deadline);
+      const controller = new AbortController();
+      const extender = this.keepExtended(lock, controller);
+      try {
+        return await fn({ signal: controller.signal, waitedMs: Date.now() - started });
+      } finally {
+        const last = await extender.stop();
+        // A release that fails is harmless: the lease expires by itself.
+        await this.redlock.release(last).catch(() => undefined);
+      }
+    } finally {
+      leaveQueue();
+    }
+  }
+
+  /** Acquire and release once, with no work in between (benchmarks). */
+  async probe(projectId: string): Promise<void> {
+    await this.withLock(projectId, async () => undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+
+  private async acquire(resource: string, deadline: number): Promise<Lock> {
+    for (;;) {
+      try {
+        return await this.redlock.acquire([resource], this.ttlMs);
+      } catch (error) {
+        const verdict = await this.whyNotAcquired(error);
+        if (verdict.kind === "unavailable") {
+          throw new RoutingError("unavailable", `Redis unavailable for the project lock ${resource}: ${verdict.reason}`, {
+            cause: error,
+          });
+        }
+        const pause = this.retryDelayMs * (0.5 + Math.random());
+        if (Date.now() + pause >= deadline) {
+          throw new RoutingError("aborted", `project lock ${resource} still held by another caller after ${this.waitMs} ms`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  /** Held elsewhere (wait and retry) or too few Redis servers answered (unavailable). */
+  private async whyNotAcquired(error: unknown): Promise<{ kind: "held" } | { kind: "unavailable"; reason: string }> {
+    if (!(error instanceof ExecutionError)) {
+      return { kind: "unavailable", reason: error instanceof Error ? error.message : String(error) };
+    }
+    const last = error.attempts.at(-1);
+    if (!last) return { kind: "unavailable", reason: error.message };
+    const stats = await last;
+    const failures = [...stats.votesAgainst.values()].filter((e) => !(e instanceof ResourceLockedError));
+    // Quorum is out of reach even if every lock holder went away: servers are missing.
+    if (stats.membershipSize - failures.length < stats.quorumSize) {
+      const reasons = [...new Set(failures.map((e) => e.message))].join("; ");
+      return { kind: "unavailable", reason: `${failures.length} of ${stats.membershipSize} Redis servers failed: ${reasons}` };
+    }
+    return { kind: "held" };
+  }
+
+  /** Extends the lease before it runs out; aborts `controller` when that is no longer possible. */
+  private keepExtended(initial: Lock, controller: AbortController): { stop(): Promise<Lock> } {
+    let lock = initial;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let inFlight: Promise<void> = Promise.resolve();
+    const schedule = (delay: number): void => {
+      timer = setTimeout(() => {
+        inFlight = extend();
+      }, Math.max(0, delay));
+    };
+    const extend = async (): Promise<void> => {
+      if (stopped) return;
+      try {
+        lock = await lock.extend(this.ttlMs);
+        schedule(lock.expiration - Date.now() - this.extendBeforeMs);
+      } catch (error) {
+        if (lock.expiration > Date.now() + 50) {
+          schedule(50);
+          return;
+        }
+        controller.abort(new RoutingError("aborted", `project lock lease lost: ${(error as Error).message}`));
+      }
+    };
+    schedule(lock.expiration - Date.now() - this.extendBeforeMs);
+    return {
+      async stop() {
+        stopped = true;
+        clearTimeout(timer);
+        await inFlight;
+        return lock;
+      },
+    };
+  }
+}

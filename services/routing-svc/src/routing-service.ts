@@ -1,0 +1,76 @@
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { RoutingService } from "@hydra/proto/hydra/v1";
+import { type RoutingCore, RoutingError, type RoutingErrorCode } from "@hydra/routing";
+
+/** The part of a pino logger this service uses. */
+export interface RoutingLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+const CODES: Record<RoutingErrorCode, Code> = {
+  invalid_argument: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  permission_denied: Code.PermissionDenied,
+  failed_precondition: Code.FailedPrecondition,
+  already_exists: Code.AlreadyExists,
+  aborted: Code.Aborted,
+  unavailable: Code.Unavailable,
+};
+
+/** A RoutingError becomes its Connect code; anything else is a bug, logged and answered `internal`. */
+export function toConnectError(error: unknown, logger: RoutingLogger, fields: Record<string, unknown>): ConnectError {
+  if (error instanceof RoutingError) {
+    const log = error.code === "unavailable" || error.code === "aborted" ? logger.warn : logger.info;
+    log.call(logger, { ...fields, code: error.code, err: error.message }, "routing call refused");
+    return new ConnectError(error.message, CODES[error.code], undefined, undefined, error);
+  }
+  if (error instanceof ConnectError) return error;
+  logger.error({ ...fields, err: error instanceof Error ? error.stack : String(error) }, "routing call failed");
+  return new ConnectError(`internal error: ${error instanceof Error ? error.message : String(error)}`, Code.Internal);
+}
+
+/** hydra.v1.RoutingService over the routing core: validation and the work are the core's. */
+export function createRoutingService(core: RoutingCore, logger: RoutingLogger): ServiceImpl<typeof RoutingService> {
+  return {
+    async assignDomains(request) {
+      const fields = {
+        rpc: "AssignDomains",
+        project_id: request.projectId,
+        deployment_id: request.deploymentId,
+        idempotency_key: request.idempotencyKey,
+        domains: request.domains.length,
+      };
+      try {
+        const response = await core.assignDomains(request);
+        logger.info(
+          { ...fields, routing_generation: response.routingGeneration.toString(), changed: response.changedDomainNames.length },
+          "domains assigned",
+        );
+        return response;
+      } catch (error) {
+        throw toConnectError(error, logger, fields);
+      }
+    },
+    async switchDomains(request) {
+      const fields = {
+        rpc: "SwitchDomains",
+        deployment_id: request.targetDeploymentId,
+        idempotency_key: request.idempotencyKey,
+        domains: request.domainIds.length,
+        set_live: request.setLive,
+      };
+      try {
+        const response = await core.switchDomains(request);
+        logger.info(
+          { ...fields, routing_generation: response.routingGeneration.toString(), switched: response.switchedDomainNames.length },
+          "domains switched",
+        );
+        return response;
+      } catch (error) {
+        throw toConnectError(error, logger, fields);
+      }
+    },
+  };
+}
