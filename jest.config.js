@@ -12,6 +12,8 @@ module.exports = {
   transform: { "^.+\\.(ts|mts|cts)$": swc("typescript"), "^.+\\.(js|mjs)$": swc("ecmascript") },
   // pnpm layout: node_modules/.pnpm/<pkg>@<ver>/node_modules/<pkg>/...
   transformIgnorePatterns: [`node_modules/(?!\\.pnpm|${esmOnly.join("|")})`],
+  // The generated Prisma client imports "./x.js" for its .ts files.
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   globalSetup: "<rootDir>/test/support/global-setup.ts",
   testTimeout: 60_000,
   // Cross-process tests spawn servers; two workers match the machine's two cores.

@@ -3,6 +3,8 @@ import { createTestDatabase, TEST_SERVER_URL } from "./testing";
 import { withDatabase } from "./database-url";
 import { applyMigrations, ensureDatabase, readMigrations } from "./migrate";
 import { randomBytes } from "node:crypto";
+import { createPool } from "./pool";
+import { createPrisma } from "./prisma";
 
 async function dropDatabase(name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: withDatabase(TEST_SERVER_URL, "postgres") });
@@ -45,6 +47,25 @@ describe("migrations", () => {
       expect(count.rows[0].n).toBe(total);
     } finally {
       await dropDatabase(name);
+    }
+  });
+});
+
+describe("pools", () => {
+  it("parse BIGINT as bigint on our pools, and Prisma on the same pool still works", async () => {
+    const db = await createTestDatabase("pool");
+    const pool = createPool(db.url);
+    try {
+      const res = await pool.query<{ n: bigint }>("SELECT 9007199254740993::bigint AS n");
+      expect(res.rows[0]!.n).toBe(9007199254740993n);
+      const prisma = createPrisma(pool);
+      await prisma.workspace.create({ data: { id: "ws_01h455vb4pex5vsknk084sn02q", name: "W", slug: "w" } });
+      await prisma.project.create({ data: { id: "prj_01h455vb4pex5vsknk084sn02q", workspaceId: "ws_01h455vb4pex5vsknk084sn02q", name: "P", slug: "p" } });
+      const project = await prisma.project.findUniqueOrThrow({ where: { id: "prj_01h455vb4pex5vsknk084sn02q" } });
+      expect(project.routingGeneration).toBe(0n);
+    } finally {
+      await pool.end();
+      await db.drop();
     }
   });
 });

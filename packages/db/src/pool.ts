@@ -1,8 +1,13 @@
 import pg from "pg";
 
-// BIGINT columns (routing generations, sequences) arrive as strings by default; they fit in
-// a JS number for any realistic count, but we keep them as bigint to be exact.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => BigInt(value));
+// BIGINT columns (routing generations, sequences, epochs) arrive as bigint on our pools.
+// Set per pool, not globally: Prisma's adapter reads the global parsers and expects strings.
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === pg.types.builtins.INT8 && format !== "binary"
+      ? (value: string) => BigInt(value)
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -20,6 +25,7 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     application_name: options.applicationName ?? "hydra",
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    types,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});

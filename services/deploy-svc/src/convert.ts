@@ -1,0 +1,52 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DomainSchema, EnvironmentSchema, ProjectSchema } from "@hydra/proto/ctrl/v1";
+import { DomainSticky } from "@hydra/proto/hydra/v1";
+import type { DomainRecord, EnvironmentRecord, ProjectRecord } from "@hydra/projects";
+
+/** Database records → ctrl.v1 messages. */
+
+const STICKY: Record<DomainRecord["sticky"], DomainSticky> = {
+  unspecified: DomainSticky.UNSPECIFIED,
+  branch: DomainSticky.BRANCH,
+  environment: DomainSticky.ENVIRONMENT,
+  live: DomainSticky.LIVE,
+};
+
+export function projectMessage(p: ProjectRecord): MessageInitShape<typeof ProjectSchema> {
+  return {
+    id: p.id,
+    workspaceId: p.workspaceId,
+    workspaceSlug: p.workspace.slug,
+    name: p.name,
+    slug: p.slug,
+    defaultBranch: p.defaultBranch,
+    liveDeploymentId: p.liveDeploymentId ?? "",
+    isRolledBack: p.isRolledBack,
+    routingGeneration: p.routingGeneration,
+    createdAt: timestampFromDate(p.createdAt),
+  };
+}
+
+export function environmentMessage(e: EnvironmentRecord): MessageInitShape<typeof EnvironmentSchema> {
+  return {
+    id: e.id,
+    projectId: e.projectId,
+    slug: e.slug,
+    production: e.production,
+    regions: e.regions as Record<string, number>,
+  };
+}
+
+export function domainMessage(d: DomainRecord): MessageInitShape<typeof DomainSchema> {
+  return {
+    id: d.id,
+    name: d.name,
+    sticky: STICKY[d.sticky],
+    deploymentId: d.deploymentId,
+    environmentId: d.environmentId ?? "",
+    projectId: d.projectId,
+    workspaceId: d.workspaceId,
+    updatedAt: timestampFromDate(d.updatedAt),
+  };
+}

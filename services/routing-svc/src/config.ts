@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { duration, listenAddress, loadConfig, logLevel, optionalSecret, postgresUrl, redisUrls } from "@hydra/server-kit";
+
+/** routing-svc's configuration (SPEC §1), from the environment, with its defaults. */
+const schema = z
+  .object({
+    ROUTING_SVC_ADDR: listenAddress.default({ host: "127.0.0.1", port: 7002 }),
+    DATABASE_URL: postgresUrl.default("postgresql://postgres@127.0.0.1:5432/hydra"),
+    REDIS_URLS: redisUrls.default(["redis://127.0.0.1:6379"]),
+    HYDRA_API_TOKEN: optionalSecret,
+    HYDRA_ROUTING_LOCK_WAIT: duration.default(5_000),
+    HYDRA_DEFAULT_DOMAIN: z.string().default("hydra.run"),
+    HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+    LOG_LEVEL: logLevel.default("info"),
+  })
+  .transform((env) => ({
+    address: env.ROUTING_SVC_ADDR,
+    databaseUrl: env.DATABASE_URL,
+    redisUrls: env.REDIS_URLS,
+    apiToken: env.HYDRA_API_TOKEN,
+    lockWaitMs: env.HYDRA_ROUTING_LOCK_WAIT,
+    defaultDomain: env.HYDRA_DEFAULT_DOMAIN.toLowerCase(),
+    maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
+    logLevel: env.LOG_LEVEL,
+  }));
+
+export type RoutingConfig = z.output<typeof schema>;
+
+export function loadRoutingConfig(env: NodeJS.ProcessEnv = process.env): RoutingConfig {
+  return loadConfig(schema, env);
+}

@@ -1,0 +1,54 @@
+// routing-svc: hydra.v1.RoutingService, the critical section of every deploy, rollback and promote.
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { applyMigrations, createPool, ensureDatabase, redact, withDatabase } from "@hydra/db";
+import { file_hydra_v1_routing } from "@hydra/proto/files";
+import { RoutingService } from "@hydra/proto/hydra/v1";
+import { checkPostgres, checkRedis, createLogger, exitOnSignals, failStartup, startServer } from "@hydra/server-kit";
+import { loadRoutingConfig } from "./config";
+
+const SERVICE = "routing-svc";
+
+// Replaced by the routing core (issue 4) when it lands.
+const pendingRoutingService: ServiceImpl<typeof RoutingService> = {
+  assignDomains: () => {
+    throw new ConnectError("hydra.v1.RoutingService/AssignDomains is not implemented yet: it needs the routing core (issue 4)", Code.Unimplemented);
+  },
+  switchDomains: () => {
+    throw new ConnectError("hydra.v1.RoutingService/SwitchDomains is not implemented yet: it needs the routing core (issue 4)", Code.Unimplemented);
+  },
+};
+
+async function main(): Promise<void> {
+  const config = loadRoutingConfig();
+  const logger = createLogger(SERVICE, config.logLevel);
+
+  // The service database may not exist yet: check the server through its maintenance database.
+  await checkPostgres(withDatabase(config.databaseUrl, "postgres"));
+  await checkRedis(config.redisUrls);
+  await ensureDatabase(config.databaseUrl);
+  const migrations = await applyMigrations(config.databaseUrl);
+  logger.info({ database: redact(config.databaseUrl), applied: migrations.applied }, "database ready");
+
+  const pool = createPool(config.databaseUrl, { applicationName: SERVICE });
+
+  const server = await startServer({
+    name: SERVICE,
+    host: config.address.host,
+    port: config.address.port,
+    logger,
+    apiToken: config.apiToken,
+    readMaxBytes: config.maxRequestBytes,
+    files: [file_hydra_v1_routing],
+    routes: (router) => {
+      router.service(RoutingService, pendingRoutingService);
+    },
+  });
+  logger.info({ url: server.url, redis: config.redisUrls.length, auth: Boolean(config.apiToken) }, "listening");
+
+  exitOnSignals(logger, async () => {
+    await server.close();
+    await pool.end();
+  });
+}
+
+main().catch(failStartup(SERVICE));
