@@ -1,0 +1,17 @@
+# deploy-svc. Build from the repository root: docker build -f docker/deploy-svc.Dockerfile -t hydra/deploy-svc .
+FROM node:20-bookworm-slim AS build
+RUN npm i -g pnpm@12.21.0
+WORKDIR /app
+COPY . .
+ENV CI=true CHECKPOINT_DISABLE=1
+RUN pnpm install --frozen-lockfile && pnpm run typecheck
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production CHECKPOINT_DISABLE=1 DEPLOY_SVC_ADDR=0.0.0.0:7001
+COPY --from=build --chown=node:node /app /app
+USER node
+EXPOSE 7001
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:7001/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The TypeScript sources run through tsx (no separate build output to drift from the code).
+CMD ["node", "--import", "tsx", "services/deploy-svc/src/main.ts"]

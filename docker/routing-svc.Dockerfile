@@ -1,0 +1,17 @@
+# routing-svc. Build from the repository root: docker build -f docker/routing-svc.Dockerfile -t hydra/routing-svc .
+FROM node:20-bookworm-slim AS build
+RUN npm i -g pnpm@12.21.0
+WORKDIR /app
+COPY . .
+ENV CI=true CHECKPOINT_DISABLE=1
+RUN pnpm install --frozen-lockfile && pnpm run typecheck
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production CHECKPOINT_DISABLE=1 ROUTING_SVC_ADDR=0.0.0.0:7002
+COPY --from=build --chown=node:node /app /app
+USER node
+EXPOSE 7002
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:7002/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The TypeScript sources run through tsx (no separate build output to drift from the code).
+CMD ["node", "--import", "tsx", "services/routing-svc/src/main.ts"]

@@ -1,0 +1,69 @@
+// `pnpm start`: apply migrations, then run deploy-svc and routing-svc as child processes,
+// print where they listen and how to call them. Ctrl-C (or SIGTERM) stops both gracefully.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import readline from "node:readline";
+import { applyMigrations, ensureDatabase, redact, withDatabase } from "@hydra/db";
+import { checkPostgres, checkRedis } from "@hydra/server-kit";
+
+const root = path.resolve(__dirname, "..");
+const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/hydra";
+const redisUrls = (process.env.REDIS_URLS ?? "redis://127.0.0.1:6379").split(",");
+
+function run(name: string, entry: string): { child: ChildProcess; listening: Promise<string> } {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+  const listening = new Promise<string>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+      process.stdout.write(`${line}\n`);
+      if (line.includes('"msg":"listening"')) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before listening`)));
+  });
+  return { child, listening };
+}
+
+async function main(): Promise<void> {
+  await checkPostgres(withDatabase(databaseUrl, "postgres"));
+  await checkRedis(redisUrls);
+  await ensureDatabase(databaseUrl);
+  const { applied, total } = await applyMigrations(databaseUrl);
+  console.error(`hydra: ${redact(databaseUrl)}: ${applied.length} migration(s) applied, ${total} in all`);
+
+  const routing = run("routing-svc", "services/routing-svc/src/main.ts");
+  const deploy = run("deploy-svc", "services/deploy-svc/src/main.ts");
+  const children = [routing.child, deploy.child];
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) child.kill(signal);
+  };
+  process.on("SIGINT", () => stop("SIGTERM"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  for (const child of children) {
+    child.once("exit", (code) => {
+      if (!stopping) {
+        console.error(`hydra: a server exited (${code}); stopping the other`);
+        stop("SIGTERM");
+      }
+      if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(stopping ? 0 : 1);
+    });
+  }
+
+  const [routingUrl, deployUrl] = await Promise.all([routing.listening, deploy.listening]);
+  const auth = process.env.HYDRA_API_TOKEN ? ` -H "Authorization: Bearer $HYDRA_API_TOKEN"` : "";
+  console.error(`
+hydra is running
+  deploy-svc   ${deployUrl}   hydra.v1.DeployService, ctrl.v1.ProjectService, ctrl.v1.DeploymentService
+  routing-svc  ${routingUrl}   hydra.v1.RoutingService
+
+Try:
+  pnpm exec buf curl --http2-prior-knowledge --list-methods ${deployUrl}
+  pnpm exec buf curl --http2-prior-knowledge${auth} -d '{"name":"Acme","slug":"acme"}' ${deployUrl}/ctrl.v1.ProjectService/CreateWorkspace
+`);
+}
+
+main().catch((error: Error) => {
+  console.error(`hydra: cannot start: ${error.message}`);
+  process.exit(2);
+});
