@@ -75,6 +75,7 @@ export class ProjectLock {
   private readonly extendBeforeMs: number;
   private readonly retryDelayMs: number;
   private readonly keyPrefix: string;
+  private readonly connectWaitMs: number;
 
   constructor(options: ProjectLockOptions) {
     if (options.redisUrls.length === 0) throw new Error("ProjectLock needs at least one Redis URL (REDIS_URLS)");
@@ -84,6 +85,7 @@ export class ProjectLock {
     this.retryDelayMs = options.retryDelayMs ?? 20;
     this.keyPrefix = options.keyPrefix ?? "";
     const commandTimeout = options.commandTimeoutMs ?? 1_000;
+    this.connectWaitMs = commandTimeout;
     this.clients = options.redisUrls.map((url) => {
       const client = new Redis(url, {
         // Fail fast while disconnected (→ `unavailable`) instead of queueing commands; the
@@ -132,7 +134,31 @@ export class ProjectLock {
     await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
+  /**
+   * Commands fail at once while a client is not connected (no offline queue), so give a client
+   * that is connecting or reconnecting a short moment first.
+   */
+  private async clientsReady(): Promise<void> {
+    await Promise.all(
+      this.clients
+        .filter((client) => client.status !== "ready")
+        .map(
+          (client) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(done, this.connectWaitMs);
+              function done(): void {
+                clearTimeout(timer);
+                client.off("ready", done);
+                resolve();
+              }
+              client.once("ready", done);
+            }),
+        ),
+    );
+  }
+
   private async acquire(resource: string, deadline: number): Promise<Lock> {
+    await this.clientsReady();
     for (;;) {
       try {
         return await this.redlock.acquire([resource], this.ttlMs);

@@ -61,7 +61,7 @@ export function gatewayConfigFor(deploymentId: string, instances = 1) {
 }
 
 /** Every row of the tables routing writes, in a stable order: compare two to prove nothing changed. */
-export async function snapshotRoutingTables(db: Queryable): Promise<string> {
+export async function snapshotRoutingTables(db: Queryable): Promise<Record<string, unknown[]>> {
   const tables = {
     projects: "SELECT id, live_deployment_id, is_rolled_back, routing_generation, updated_at FROM projects ORDER BY id",
     deployments: "SELECT id, gateway_config, updated_at FROM deployments ORDER BY id",
@@ -71,7 +71,7 @@ export async function snapshotRoutingTables(db: Queryable): Promise<string> {
   };
   const snapshot: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(tables)) snapshot[name] = (await db.query(sql)).rows;
-  return JSON.stringify(snapshot, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  return JSON.parse(JSON.stringify(snapshot, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown[]>;
 }
 
 /**
@@ -118,4 +118,61 @@ export async function routingInvariantViolations(db: Queryable, projectId: strin
   const current = project.rows[0]?.routing_generation ?? 0n;
   if (current !== BigInt(generations.length)) violations.push(`project generation ${current} but ${generations.length} operations recorded`);
   return violations;
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface RedisServerProcess {
+  port: number;
+  url: string;
+  /** SIGKILLs the server and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/** Starts a throwaway redis-server on `port` (no persistence) and waits until it answers PING. */
+export async function startRedisServer(port?: number, deadlineMs = 10_000): Promise<RedisServerProcess> {
+  const { spawn } = await import("node:child_process");
+  const { default: Redis } = await import("ioredis");
+  const chosen = port ?? (await freePort());
+  const child = spawn("redis-server", ["--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], {
+    stdio: "ignore",
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `redis://127.0.0.1:${chosen}`;
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      if ((await probe.ping()) === "PONG") break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`redis-server on port ${chosen} did not answer within ${deadlineMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      probe.disconnect();
+    }
+  }
+  return {
+    port: chosen,
+    url,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
 }
