@@ -131,7 +131,13 @@ export class ProjectLock {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.clients.map((c) => c.quit().catch(() => c.disconnect())));
+    // quit() waits for a reconnecting client; a client that is not connected is just dropped.
+    await Promise.all(
+      this.clients.map(async (client) => {
+        if (client.status === "ready") await client.quit().catch(() => undefined);
+        client.disconnect();
+      }),
+    );
   }
 
   /**
@@ -202,6 +208,7 @@ export class ProjectLock {
     let timer: NodeJS.Timeout | undefined;
     let inFlight: Promise<void> = Promise.resolve();
     const schedule = (delay: number): void => {
+      if (stopped) return;
       timer = setTimeout(() => {
         inFlight = extend();
       }, Math.max(0, delay));
