@@ -1,0 +1,2 @@
+export * from "./preconditions";
+export * from "./routes";

@@ -1,0 +1,72 @@
+import { buildRoutes, slugifyBranch, type RouteInput } from "./routes";
+
+const base: RouteInput = {
+  projectSlug: "web",
+  workspaceSlug: "acme",
+  environmentSlug: "production",
+  production: true,
+  branch: "main",
+  commitSha: "0123456789abcdef0123456789abcdef01234567",
+  deploymentId: "dep_01jc0000000000000000000000",
+  apex: "hydra.run",
+};
+
+describe("buildRoutes", () => {
+  it("gives a production deployment its commit, branch, environment and live domains", () => {
+    expect(buildRoutes(base)).toEqual([
+      { name: "web-git-0123456-acme.hydra.run", sticky: "unspecified" },
+      { name: "web-git-main-acme.hydra.run", sticky: "branch" },
+      { name: "web-production-acme.hydra.run", sticky: "environment" },
+      { name: "web-acme.hydra.run", sticky: "live" },
+    ]);
+  });
+
+  it("gives a preview deployment no live domain", () => {
+    const routes = buildRoutes({ ...base, environmentSlug: "preview", production: false, branch: "feature/Login_v2" });
+    expect(routes).toEqual([
+      { name: "web-git-0123456-acme.hydra.run", sticky: "unspecified" },
+      { name: "web-git-feature-login-v2-acme.hydra.run", sticky: "branch" },
+      { name: "web-preview-acme.hydra.run", sticky: "environment" },
+    ]);
+  });
+
+  it("uses a per-deployment domain when there is no commit, and no branch domain without a branch", () => {
+    expect(buildRoutes({ ...base, commitSha: "", branch: "" })).toEqual([
+      { name: "web-0000000000-acme.hydra.run", sticky: "unspecified" },
+      { name: "web-production-acme.hydra.run", sticky: "environment" },
+      { name: "web-acme.hydra.run", sticky: "live" },
+    ]);
+  });
+
+  it("is deterministic", () => {
+    expect(buildRoutes(base)).toEqual(buildRoutes({ ...base }));
+  });
+
+  it("keeps every label within 63 characters, and distinct long branches distinct", () => {
+    const long = { ...base, projectSlug: "p".repeat(25), workspaceSlug: "w".repeat(25) };
+    const a = buildRoutes({ ...long, branch: `feature/${"x".repeat(80)}-a` });
+    const b = buildRoutes({ ...long, branch: `feature/${"x".repeat(80)}-b` });
+    for (const route of [...a, ...b]) {
+      expect(route.name.split(".")[0]!.length).toBeLessThanOrEqual(63);
+      expect(route.name).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/);
+    }
+    expect(a[1]!.name).not.toBe(b[1]!.name);
+  });
+
+  it("gives a branch with no usable characters a hash label", () => {
+    const [, branch] = buildRoutes({ ...base, branch: "___" });
+    expect(branch!.name).toMatch(/^web-git-[0-9a-f]{6}-acme\.hydra\.run$/);
+  });
+});
+
+describe("slugifyBranch", () => {
+  it.each([
+    ["main", "main"],
+    ["feature/login", "feature-login"],
+    ["Fix_Bug--42", "fix-bug-42"],
+    ["-x-", "x"],
+    ["release/1.2.3", "release-1-2-3"],
+  ])("%j → %j", (branch, slug) => {
+    expect(slugifyBranch(branch)).toBe(slug);
+  });
+});
