@@ -1,0 +1,105 @@
+import { defineWorkflow } from "./define";
+import { WorkflowInputConflictError, WorkflowNotFoundError, WorkflowTimeoutError } from "./errors";
+import { engineHarness, gate, type EngineHarness } from "./testing";
+
+// The engine's basic contract: startRun is idempotent by id, result() waits for the outcome,
+// get() shows the journal, and replay returns recorded outputs without running steps again.
+describe("workflow engine", () => {
+  let h: EngineHarness;
+  beforeAll(async () => (h = await engineHarness("wf_engine")));
+  afterAll(() => h.close());
+
+  const ran: string[] = [];
+  const greet = defineWorkflow("greet", async (ctx, input: { name: string }) => {
+    const upper = await ctx.step("upper", () => {
+      ran.push("upper");
+      return input.name.toUpperCase();
+    });
+    const nothing = await ctx.step("nothing", () => {
+      ran.push("nothing");
+    });
+    return { greeting: `hello ${upper}`, nothingWasUndefined: nothing === undefined };
+  });
+
+  it("runs a workflow started on this instance and returns its output", async () => {
+    const engine = h.engine().register(greet);
+    await engine.start();
+    const started = await engine.startRun({ kind: "greet", id: "run-1", key: "prj_1", input: { name: "ada" } });
+    expect(started).toEqual({ id: "run-1", created: true, status: "running" });
+    const outcome = await engine.result("run-1", { timeoutMs: 10_000 });
+    expect(outcome).toEqual({ id: "run-1", status: "completed", output: { greeting: "hello ADA", nothingWasUndefined: true } });
+
+    const view = await engine.get("run-1");
+    expect(view?.steps.map((s) => [s.sequence, s.name, s.status, s.attempts])).toEqual([
+      [0, "upper", "completed", 1],
+      [1, "nothing", "completed", 1],
+    ]);
+    expect(view?.steps[0]?.output).toBe("ADA");
+    expect(view?.steps[1]?.output).toBeUndefined();
+  });
+
+  it("gives the same run for the same id and input, and refuses another input", async () => {
+    const engine = h.engine().register(greet);
+    await engine.start();
+    const again = await engine.startRun({ kind: "greet", id: "run-1", key: "prj_1", input: { name: "ada" } });
+    expect(again).toEqual({ id: "run-1", created: false, status: "completed" });
+    await expect(engine.startRun({ kind: "greet", id: "run-1", key: "prj_1", input: { name: "bob" } })).rejects.toBeInstanceOf(
+      WorkflowInputConflictError,
+    );
+    await expect(engine.startRun({ kind: "other", id: "run-1", key: "prj_1", input: { name: "ada" } })).rejects.toBeInstanceOf(
+      WorkflowInputConflictError,
+    );
+  });
+
+  it("wakes another instance by notification when the starter does not run the kind", async () => {
+    const client = h.engine(); // registers nothing: a client only
+    const worker = h.engine().register(greet);
+    await worker.start();
+    const started = await client.startRun({ kind: "greet", id: "run-remote", key: "prj_1", input: { name: "eve" } });
+    expect(started.status).toBe("pending");
+    await expect(client.result("run-remote", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed" });
+  });
+
+  it("replays completed steps from the journal after a hand-back", async () => {
+    const held = gate();
+    const entered = gate();
+    let secondRuns = 0;
+    const twoStep = defineWorkflow("two-step", async (ctx) => {
+      const first = await ctx.step("first", () => {
+        ran.push("first");
+        return 41;
+      });
+      const second = await ctx.step("second", async () => {
+        secondRuns++;
+        if (secondRuns === 1) {
+          entered.open();
+          await held.promise;
+        }
+        return first + 1;
+      });
+      return second;
+    });
+    const a = h.engine().register(twoStep);
+    await a.start();
+    await a.startRun({ kind: "two-step", id: "run-replay", key: "prj_1", input: {} });
+    await entered.promise;
+    await a.stop({ graceMs: 0 }); // hands the run back mid-step
+    held.open();
+
+    const b = h.engine().register(twoStep);
+    await b.start();
+    await expect(b.result("run-replay", { timeoutMs: 10_000 })).resolves.toEqual({ id: "run-replay", status: "completed", output: 42 });
+    expect(ran.filter((r) => r === "first")).toHaveLength(1);
+    expect(secondRuns).toBe(2);
+    const view = await b.get("run-replay");
+    expect(view?.epoch).toBe(2n);
+  });
+
+  it("times out result() at its deadline and reports unknown runs", async () => {
+    const client = h.engine();
+    await client.startRun({ kind: "nobody-runs-this", id: "run-orphan", key: "prj_1", input: {} });
+    await expect(client.result("run-orphan", { timeoutMs: 200 })).rejects.toBeInstanceOf(WorkflowTimeoutError);
+    await expect(client.result("no-such-run", { timeoutMs: 1_000 })).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(await client.get("no-such-run")).toBeNull();
+  });
+});

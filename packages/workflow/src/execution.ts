@@ -1,0 +1,507 @@
+import { randomUUID } from "node:crypto";
+import type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition } from "./define";
+import { errorMessage, NondeterminismError, StepTimeoutError, TerminalError } from "./errors";
+import { backoffMs, retryPolicy } from "./retry";
+import { completeRun } from "./sql/completeRun";
+import { completeStep, type CheckpointResult } from "./sql/completeStep";
+import { failRun } from "./sql/failRun";
+import { findRun } from "./sql/findRun";
+import { listSteps } from "./sql/listSteps";
+import { pauseRun } from "./sql/pauseRun";
+import { recordMarker } from "./sql/recordMarker";
+import { releaseRun } from "./sql/releaseRun";
+import type { Queryable, RunRow, StepRow } from "./sql/rows";
+import { saveStepAttempt } from "./sql/saveStepAttempt";
+import { sleepRun } from "./sql/sleepRun";
+
+/** What an execution needs from its engine. */
+export interface ExecutionHooks {
+  db: Queryable;
+  logger: Logger;
+  onStepEvent?: (event: StepEvent) => void;
+  /** A sleeping run is due at `at`: sweep then, so the timer fires on time. */
+  wakeAt(at: Date): void;
+}
+
+/** Why an execution stopped driving its workflow function. */
+type Halt =
+  | { kind: "suspended" } // sleeping or paused: handed back in the database already
+  | { kind: "lost" } // fenced out: another owner has the run
+  | { kind: "stopping" } // engine shutdown: hand the run back
+  | { kind: "cancel" }
+  | { kind: "deadline" }
+  | { kind: "nondeterminism"; error: NondeterminismError };
+
+type StepResult<T> = { kind: "ok"; value: T } | { kind: "terminal"; error: TerminalError } | { kind: "halted" };
+
+interface StepMode {
+  /** A forward step of the workflow body: cancel and deadline are observed before it. */
+  boundary: boolean;
+  compensation: boolean;
+  events: boolean;
+}
+
+const BODY_STEP: StepMode = { boundary: true, compensation: false, events: true };
+const COMPENSATION_STEP: StepMode = { boundary: false, compensation: true, events: true };
+const RECORDED_VALUE: StepMode = { boundary: false, compensation: false, events: false };
+
+const CANCELLED_MARKER = "$cancelled";
+const DEADLINE_MARKER = "$deadline";
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Workflow code after a halt must not go on: its awaits never settle, and it is garbage collected. */
+function never<T>(): Promise<T> {
+  return new Promise<T>(() => {});
+}
+
+function validateName(what: string, name: string): void {
+  if (typeof name !== "string" || name.length === 0 || name.length > 200 || name.startsWith("$")) {
+    throw new TypeError(`invalid ${what} name ${JSON.stringify(name)}: 1-200 characters, not starting with "$"`);
+  }
+}
+
+/**
+ * One claimed run, driven from its journal: recorded steps return their outputs, the first
+ * unrecorded one runs. Owns the run at `epoch` until it ends, suspends, or is fenced out.
+ */
+export class RunExecution {
+  readonly id: string;
+  readonly epoch: bigint;
+  private readonly journal = new Map<number, StepRow>();
+  private nextSequence = 0;
+  private halted: Halt | null = null;
+  private resolveHalt: (halt: Halt) => void = () => {};
+  /** ctx.signal: aborted on cancel, deadline, lease loss, stop. */
+  private readonly bodyAbort = new AbortController();
+  /** For compensations, which must still run after a cancel: aborted on lease loss and stop only. */
+  private readonly lifeAbort = new AbortController();
+  private cancelRequested: boolean;
+  private readonly compensations: { name: string; fn: (step: StepContext) => unknown; options?: StepOptions }[] = [];
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly ctx: WorkflowContext;
+
+  constructor(
+    private readonly run: RunRow,
+    private readonly definition: WorkflowDefinition,
+    private readonly hooks: ExecutionHooks,
+    /** A run created by this very claim has no steps to load. */
+    private readonly fresh: boolean,
+  ) {
+    this.id = run.id;
+    this.epoch = run.epoch;
+    this.cancelRequested = run.cancel_requested_at !== null;
+    this.ctx = this.createContext();
+  }
+
+  get deadlineAt(): Date | null {
+    return this.run.deadline_at;
+  }
+
+  /** Drives the run until it ends or halts. Never throws. */
+  async execute(): Promise<void> {
+    try {
+      if (!this.fresh) for (const step of await listSteps(this.hooks.db, this.id)) this.journal.set(step.sequence, step);
+      this.armDeadline();
+      const halted = new Promise<Halt>((resolve) => (this.resolveHalt = resolve));
+      const body = Promise.resolve()
+        .then(() => this.definition.run(this.ctx, this.run.input))
+        .then(
+          (output) => ({ kind: "returned" as const, output }),
+          (error: unknown) => ({ kind: "threw" as const, error }),
+        );
+      const first = await Promise.race([body, halted]);
+      if (this.halted) await this.afterHalt(this.halted);
+      else if (first.kind === "returned") await this.afterReturn(first.output);
+      else if (first.kind === "threw") await this.afterThrow(first.error);
+    } catch (error) {
+      // A database error with the outcome unknown: stop, let the lease lapse, and let a sweeper
+      // hand the run to a fresh execution that replays from what was committed.
+      this.hooks.logger.error({ runId: this.id, err: error }, "workflow execution aborted");
+      this.halt({ kind: "lost" });
+    } finally {
+      clearTimeout(this.deadlineTimer);
+      this.lifeAbort.abort(new Error("execution ended"));
+    }
+  }
+
+  /** The heartbeat or a notification learnt of a cancel request. */
+  noteCancel(): void {
+    if (this.cancelRequested) return;
+    this.cancelRequested = true;
+    this.bodyAbort.abort(new Error("cancel requested"));
+  }
+
+  /** The heartbeat found the run reclaimed by a sweeper. */
+  noteLeaseLost(): void {
+    if (this.halted?.kind === "lost") return;
+    this.hooks.logger.warn({ runId: this.id, epoch: String(this.epoch) }, "workflow lease lost; stopping");
+    this.halt({ kind: "lost" });
+  }
+
+  /** Engine shutdown: stop at once and hand the run back (its in-flight step may run again elsewhere). */
+  async handBack(): Promise<void> {
+    if (this.halted) return;
+    this.halt({ kind: "stopping" });
+    await releaseRun(this.hooks.db, this.id, this.epoch);
+  }
+
+  private halt(halt: Halt): void {
+    if (this.halted) return;
+    this.halted = halt;
+    if (halt.kind === "lost" || halt.kind === "stopping") {
+      this.bodyAbort.abort(new Error(`workflow ${halt.kind}`));
+      this.lifeAbort.abort(new Error(`workflow ${halt.kind}`));
+    } else if (halt.kind === "cancel" || halt.kind === "deadline") {
+      this.bodyAbort.abort(new Error(halt.kind === "cancel" ? "cancel requested" : "deadline exceeded"));
+    }
+    this.resolveHalt(halt);
+  }
+
+  private armDeadline(): void {
+    const deadline = this.run.deadline_at;
+    if (!deadline) return;
+    const inMs = deadline.getTime() - Date.now();
+    if (inMs > MAX_TIMER_MS) return;
+    this.deadlineTimer = setTimeout(() => this.bodyAbort.abort(new Error("deadline exceeded")), Math.max(0, inMs));
+    this.deadlineTimer.unref();
+  }
+
+  private deadlinePassed(): boolean {
+    return this.run.deadline_at !== null && Date.now() >= this.run.deadline_at.getTime();
+  }
+
+  // ---- endings -------------------------------------------------------------------------
+
+  private async afterReturn(output: unknown): Promise<void> {
+    const unplayed = [...this.journal.keys()].filter((sequence) => sequence >= this.nextSequence);
+    if (unplayed.length > 0) {
+      const names = unplayed.map((s) => this.journal.get(s)!.name).join(", ");
+      return this.afterHalt({
+        kind: "nondeterminism",
+        error: new NondeterminismError(`workflow returned before recorded step(s) ${names} at ${unplayed.join(", ")}`),
+      });
+    }
+    if (!(await completeRun(this.hooks.db, this.id, this.epoch, output))) this.noteLeaseLost();
+  }
+
+  private async afterThrow(error: unknown): Promise<void> {
+    if (error instanceof TerminalError) {
+      const compensationErrors = await this.runCompensations();
+      if (compensationErrors === null) return;
+      await this.end("failed", appendErrors(errorMessage(error), compensationErrors));
+    } else if (this.cancelRequested) {
+      await this.afterHalt({ kind: "cancel" });
+    } else {
+      // Not a step failure: a bug in the workflow code. Park it, visibly, for a fix and resume.
+      this.hooks.logger.error({ runId: this.id, err: error }, "workflow code threw; run paused");
+      if (!(await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error: errorMessage(error) }))) this.noteLeaseLost();
+    }
+  }
+
+  private async afterHalt(halt: Halt): Promise<void> {
+    this.halt(halt);
+    switch (halt.kind) {
+      case "suspended":
+      case "lost":
+      case "stopping":
+        return;
+      case "cancel": {
+        const errors = await this.runCompensations();
+        if (errors === null) return;
+        const reason = (await findRun(this.hooks.db, this.id))?.cancel_reason ?? "cancelled";
+        return this.end("cancelled", appendErrors(reason, errors));
+      }
+      case "deadline": {
+        const errors = await this.runCompensations();
+        if (errors === null) return;
+        return this.end("failed", appendErrors("deadline exceeded", errors));
+      }
+      case "nondeterminism":
+        this.hooks.logger.error({ runId: this.id, err: halt.error }, "workflow nondeterminism; run paused");
+        if (this.cancelRequested) {
+          // The code does not match the journal, so its compensations cannot be trusted either.
+          return this.end("cancelled", `cancelled; compensations skipped: ${errorMessage(halt.error)}`);
+        }
+        if (!(await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error: errorMessage(halt.error) }))) {
+          this.noteLeaseLost();
+        }
+    }
+  }
+
+  private async end(status: "failed" | "cancelled", error: string): Promise<void> {
+    if (!(await failRun(this.hooks.db, this.id, this.epoch, status, error))) this.noteLeaseLost();
+  }
+
+  /** Runs the registered compensations, last first. Null when the run halted meanwhile (paused, lost). */
+  private async runCompensations(): Promise<string[] | null> {
+    const errors: string[] = [];
+    for (const compensation of [...this.compensations].reverse()) {
+      const sequence = this.nextSequence++;
+      const result = await this.runStep(sequence, `$compensate:${compensation.name}`, compensation.fn, compensation.options ?? {}, COMPENSATION_STEP);
+      if (result.kind === "halted") return null;
+      if (result.kind === "terminal") errors.push(`compensation ${compensation.name}: ${result.error.message}`);
+    }
+    return errors;
+  }
+
+  // ---- the context ----------------------------------------------------------------------
+
+  private createContext(): WorkflowContext {
+    const execution = this;
+    return {
+      runId: this.run.id,
+      kind: this.run.kind,
+      key: this.run.key,
+      get cancelled() {
+        return execution.cancelRequested;
+      },
+      get signal() {
+        return execution.bodyAbort.signal;
+      },
+      step: async <T>(name: string, fn: (step: StepContext) => Promise<T> | T, options: StepOptions = {}): Promise<T> => {
+        validateName("step", name);
+        if (this.halted) return never();
+        const result = await this.runStep(this.nextSequence++, name, fn, options, BODY_STEP);
+        if (result.kind === "halted") return never();
+        if (result.kind === "terminal") throw result.error;
+        return result.value;
+      },
+      sleep: (name: string, ms: number) => {
+        validateName("sleep", name);
+        if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`sleep ${name}: ms must be a finite number ≥ 0, got ${ms}`);
+        return this.sleep(name, ms);
+      },
+      now: async () => new Date(await this.recordedValue("$now", () => Date.now())),
+      randomId: () => this.recordedValue("$randomId", () => randomUUID()),
+      compensate: (name, fn, options) => {
+        validateName("compensation", name);
+        this.compensations.push({ name, fn, options });
+      },
+    };
+  }
+
+  private async recordedValue<T>(name: string, make: () => T): Promise<T> {
+    if (this.halted) return never();
+    const result = await this.runStep(this.nextSequence++, name, make, { retry: { maxAttempts: 1 } }, RECORDED_VALUE);
+    if (result.kind !== "ok") return never();
+    return result.value;
+  }
+
+  // ---- steps ----------------------------------------------------------------------------
+
+  /**
+   * Replays the step at `sequence` from the journal, or runs it: cancel/deadline check at the
+   * boundary, attempts with backoff, one fenced checkpoint on success.
+   */
+  private async runStep<T>(
+    sequence: number,
+    name: string,
+    fn: (step: StepContext) => Promise<T> | T,
+    options: StepOptions,
+    mode: StepMode,
+  ): Promise<StepResult<T>> {
+    const recorded = this.journal.get(sequence);
+    let previousAttempts = 0;
+    let startedAt = new Date();
+    if (recorded) {
+      const replayed = this.replay<T>(recorded, sequence, name);
+      if (replayed) return replayed;
+      previousAttempts = recorded.attempts;
+      startedAt = recorded.started_at;
+    }
+    if (mode.boundary) {
+      const stop = await this.observeBoundary(sequence, name);
+      if (stop) return stop;
+    }
+    const policy = retryPolicy(options.retry);
+    const parentSignal = mode.compensation ? this.lifeAbort.signal : this.bodyAbort.signal;
+    const event = (type: StepEvent["type"], attempt: number, extra: Partial<StepEvent> = {}) => {
+      if (mode.events) this.emit({ type, runId: this.id, kind: this.run.kind, key: this.run.key, step: name, sequence, attempt, compensation: mode.compensation, ...extra });
+    };
+
+    for (let attempt = previousAttempts + 1; ; attempt++) {
+      if (this.halted) return { kind: "halted" };
+      event("started", attempt);
+      const outcome = await this.attempt(fn, attempt, options.timeoutMs, parentSignal, name);
+      if (this.halted) return { kind: "halted" };
+
+      if (outcome.ok) {
+        const saved = await completeStep(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, attempts: attempt, output: outcome.value, startedAt });
+        if (!this.accept(saved)) return { kind: "halted" };
+        event("completed", attempt);
+        return { kind: "ok", value: outcome.value };
+      }
+
+      if (mode.boundary) {
+        // The attempt may have failed because the cancel or deadline aborted it.
+        const stop = await this.observeBoundary(sequence, name);
+        if (stop) return stop;
+      }
+      const message = errorMessage(outcome.error);
+      const terminal = outcome.error instanceof TerminalError || options.isTerminal?.(outcome.error) === true;
+      if (terminal) {
+        const saved = await saveStepAttempt(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, status: "failed", attempts: attempt, error: message, startedAt });
+        if (!this.accept(saved)) return { kind: "halted" };
+        event("failed", attempt, { error: message, outcome: "terminal" });
+        const error = outcome.error instanceof TerminalError ? outcome.error : new TerminalError(message);
+        return { kind: "terminal", error };
+      }
+      if (attempt >= policy.maxAttempts) {
+        const error = `step ${name} failed after ${attempt} attempt(s): ${message}`;
+        const paused = await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, step: { sequence, name, attempts: attempt, startedAt } });
+        if (!paused) {
+          this.noteLeaseLost();
+          return { kind: "halted" };
+        }
+        event("failed", attempt, { error: message, outcome: "paused" });
+        this.hooks.logger.warn({ runId: this.id, step: name, attempts: attempt, error: message }, "workflow paused: retries exhausted");
+        this.halt({ kind: "suspended" });
+        return { kind: "halted" };
+      }
+      const delay = backoffMs(policy, attempt);
+      const saved = await saveStepAttempt(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, status: "running", attempts: attempt, error: message, startedAt });
+      if (!this.accept(saved)) return { kind: "halted" };
+      event("retrying", attempt, { error: message, retryInMs: delay });
+      await abortableDelay(delay, parentSignal);
+    }
+  }
+
+  /** The journal's answer for a recorded step, or null when it must (still) run. */
+  private replay<T>(recorded: StepRow, sequence: number, name: string): StepResult<T> | null {
+    if (recorded.name === CANCELLED_MARKER || recorded.name === DEADLINE_MARKER) {
+      this.halt({ kind: recorded.name === CANCELLED_MARKER ? "cancel" : "deadline" });
+      return { kind: "halted" };
+    }
+    if (recorded.name !== name) {
+      this.halt({
+        kind: "nondeterminism",
+        error: new NondeterminismError(`step ${sequence} is ${JSON.stringify(name)} now but was ${JSON.stringify(recorded.name)} when recorded`),
+      });
+      return { kind: "halted" };
+    }
+    if (recorded.status === "completed") {
+      return { kind: "ok", value: (recorded.output_missing ? undefined : recorded.output) as T };
+    }
+    if (recorded.status === "failed") return { kind: "terminal", error: new TerminalError(recorded.error ?? "step failed") };
+    return null;
+  }
+
+  /** Cancel and deadline are observed here, before new work: recorded as a marker so a replay stops at the same place. */
+  private async observeBoundary(sequence: number, interrupted: string): Promise<StepResult<never> | null> {
+    const kind = this.cancelRequested ? "cancel" : this.deadlinePassed() ? "deadline" : null;
+    if (!kind) return null;
+    const marked = await recordMarker(this.hooks.db, {
+      runId: this.id,
+      epoch: this.epoch,
+      sequence,
+      name: kind === "cancel" ? CANCELLED_MARKER : DEADLINE_MARKER,
+      output: { before: interrupted },
+    });
+    this.halt(marked ? { kind } : { kind: "lost" });
+    return { kind: "halted" };
+  }
+
+  private accept(result: CheckpointResult): boolean {
+    if (result.fenced) {
+      this.noteLeaseLost();
+      return false;
+    }
+    if (result.cancelRequested) this.noteCancel();
+    if (!result.saved) {
+      // The row at this sequence holds another step or is already complete: the journal moved under us.
+      this.halt({ kind: "nondeterminism", error: new NondeterminismError(`checkpoint of run ${this.id} conflicted with a recorded step`) });
+      return false;
+    }
+    return true;
+  }
+
+  private async attempt<T>(
+    fn: (step: StepContext) => Promise<T> | T,
+    attempt: number,
+    timeoutMs: number | undefined,
+    parentSignal: AbortSignal,
+    name: string,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    const controller = new AbortController();
+    const forward = () => controller.abort(parentSignal.reason);
+    if (parentSignal.aborted) forward();
+    else parentSignal.addEventListener("abort", forward, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const body = Promise.resolve().then(() => fn({ runId: this.id, attempt, signal: controller.signal }));
+      if (!timeoutMs) return { ok: true, value: await body };
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new StepTimeoutError(`step ${name} attempt ${attempt} exceeded ${timeoutMs} ms`);
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      return { ok: true, value: await Promise.race([body, timeout]) };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      clearTimeout(timer);
+      parentSignal.removeEventListener("abort", forward);
+    }
+  }
+
+  private async sleep(name: string, ms: number): Promise<void> {
+    if (this.halted) return never();
+    const sequence = this.nextSequence++;
+    const stepName = `$sleep:${name}`;
+    const recorded = this.journal.get(sequence);
+    let wakeAt = new Date(Date.now() + ms);
+    if (recorded) {
+      const replayed = this.replay<unknown>(recorded, sequence, stepName);
+      if (replayed?.kind === "ok") return;
+      if (replayed) return never();
+      wakeAt = new Date((recorded.output as { wakeAt: string }).wakeAt);
+    }
+    if (await this.observeBoundary(sequence, stepName)) return never();
+    if (Date.now() >= wakeAt.getTime()) {
+      const saved = await completeStep(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name: stepName, attempts: 1, output: { wakeAt }, startedAt: recorded?.started_at ?? new Date() });
+      return this.accept(saved) ? undefined : never();
+    }
+    if (await sleepRun(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name: stepName, wakeAt })) {
+      this.hooks.wakeAt(wakeAt);
+      this.halt({ kind: "suspended" });
+      return never();
+    }
+    // Refused: either a cancel arrived just now (then cancel here) or the run is not ours.
+    const run = await findRun(this.hooks.db, this.id);
+    if (run && run.epoch === this.epoch && run.status === "running" && run.cancel_requested_at) {
+      this.noteCancel();
+      await this.observeBoundary(sequence, stepName);
+    } else {
+      this.noteLeaseLost();
+    }
+    return never();
+  }
+
+  private emit(event: StepEvent): void {
+    if (!this.hooks.onStepEvent) return;
+    try {
+      this.hooks.onStepEvent(event);
+    } catch (error) {
+      this.hooks.logger.warn({ runId: this.id, err: error }, "onStepEvent threw");
+    }
+  }
+}
+
+function appendErrors(message: string, errors: string[]): string {
+  return errors.length ? `${message}; ${errors.join("; ")}` : message;
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

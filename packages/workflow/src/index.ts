@@ -1,0 +1,15 @@
+export { createEngine } from "./engine";
+export type { EngineOptions, ResultOptions, RunOutcome, StartedRun, StartRunRequest, StopOptions, WorkflowEngine } from "./engine";
+export { defineWorkflow } from "./define";
+export type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition, WorkflowFunction } from "./define";
+export {
+  NondeterminismError,
+  StepTimeoutError,
+  TerminalError,
+  WorkflowInputConflictError,
+  WorkflowNotFoundError,
+  WorkflowTimeoutError,
+} from "./errors";
+export { DEFAULT_RETRY, type RetryPolicy } from "./retry";
+export type { RunStatus, StepStatus } from "./sql/rows";
+export type { RunView, StepView } from "./view";
