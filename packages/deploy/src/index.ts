@@ -1,2 +1,10 @@
+export * from "./deployment-input";
+export * from "./deployment-store";
+export * from "./event-feed";
 export * from "./preconditions";
 export * from "./routes";
+export { setDeploymentStatus } from "./sql/setDeploymentStatus";
+export { appendDeploymentEvent } from "./sql/appendDeploymentEvent";
+export type { DeploymentRow, DeploymentStatus, DeploymentEventRow, DeploymentSource } from "./sql/rows";
+export { TERMINAL_DEPLOYMENT_STATUSES, EVENTS_CHANNEL } from "./sql/rows";
+export type { DomainRow, InstanceRow, TopologyRow } from "./sql/listDeploymentParts";
