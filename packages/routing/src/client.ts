@@ -7,7 +7,7 @@ import {
   type SwitchDomainsRequest,
   type SwitchDomainsResponse,
 } from "@hydra/proto/hydra/v1";
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Message, MessageInitShape } from "@bufbuild/protobuf";
 import type { AssignDomainsRequestSchema, SwitchDomainsRequestSchema } from "@hydra/proto/hydra/v1";
 
 export interface RoutingClientOptions {
@@ -23,8 +23,9 @@ export interface RoutingClientOptions {
   backoffMs?: number;
 }
 
-export type AssignDomainsInput = MessageInitShape<typeof AssignDomainsRequestSchema> & { idempotencyKey: string };
-export type SwitchDomainsInput = MessageInitShape<typeof SwitchDomainsRequestSchema> & { idempotencyKey: string };
+/** A request as a plain object (`$typeName` optional); the idempotency key is required. */
+export type AssignDomainsInput = Exclude<MessageInitShape<typeof AssignDomainsRequestSchema>, Message> & { idempotencyKey: string };
+export type SwitchDomainsInput = Exclude<MessageInitShape<typeof SwitchDomainsRequestSchema>, Message> & { idempotencyKey: string };
 
 /** What deploy-svc calls. Every call carries an idempotency key, so retries are safe. */
 export interface RoutingClient {

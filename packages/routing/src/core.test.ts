@@ -1,7 +1,14 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { createPool, newId, type Pool } from "@hydra/db";
 import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
-import { AssignDomainsRequestSchema, DomainSticky, SwitchDomainsRequestSchema } from "@hydra/proto/hydra/v1";
+import {
+  type AssignDomainsRequest,
+  AssignDomainsRequestSchema,
+  DomainSticky,
+  type DomainToAssignSchema,
+  type GatewayConfigSchema,
+  SwitchDomainsRequestSchema,
+} from "@hydra/proto/hydra/v1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { RoutingCore } from "./core";
 import { RoutingError } from "./errors";
@@ -37,7 +44,12 @@ beforeEach(async () => {
   project = await createProjectFixture(pool);
 });
 
-function assign(init: Partial<MessageInitShape<typeof AssignDomainsRequestSchema>> & { deploymentId: string }) {
+type AssignInit = Partial<Omit<AssignDomainsRequest, "$typeName" | "$unknown" | "domains" | "gatewayConfig">> & {
+  deploymentId: string;
+  domains?: MessageInitShape<typeof DomainToAssignSchema>[];
+  gatewayConfig?: MessageInitShape<typeof GatewayConfigSchema>;
+};
+function assign(init: AssignInit) {
   return core.assignDomains(
     create(AssignDomainsRequestSchema, {
       workspaceId: project.workspaceId,

@@ -1,5 +1,8 @@
 // Fixtures and checks shared by routing's tests and benchmark: plain SQL, real Postgres.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { newId } from "@hydra/db";
+import Redis from "ioredis";
 import type { Queryable } from "./sql/queryable";
 
 export interface ProjectFixture {
@@ -122,7 +125,6 @@ export async function routingInvariantViolations(db: Queryable, projectId: strin
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -142,8 +144,6 @@ export interface RedisServerProcess {
 
 /** Starts a throwaway redis-server on `port` (no persistence) and waits until it answers PING. */
 export async function startRedisServer(port?: number, deadlineMs = 10_000): Promise<RedisServerProcess> {
-  const { spawn } = await import("node:child_process");
-  const { default: Redis } = await import("ioredis");
   const chosen = port ?? (await freePort());
   const child = spawn("redis-server", ["--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], {
     stdio: "ignore",

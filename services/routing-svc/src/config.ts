@@ -9,6 +9,8 @@ const schema = z
     REDIS_URLS: redisUrls.default(["redis://127.0.0.1:6379"]),
     HYDRA_API_TOKEN: optionalSecret,
     HYDRA_ROUTING_LOCK_WAIT: duration.default(5_000),
+    // Lease of the project lock; extended while held, so it only bounds how long a dead holder blocks.
+    HYDRA_ROUTING_LOCK_TTL: duration.default(10_000),
     HYDRA_DEFAULT_DOMAIN: z.string().default("hydra.run"),
     HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
     LOG_LEVEL: logLevel.default("info"),
@@ -19,6 +21,7 @@ const schema = z
     redisUrls: env.REDIS_URLS,
     apiToken: env.HYDRA_API_TOKEN,
     lockWaitMs: env.HYDRA_ROUTING_LOCK_WAIT,
+    lockTtlMs: env.HYDRA_ROUTING_LOCK_TTL,
     defaultDomain: env.HYDRA_DEFAULT_DOMAIN.toLowerCase(),
     maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
     logLevel: env.LOG_LEVEL,

@@ -1,8 +1,9 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { RoutingService } from "@hydra/proto/hydra/v1";
 import { type RoutingCore, RoutingError, type RoutingErrorCode } from "@hydra/routing";
+import { toConnectError as serverKitConnectError } from "@hydra/server-kit";
 
-/** The part of a pino logger this service uses. */
+/** The part of a pino logger (server-kit's Logger) this service uses. */
 export interface RoutingLogger {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
@@ -19,16 +20,20 @@ const CODES: Record<RoutingErrorCode, Code> = {
   unavailable: Code.Unavailable,
 };
 
-/** A RoutingError becomes its Connect code; anything else is a bug, logged and answered `internal`. */
+/**
+ * A RoutingError becomes its Connect code; anything else goes through server-kit's mapping
+ * (infrastructure failures → `unavailable`, the rest `internal`) and is logged.
+ */
 export function toConnectError(error: unknown, logger: RoutingLogger, fields: Record<string, unknown>): ConnectError {
   if (error instanceof RoutingError) {
     const log = error.code === "unavailable" || error.code === "aborted" ? logger.warn : logger.info;
     log.call(logger, { ...fields, code: error.code, err: error.message }, "routing call refused");
     return new ConnectError(error.message, CODES[error.code], undefined, undefined, error);
   }
-  if (error instanceof ConnectError) return error;
-  logger.error({ ...fields, err: error instanceof Error ? error.stack : String(error) }, "routing call failed");
-  return new ConnectError(`internal error: ${error instanceof Error ? error.message : String(error)}`, Code.Internal);
+  const mapped = serverKitConnectError(error);
+  const log = mapped.code === Code.Internal ? logger.error : logger.warn;
+  log.call(logger, { ...fields, code: Code[mapped.code], err: error instanceof Error ? (error.stack ?? error.message) : String(error) }, "routing call failed");
+  return mapped;
 }
 
 /** hydra.v1.RoutingService over the routing core: validation and the work are the core's. */
