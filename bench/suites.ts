@@ -3,3 +3,4 @@
 import type { BenchSuite } from "./report";
 
 export const SUITES: Record<string, () => Promise<BenchSuite>> = {};
+SUITES.routing = async () => (await import("./routing.js")).suite;
