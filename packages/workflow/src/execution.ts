@@ -69,7 +69,13 @@ export class RunExecution {
   readonly epoch: bigint;
   private readonly journal = new Map<number, StepRow>();
   private nextSequence = 0;
+  /** Why the workflow body stopped going forward (the first reason wins). */
   private halted: Halt | null = null;
+  /** Set when nothing more may be written at all, compensations included. */
+  private dead: "lost" | "stopping" | null = null;
+  /** The run left `running` in the database (ended, paused, sleeping): nothing is left to hand back. */
+  private settled = false;
+  private problem: Error | null = null;
   private resolveHalt: (halt: Halt) => void = () => {};
   /** ctx.signal: aborted on cancel, deadline, lease loss, stop. */
   private readonly bodyAbort = new AbortController();
@@ -110,9 +116,17 @@ export class RunExecution {
           (error: unknown) => ({ kind: "threw" as const, error }),
         );
       const first = await Promise.race([body, halted]);
+      if (this.dead) return;
       if (this.halted) await this.afterHalt(this.halted);
       else if (first.kind === "returned") await this.afterReturn(first.output);
       else if (first.kind === "threw") await this.afterThrow(first.error);
+      if (!this.dead && !this.settled) {
+        // Safety net: never leave a run `running` with nobody driving it (a sweeper would hand it
+        // back here again and again). Park it for an operator with what went wrong.
+        const error = `execution stopped without an outcome: ${this.problem ? errorMessage(this.problem) : "unknown cause"}`;
+        this.hooks.logger.error({ runId: this.id }, error);
+        await this.pause(error);
+      }
     } catch (error) {
       // A database error with the outcome unknown: stop, let the lease lapse, and let a sweeper
       // hand the run to a fresh execution that replays from what was committed.
@@ -133,25 +147,28 @@ export class RunExecution {
 
   /** The heartbeat found the run reclaimed by a sweeper. */
   noteLeaseLost(): void {
-    if (this.halted?.kind === "lost") return;
+    if (this.dead) return;
     this.hooks.logger.warn({ runId: this.id, epoch: String(this.epoch) }, "workflow lease lost; stopping");
     this.halt({ kind: "lost" });
   }
 
   /** Engine shutdown: stop at once and hand the run back (its in-flight step may run again elsewhere). */
   async handBack(): Promise<void> {
-    if (this.halted) return;
+    if (this.dead) return;
     this.halt({ kind: "stopping" });
     await releaseRun(this.hooks.db, this.id, this.epoch);
   }
 
   private halt(halt: Halt): void {
-    if (this.halted) return;
-    this.halted = halt;
-    if (halt.kind === "lost" || halt.kind === "stopping") {
+    if (halt.kind === "nondeterminism") this.problem = halt.error;
+    if ((halt.kind === "lost" || halt.kind === "stopping") && !this.dead) {
+      this.dead = halt.kind;
       this.bodyAbort.abort(new Error(`workflow ${halt.kind}`));
       this.lifeAbort.abort(new Error(`workflow ${halt.kind}`));
-    } else if (halt.kind === "cancel" || halt.kind === "deadline") {
+    }
+    if (this.halted) return;
+    this.halted = halt;
+    if (halt.kind === "cancel" || halt.kind === "deadline") {
       this.bodyAbort.abort(new Error(halt.kind === "cancel" ? "cancel requested" : "deadline exceeded"));
     }
     this.resolveHalt(halt);
@@ -181,7 +198,8 @@ export class RunExecution {
         error: new NondeterminismError(`workflow returned before recorded step(s) ${names} at ${unplayed.join(", ")}`),
       });
     }
-    if (!(await completeRun(this.hooks.db, this.id, this.epoch, output))) this.noteLeaseLost();
+    if (await completeRun(this.hooks.db, this.id, this.epoch, output)) this.settled = true;
+    else this.noteLeaseLost();
   }
 
   private async afterThrow(error: unknown): Promise<void> {
@@ -194,7 +212,7 @@ export class RunExecution {
     } else {
       // Not a step failure: a bug in the workflow code. Park it, visibly, for a fix and resume.
       this.hooks.logger.error({ runId: this.id, err: error }, "workflow code threw; run paused");
-      if (!(await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error: errorMessage(error) }))) this.noteLeaseLost();
+      await this.pause(errorMessage(error));
     }
   }
 
@@ -222,14 +240,20 @@ export class RunExecution {
           // The code does not match the journal, so its compensations cannot be trusted either.
           return this.end("cancelled", `cancelled; compensations skipped: ${errorMessage(halt.error)}`);
         }
-        if (!(await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error: errorMessage(halt.error) }))) {
-          this.noteLeaseLost();
-        }
+        await this.pause(errorMessage(halt.error));
     }
   }
 
   private async end(status: "failed" | "cancelled", error: string): Promise<void> {
-    if (!(await failRun(this.hooks.db, this.id, this.epoch, status, error))) this.noteLeaseLost();
+    if (this.dead) return;
+    if (await failRun(this.hooks.db, this.id, this.epoch, status, error)) this.settled = true;
+    else this.noteLeaseLost();
+  }
+
+  private async pause(error: string): Promise<void> {
+    if (this.dead) return;
+    if (await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error })) this.settled = true;
+    else this.noteLeaseLost();
   }
 
   /** Runs the registered compensations, last first. Null when the run halted meanwhile (paused, lost). */
@@ -319,11 +343,13 @@ export class RunExecution {
       if (mode.events) this.emit({ type, runId: this.id, kind: this.run.kind, key: this.run.key, step: name, sequence, attempt, compensation: mode.compensation, ...extra });
     };
 
+    // A compensation goes on after the body halted (that is when it runs); only loss of the run stops it.
+    const stopped = () => (mode.compensation ? this.dead !== null : this.halted !== null);
     for (let attempt = previousAttempts + 1; ; attempt++) {
-      if (this.halted) return { kind: "halted" };
+      if (stopped()) return { kind: "halted" };
       event("started", attempt);
       const outcome = await this.attempt(fn, attempt, options.timeoutMs, parentSignal, name);
-      if (this.halted) return { kind: "halted" };
+      if (stopped()) return { kind: "halted" };
 
       if (outcome.ok) {
         const saved = await completeStep(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, attempts: attempt, output: outcome.value, startedAt });
@@ -348,11 +374,12 @@ export class RunExecution {
       }
       if (attempt >= policy.maxAttempts) {
         const error = `step ${name} failed after ${attempt} attempt(s): ${message}`;
-        const paused = await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, step: { sequence, name, attempts: attempt, startedAt } });
+        const paused = await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, step: { sequence, name, attempts: attempt, error: message, startedAt } });
         if (!paused) {
           this.noteLeaseLost();
           return { kind: "halted" };
         }
+        this.settled = true;
         event("failed", attempt, { error: message, outcome: "paused" });
         this.hooks.logger.warn({ runId: this.id, step: name, attempts: attempt, error: message }, "workflow paused: retries exhausted");
         this.halt({ kind: "suspended" });
@@ -464,6 +491,7 @@ export class RunExecution {
       return this.accept(saved) ? undefined : never();
     }
     if (await sleepRun(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name: stepName, wakeAt })) {
+      this.settled = true;
       this.hooks.wakeAt(wakeAt);
       this.halt({ kind: "suspended" });
       return never();

@@ -1,3 +1,4 @@
+import pino from "pino";
 import { createPool, type Pool } from "@hydra/db";
 import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
 import type { StepEvent } from "./define";
@@ -35,6 +36,7 @@ export async function engineHarness(label: string): Promise<EngineHarness> {
         leaseMs: 1_000,
         sweepMs: 200,
         onStepEvent: (event) => events.push(event),
+        logger: pino({ level: process.env.HYDRA_WORKFLOW_LOG_LEVEL ?? "silent" }),
         ...options,
       });
       engines.push(engine);

@@ -4,8 +4,8 @@ export interface PauseParams {
   runId: string;
   epoch: bigint;
   error: string;
-  /** The step whose retry budget ran out, recorded with its attempts; absent for other causes. */
-  step?: { sequence: number; name: string; attempts: number; startedAt: Date };
+  /** The step whose retry budget ran out, recorded with its attempts and last error; absent for other causes. */
+  step?: { sequence: number; name: string; attempts: number; error: string; startedAt: Date };
 }
 
 /**
@@ -22,7 +22,7 @@ export async function pauseRun(db: Queryable, p: PauseParams): Promise<boolean> 
         RETURNING id, kind
       ), step AS (
         INSERT INTO workflow_steps AS s (run_id, sequence, name, status, attempts, error, started_at)
-        SELECT id, $4::int, $5, 'running', $6, $3, $7 FROM run WHERE $4::int IS NOT NULL
+        SELECT id, $4::int, $5, 'running', $6, $8, $7 FROM run WHERE $4::int IS NOT NULL
         ON CONFLICT (run_id, sequence) DO UPDATE SET attempts = EXCLUDED.attempts, error = EXCLUDED.error
           WHERE s.name = EXCLUDED.name AND s.status <> 'completed'
         RETURNING 1
@@ -36,6 +36,7 @@ export async function pauseRun(db: Queryable, p: PauseParams): Promise<boolean> 
       p.step?.name ?? null,
       p.step?.attempts ?? null,
       p.step?.startedAt ?? null,
+      p.step?.error ?? null,
     ],
   });
   return result.rowCount === 1;
