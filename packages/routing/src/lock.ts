@@ -95,6 +95,9 @@ export class ProjectLock {
         commandTimeout,
         connectTimeout: commandTimeout,
         retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+        // disconnect() arms a timer of this length even for a dead stream; keep it short so
+        // closing does not hold the process.
+        disconnectTimeout: 200,
         lazyConnect: false,
       });
       client.on("error", () => {});

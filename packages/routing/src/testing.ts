@@ -152,7 +152,7 @@ export async function startRedisServer(port?: number, deadlineMs = 10_000): Prom
   const url = `redis://127.0.0.1:${chosen}`;
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, disconnectTimeout: 100, retryStrategy: () => null });
     probe.on("error", () => {});
     try {
       await probe.connect();
