@@ -1,3 +1,4 @@
+export * from "./deploy-api";
 export * from "./deployment-input";
 export * from "./deployment-store";
 export * from "./event-feed";
@@ -8,3 +9,7 @@ export { appendDeploymentEvent } from "./sql/appendDeploymentEvent";
 export type { DeploymentRow, DeploymentStatus, DeploymentEventRow, DeploymentSource } from "./sql/rows";
 export { TERMINAL_DEPLOYMENT_STATUSES, EVENTS_CHANNEL } from "./sql/rows";
 export type { DomainRow, InstanceRow, TopologyRow } from "./sql/listDeploymentParts";
+export * from "./workflows/deps";
+export { DEPLOY_KIND, DEPLOY_STEPS, deployWorkflow, type DeployInput, type DeployOutput } from "./workflows/deploy";
+export { STANDBY_KIND, standbyWorkflow } from "./workflows/standby";
+export { PROMOTE_KIND, ROLLBACK_KIND, type SwitchLiveOutput } from "./workflows/switch-live";

@@ -1,0 +1,143 @@
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { isId } from "@hydra/db";
+import { WorkflowTimeoutError, type WorkflowEngine } from "@hydra/workflow";
+import { checkCreateDeployment, type CreateDeploymentInput } from "./deployment-input";
+import { DeploymentStore } from "./deployment-store";
+import { findSupersedable } from "./sql/findActiveRuns";
+import { TERMINAL_DEPLOYMENT_STATUSES, type DeploymentRow, type DeploymentSource } from "./sql/rows";
+import { codeOfFailure, type DeployDeps } from "./workflows/deps";
+import { DEPLOY_KIND, deployWorkflow, type DeployInput } from "./workflows/deploy";
+import { standbyWorkflow } from "./workflows/standby";
+import {
+  checkPromote,
+  checkRollback,
+  PROMOTE_KIND,
+  promoteWorkflow,
+  ROLLBACK_KIND,
+  rollbackWorkflow,
+  type PromoteInput,
+  type RollbackInput,
+  type SwitchLiveOutput,
+} from "./workflows/switch-live";
+
+/**
+ * What deploy-svc's handlers call: each operation validates, then starts (and for Rollback
+ * and Promote, awaits) its durable workflow. Errors are ConnectErrors with their codes.
+ */
+export interface DeployApiOptions {
+  /** How long Rollback and Promote wait for their workflow before answering deadline_exceeded (it goes on). */
+  switchTimeoutMs?: number;
+  /** Checks a docker image reference; undefined when it is fine. */
+  imageProblem?: (image: string) => string | undefined;
+}
+
+export class DeployApi {
+  readonly store: DeploymentStore;
+  private readonly engine: WorkflowEngine;
+
+  constructor(
+    private readonly deps: DeployDeps,
+    private readonly options: DeployApiOptions = {},
+  ) {
+    this.store = new DeploymentStore(deps.pool);
+    this.engine = deps.engine;
+  }
+
+  /** Registers the workflows on the engine (before engine.start()). */
+  registerWorkflows(): void {
+    this.engine
+      .register(deployWorkflow(this.deps))
+      .register(standbyWorkflow(this.deps))
+      .register(rollbackWorkflow(this.deps))
+      .register(promoteWorkflow(this.deps));
+  }
+
+  async createDeployment(input: CreateDeploymentInput): Promise<{ deployment: DeploymentRow; workflowId: string }> {
+    const checked = checkCreateDeployment(input, this.options.imageProblem ?? (() => undefined));
+    const { deployment } = await this.store.create(checked);
+    const workflowId = await this.startDeploy(deployment);
+    return { deployment: await this.store.get(deployment.id), workflowId };
+  }
+
+  /** hydra.v1 Deploy: starts (or returns) the Deploy run of an existing deployment row. */
+  async deploy(deploymentId: string, source: DeploymentSource | null, command: string[]): Promise<{ deployment: DeploymentRow; workflowId: string }> {
+    const deployment = await this.store.get(deploymentId);
+    if (source && JSON.stringify(source) !== JSON.stringify(deployment.source)) {
+      throw new ConnectError(`deployment ${deploymentId} was already deployed with another source`, Code.AlreadyExists);
+    }
+    if (command.length > 0 && JSON.stringify(command) !== JSON.stringify(deployment.command)) {
+      throw new ConnectError(`deployment ${deploymentId} was already deployed with another command`, Code.AlreadyExists);
+    }
+    const workflowId = await this.startDeploy(deployment);
+    return { deployment: await this.store.get(deploymentId), workflowId };
+  }
+
+  private async startDeploy(deployment: DeploymentRow): Promise<string> {
+    const workflowId = deployment.workflow_id ?? `deploy:${deployment.id}`;
+    await this.engine.startRun<DeployInput>({ kind: DEPLOY_KIND, id: workflowId, key: deployment.project_id, input: { deploymentId: deployment.id } });
+    // Newest wins before routing, too: older deployments of this environment and branch that
+    // have not reached routing stop here.
+    const older = await findSupersedable(this.deps.pool, {
+      id: deployment.id,
+      environmentId: deployment.environment_id,
+      branch: deployment.branch,
+      sequence: deployment.sequence,
+    });
+    await Promise.all(older.filter((d) => d.workflow_id).map((d) => this.engine.cancel(d.workflow_id!, `superseded by ${deployment.id}`)));
+    return workflowId;
+  }
+
+  async cancelDeployment(deploymentId: string, reason: string): Promise<DeploymentRow> {
+    const deployment = await this.store.get(deploymentId);
+    if (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status)) {
+      throw new ConnectError(`deployment ${deploymentId} is already ${deployment.status}`, Code.FailedPrecondition);
+    }
+    if (deployment.status === "network") {
+      throw new ConnectError(`deployment ${deploymentId} is already being routed; roll back instead`, Code.FailedPrecondition);
+    }
+    const workflowId = deployment.workflow_id ?? `deploy:${deployment.id}`;
+    await this.engine.cancel(workflowId, reason || "cancelled by request");
+    // Usually settles in milliseconds (at the next step boundary); a long step is aborted.
+    await this.engine.result(workflowId, { timeoutMs: 10_000, settleOnPause: true }).catch((error: unknown) => {
+      if (!(error instanceof WorkflowTimeoutError)) throw error;
+    });
+    return this.store.get(deploymentId);
+  }
+
+  async rollback(input: RollbackInput): Promise<SwitchLiveOutput> {
+    for (const [field, id] of [["source_deployment_id", input.sourceDeploymentId], ["target_deployment_id", input.targetDeploymentId]] as const) {
+      if (!isId("deployment", id)) throw new ConnectError(`${field} "${id}" is not a deployment id (dep_…)`, Code.InvalidArgument);
+    }
+    const { target } = await checkRollback(this.deps.pool, input);
+    return this.runSwitch(ROLLBACK_KIND, target.projectId, input);
+  }
+
+  async promote(input: PromoteInput): Promise<SwitchLiveOutput> {
+    if (!isId("deployment", input.targetDeploymentId)) {
+      throw new ConnectError(`target_deployment_id "${input.targetDeploymentId}" is not a deployment id (dep_…)`, Code.InvalidArgument);
+    }
+    const { target } = await checkPromote(this.deps.pool, input);
+    return this.runSwitch(PROMOTE_KIND, target.projectId, input);
+  }
+
+  private async runSwitch(kind: string, projectId: string, input: RollbackInput | PromoteInput): Promise<SwitchLiveOutput> {
+    const id = `${kind}:${randomUUID()}`;
+    await this.engine.startRun({ kind, id, key: projectId, input });
+    let outcome;
+    try {
+      outcome = await this.engine.result<SwitchLiveOutput>(id, { timeoutMs: this.options.switchTimeoutMs ?? 60_000, settleOnPause: true });
+    } catch (error) {
+      if (error instanceof WorkflowTimeoutError) {
+        throw new ConnectError(`${kind} ${id} is still running; it will complete without you`, Code.DeadlineExceeded);
+      }
+      throw error;
+    }
+    if (outcome.status === "completed") return outcome.output;
+    if (outcome.status === "paused") {
+      throw new ConnectError(`${kind} ${id} paused after its retries: ${outcome.error}; resume or cancel it`, Code.Unavailable);
+    }
+    const { code, message } = codeOfFailure(outcome.error);
+    throw new ConnectError(message, code);
+  }
+}

@@ -1,0 +1,103 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ClusterDriver } from "@hydra/cluster";
+import type { Pool } from "@hydra/db";
+import type { AssignDomainsResponse, SwitchDomainsResponse } from "@hydra/proto/hydra/v1";
+import type { WorkflowEngine } from "@hydra/workflow";
+import { TerminalError } from "@hydra/workflow";
+import type { DeploymentSource } from "../sql/rows";
+
+/** What the Deploy, Rollback, Promote and Standby workflows run against. */
+
+/** Turns a deployment's source into the image that runs (packages/build). */
+export interface ImageBuilder {
+  build(
+    request: { deploymentId: string; workspaceId: string; projectId: string; projectSlug: string; source: DeploymentSource },
+    options: { signal: AbortSignal; deadline: Date },
+  ): Promise<{ image: string }>;
+}
+
+/** The RoutingService calls the workflows make (packages/routing's client). */
+export interface Router {
+  assignDomains(request: {
+    workspaceId: string;
+    projectId: string;
+    environmentId: string;
+    deploymentId: string;
+    domains: { name: string; sticky: number }[];
+    gatewayConfig: GatewayConfigInit;
+    isRolledBack: boolean;
+    idempotencyKey: string;
+    setLive: boolean;
+  }, options?: { signal?: AbortSignal }): Promise<AssignDomainsResponse>;
+  switchDomains(request: {
+    targetDeploymentId: string;
+    domainIds: string[];
+    idempotencyKey: string;
+    setLive: boolean;
+    rolledBack: boolean;
+    expectedLiveDeploymentId: string;
+  }, options?: { signal?: AbortSignal }): Promise<SwitchDomainsResponse>;
+}
+
+export interface GatewayConfigInit {
+  deploymentId: string;
+  isEnabled: boolean;
+  instances: { id: string; address: string; region: string }[];
+  workspaceId: string;
+  projectId: string;
+  environmentId: string;
+  port: number;
+}
+
+export interface DeploySettings {
+  /** HYDRA_DEFAULT_DOMAIN */
+  apex: string;
+  /** HYDRA_READY_TIMEOUT */
+  readyTimeoutMs: number;
+  /** HYDRA_STANDBY_DELAY */
+  standbyDelayMs: number;
+  /** How long one build may take. */
+  buildTimeoutMs: number;
+  /** The application's port (env PORT). */
+  appPort: number;
+  sentinel: { image: string; port: number; replicas: { production: number; preview: number } };
+}
+
+export interface DeployDeps {
+  pool: Pool;
+  cluster: ClusterDriver;
+  router: Router;
+  builder: ImageBuilder;
+  engine: WorkflowEngine;
+  settings: DeploySettings;
+}
+
+const TRANSIENT_CODES = new Set([Code.Unavailable, Code.Aborted, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Unknown, Code.Internal]);
+
+/**
+ * Whether a step error is final. Cluster and build errors say so themselves (`transient`);
+ * RoutingService answers by code: only `unavailable`-like codes are worth retrying.
+ */
+export function isTerminalError(error: unknown): boolean {
+  if (error instanceof TerminalError) return true;
+  if (typeof error === "object" && error !== null && typeof (error as { transient?: unknown }).transient === "boolean") {
+    return !(error as { transient: boolean }).transient;
+  }
+  if (error instanceof ConnectError) return !TRANSIENT_CODES.has(error.code);
+  return false;
+}
+
+/**
+ * A terminal error that carries the Connect code the synchronous RPCs (Rollback, Promote)
+ * answer with: the engine records only a message, so the code travels as its prefix.
+ */
+export function codedTerminal(code: Code, message: string): TerminalError {
+  return new TerminalError(`[${Code[code]}] ${message}`);
+}
+
+export function codeOfFailure(message: string): { code: Code; message: string } {
+  const match = /^(?:TerminalError: )?\[([A-Za-z]+)\] ([\s\S]*)$/.exec(message);
+  const code = match ? Code[match[1] as keyof typeof Code] : undefined;
+  if (match && typeof code === "number") return { code, message: match[2]! };
+  return { code: Code.Aborted, message };
+}
