@@ -1,0 +1,116 @@
+import { createPool, type Pool } from "@hydra/db";
+import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
+import { eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
+
+// The crash matrix: a four-step workflow runs in a child process that is SIGKILLed (a) between
+// two steps, (b) after a step's side effect but before its checkpoint, (c) during a durable
+// sleep. Another process finishes the run. Side effects are rows committed by the step bodies,
+// so the counts below are what really ran, whichever process ran it.
+const LEASE_MS = 800;
+const SWEEP_MS = 200;
+
+describe("crash matrix (SIGKILL, real processes)", () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase("wf_crash");
+    pool = createPool(db.url, { max: 2 });
+    await pool.query(`CREATE TABLE side_effects (run_id text NOT NULL, step text NOT NULL, worker text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.kill()));
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  function worker(id: string, env: Record<string, string> = {}): WorkerProcess {
+    const w = spawnWorker(id, { DATABASE_URL: db.url, LEASE_MS: String(LEASE_MS), SWEEP_MS: String(SWEEP_MS), ...env });
+    workers.push(w);
+    return w;
+  }
+
+  async function effects(runId: string): Promise<Record<string, number>> {
+    const { rows } = await pool.query<{ step: string; n: number }>(
+      "SELECT step, count(*)::int AS n FROM side_effects WHERE run_id = $1 GROUP BY step ORDER BY step",
+      [runId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.step, r.n]));
+  }
+
+  async function ended(runId: string, timeoutMs = 20_000): Promise<{ status: string; output: { finishedBy: string } }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await pool.query("SELECT status, output FROM workflow_runs WHERE id = $1", [runId]);
+      if (rows[0] && ["completed", "failed", "cancelled", "paused"].includes(rows[0].status)) return rows[0];
+      if (Date.now() > deadline) throw new Error(`run ${runId} did not end within ${timeoutMs} ms: ${JSON.stringify(rows[0])}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  async function stepRows(runId: string): Promise<{ name: string; status: string; attempts: number }[]> {
+    const { rows } = await pool.query("SELECT name, status, attempts FROM workflow_steps WHERE run_id = $1 ORDER BY sequence", [runId]);
+    return rows;
+  }
+
+  it("(a) killed between steps: the survivor reclaims the lease within 2× TTL and runs each step exactly once", async () => {
+    const doomed = worker("A", { HOLD_AT: "between-s2-s3" });
+    const survivor = worker("B");
+    await Promise.all([doomed.waitFor(/^READY started/), survivor.waitFor(/^READY started/)]);
+    doomed.send("start crash-a 0");
+    await doomed.waitFor(/^READY between-s2-s3/);
+    const killedAt = Date.now();
+    await doomed.kill();
+
+    expect(await ended("crash-a")).toEqual({ status: "completed", output: { finishedBy: "B" } });
+    expect(await effects("crash-a")).toEqual({ s1: 1, s2: 1, s3: 1, s4: 1 });
+    expect((await stepRows("crash-a")).map((s) => `${s.name}:${s.status}`)).toEqual(["s1:completed", "s2:completed", "s3:completed", "s4:completed"]);
+    const resumed = eventsOf(survivor).find((e) => e.step === "s3" && e.type === "started");
+    expect(eventsOf(survivor).some((e) => e.step === "s1" || e.step === "s2")).toBe(false); // replayed, not re-run
+    expect(resumed!.at - killedAt).toBeLessThanOrEqual(2 * LEASE_MS);
+  });
+
+  it("(b) killed after a side effect, before its checkpoint: only that step runs again, once", async () => {
+    const doomed = worker("A", { HOLD_AT: "s3-after-effect" });
+    const survivor = worker("B");
+    await Promise.all([doomed.waitFor(/^READY started/), survivor.waitFor(/^READY started/)]);
+    doomed.send("start crash-b 0");
+    await doomed.waitFor(/^READY s3-after-effect/);
+    await doomed.kill();
+
+    expect(await ended("crash-b")).toEqual({ status: "completed", output: { finishedBy: "B" } });
+    expect(await effects("crash-b")).toEqual({ s1: 1, s2: 1, s3: 2, s4: 1 });
+    const { rows } = await pool.query("SELECT worker FROM side_effects WHERE run_id = 'crash-b' AND step = 's3' ORDER BY at");
+    expect(rows.map((r) => r.worker)).toEqual(["A", "B"]);
+  });
+
+  it("(c) killed during a durable sleep: a restarted process wakes it on time and runs each step exactly once", async () => {
+    const doomed = worker("A");
+    await doomed.waitFor(/^READY started/);
+    doomed.send("start crash-c 2500");
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { rows } = await pool.query("SELECT status FROM workflow_runs WHERE id = 'crash-c'");
+      if (rows[0]?.status === "sleeping") break;
+      if (Date.now() > deadline) throw new Error("crash-c never slept");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await doomed.kill();
+    const restarted = worker("B"); // the restart: a new process, after the old one died
+
+    expect(await ended("crash-c")).toEqual({ status: "completed", output: { finishedBy: "B" } });
+    expect(await effects("crash-c")).toEqual({ s1: 1, s2: 1, s3: 1, s4: 1 });
+    const { rows } = await pool.query<{ wake_at: string; s4_started: Date }>(
+      `SELECT (SELECT output->>'wakeAt' FROM workflow_steps WHERE run_id = 'crash-c' AND name = '$sleep:pause') AS wake_at,
+              (SELECT started_at FROM workflow_steps WHERE run_id = 'crash-c' AND name = 's4') AS s4_started`,
+    );
+    const wakeAt = new Date(rows[0]!.wake_at).getTime();
+    const s4Started = eventsOf(restarted).find((e) => e.step === "s4" && e.type === "started")!.at;
+    expect(s4Started).toBeGreaterThanOrEqual(wakeAt); // never early
+    expect(s4Started - wakeAt).toBeLessThan(1_000); // on time: the restarted sweeper armed a timer for it
+    expect(rows[0]!.s4_started.getTime()).toBeGreaterThanOrEqual(wakeAt - 5);
+  });
+});
