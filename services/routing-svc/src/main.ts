@@ -1,22 +1,12 @@
 // routing-svc: hydra.v1.RoutingService, the critical section of every deploy, rollback and promote.
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { applyMigrations, createPool, ensureDatabase, redact, withDatabase } from "@hydra/db";
 import { file_hydra_v1_routing } from "@hydra/proto/files";
 import { RoutingService } from "@hydra/proto/hydra/v1";
 import { checkPostgres, checkRedis, createLogger, exitOnSignals, failStartup, startServer } from "@hydra/server-kit";
 import { loadRoutingConfig } from "./config";
+import { createRoutingRuntime } from "./routing-runtime";
 
 const SERVICE = "routing-svc";
-
-// Replaced by the routing core (issue 4) when it lands.
-const pendingRoutingService: ServiceImpl<typeof RoutingService> = {
-  assignDomains: () => {
-    throw new ConnectError("hydra.v1.RoutingService/AssignDomains is not implemented yet: it needs the routing core (issue 4)", Code.Unimplemented);
-  },
-  switchDomains: () => {
-    throw new ConnectError("hydra.v1.RoutingService/SwitchDomains is not implemented yet: it needs the routing core (issue 4)", Code.Unimplemented);
-  },
-};
 
 async function main(): Promise<void> {
   const config = loadRoutingConfig();
@@ -30,6 +20,14 @@ async function main(): Promise<void> {
   logger.info({ database: redact(config.databaseUrl), applied: migrations.applied }, "database ready");
 
   const pool = createPool(config.databaseUrl, { applicationName: SERVICE });
+  const routing = createRoutingRuntime({
+    pool,
+    logger: logger.child({ component: "routing" }),
+    redisUrls: config.redisUrls,
+    lockWaitMs: config.lockWaitMs,
+    lockTtlMs: config.lockTtlMs,
+    defaultDomain: config.defaultDomain,
+  });
 
   const server = await startServer({
     name: SERVICE,
@@ -40,13 +38,14 @@ async function main(): Promise<void> {
     readMaxBytes: config.maxRequestBytes,
     files: [file_hydra_v1_routing],
     routes: (router) => {
-      router.service(RoutingService, pendingRoutingService);
+      router.service(RoutingService, routing.service);
     },
   });
   logger.info({ url: server.url, redis: config.redisUrls.length, auth: Boolean(config.apiToken) }, "listening");
 
   exitOnSignals(logger, async () => {
     await server.close();
+    await routing.close();
     await pool.end();
   });
 }
