@@ -280,7 +280,14 @@ class Engine implements WorkflowEngine {
   // ---- internals ------------------------------------------------------------------------
 
   private canClaim(kind: string): boolean {
-    return this.running && !this.stopping && this.definitions.has(kind) && this.active.size < this.concurrency;
+    return this.running && !this.stopping && this.definitions.has(kind) && this.freeSlots() > 0;
+  }
+
+  /** Executions writing their outcome already count as done: the outcome's notification can arrive before the write's reply. */
+  private freeSlots(): number {
+    let busy = 0;
+    for (const { execution } of this.active.values()) if (!execution.windingDown) busy++;
+    return this.concurrency - busy;
   }
 
   private launch(run: RunRow, fresh: boolean): void {
@@ -308,7 +315,7 @@ class Engine implements WorkflowEngine {
     this.claiming = (async () => {
       do {
         this.claimAgain = false;
-        const free = this.concurrency - this.active.size;
+        const free = this.freeSlots();
         if (!this.running || this.stopping || this.definitions.size === 0) return;
         if (free <= 0) {
           this.backlog = true;
@@ -388,7 +395,7 @@ class Engine implements WorkflowEngine {
         return;
       case "ready":
         if (!this.running || this.stopping || !this.definitions.has(n.kind)) return;
-        if (this.active.size >= this.concurrency) {
+        if (this.freeSlots() <= 0) {
           this.backlog = true;
           return;
         }

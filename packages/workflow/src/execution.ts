@@ -76,6 +76,8 @@ export class RunExecution {
   /** The run left `running` in the database (ended, paused, sleeping): nothing is left to hand back. */
   private settled = false;
   private problem: Error | null = null;
+  /** Past the body: only the final write is left, so the engine may already count the slot as free. */
+  windingDown = false;
   private resolveHalt: (halt: Halt) => void = () => {};
   /** ctx.signal: aborted on cancel, deadline, lease loss, stop. */
   private readonly bodyAbort = new AbortController();
@@ -116,6 +118,7 @@ export class RunExecution {
           (error: unknown) => ({ kind: "threw" as const, error }),
         );
       const first = await Promise.race([body, halted]);
+      this.windingDown = true;
       if (this.dead) return;
       if (this.halted) await this.afterHalt(this.halted);
       else if (first.kind === "returned") await this.afterReturn(first.output);
