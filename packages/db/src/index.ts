@@ -3,3 +3,4 @@ export * from "./database-url";
 export * from "./pool";
 export * from "./prisma";
 export * from "./migrate";
+export * from "./listener";

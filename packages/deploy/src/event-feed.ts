@@ -19,6 +19,15 @@ export interface EventFeedOptions {
   pollMs?: number;
 }
 
+async function runIsActive(pool: Pool, runId: string): Promise<boolean> {
+  const result = await pool.query({
+    name: "deploy_runIsActive",
+    text: "SELECT 1 FROM workflow_runs WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled', 'paused')",
+    values: [runId],
+  });
+  return (result.rowCount ?? 0) > 0;
+}
+
 export async function* deploymentEvents(
   pool: Pool,
   wakeups: Wakeups,
@@ -41,7 +50,12 @@ export async function* deploymentEvents(
       // Read the status before the events: events written before a terminal status are then
       // certainly in the batch read after it.
       const deployment = await findDeployment(pool, deploymentId);
-      const terminal = deployment !== null && TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status);
+      // Terminal means the status is final and the Deploy run has ended too (update-live and
+      // schedule-standby come after READY).
+      const terminal =
+        deployment !== null &&
+        TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status) &&
+        !(deployment.workflow_id && (await runIsActive(pool, deployment.workflow_id)));
       let batch: DeploymentEventRow[];
       do {
         batch = await listDeploymentEvents(pool, deploymentId, after);

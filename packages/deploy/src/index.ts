@@ -13,3 +13,4 @@ export * from "./workflows/deps";
 export { DEPLOY_KIND, DEPLOY_STEPS, deployWorkflow, type DeployInput, type DeployOutput } from "./workflows/deploy";
 export { STANDBY_KIND, standbyWorkflow } from "./workflows/standby";
 export { PROMOTE_KIND, ROLLBACK_KIND, type SwitchLiveOutput } from "./workflows/switch-live";
+export * from "./event-wakeups";

@@ -1,18 +1,35 @@
-// deploy-svc: hydra.v1.DeployService and the management API ctrl.v1.*.
+// deploy-svc: hydra.v1.DeployService and the management API ctrl.v1.*, running the durable
+// Deploy, Rollback, Promote and Standby workflows.
+import { clusterConfigFromEnv, createClusterDriver, type ClusterDriverConfig } from "@hydra/cluster";
 import { applyMigrations, createPool, createPrisma, ensureDatabase, redact, withDatabase } from "@hydra/db";
+import { DeployApi, DeploymentEventWakeups } from "@hydra/deploy";
 import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
 import { file_ctrl_v1_deployment, file_ctrl_v1_project, file_hydra_v1_deployment } from "@hydra/proto/files";
 import { DeployService } from "@hydra/proto/hydra/v1";
 import { ProjectStore } from "@hydra/projects";
-import { checkPostgres, createLogger, exitOnSignals, failStartup, startServer } from "@hydra/server-kit";
+import { createRoutingClient } from "@hydra/routing/client";
+import { checkPostgres, ConfigError, createLogger, exitOnSignals, failStartup, startServer } from "@hydra/server-kit";
+import { createEngine } from "@hydra/workflow";
+import { createImageBuilder } from "./builder";
 import { loadDeployConfig } from "./config";
-import { pendingDeployService, pendingDeploymentService } from "./pending-services";
+import { deployService } from "./deploy-service";
+import { deploymentService } from "./deployment-service";
 import { projectService } from "./project-service";
+import { deployStepEvents } from "./step-events";
 
 const SERVICE = "deploy-svc";
 
+function loadClusterConfig(): ClusterDriverConfig {
+  try {
+    return clusterConfigFromEnv();
+  } catch (error) {
+    throw new ConfigError([(error as Error).message]);
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadDeployConfig();
+  const clusterConfig = loadClusterConfig();
   const logger = createLogger(SERVICE, config.logLevel);
 
   // The service database may not exist yet: check the server through its maintenance database.
@@ -21,11 +38,37 @@ async function main(): Promise<void> {
   const migrations = await applyMigrations(config.databaseUrl);
   logger.info({ database: redact(config.databaseUrl), applied: migrations.applied }, "database ready");
 
-  const pool = createPool(config.databaseUrl, { applicationName: SERVICE });
+  const pool = createPool(config.databaseUrl, { applicationName: SERVICE, max: 30 });
   const prisma = createPrisma(pool);
-  const regions = () => (config.clusterDriver === "simulated" ? config.simulatedRegions : []);
-  const projects = new ProjectStore(prisma, regions);
+  const cluster = createClusterDriver(clusterConfig);
+  const router = createRoutingClient({ baseUrl: config.routingServiceUrl, token: config.apiToken });
+  const engine = createEngine({
+    pool,
+    leaseMs: config.leaseMs,
+    logger: logger.child({ component: "workflow" }),
+    onStepEvent: deployStepEvents(pool, logger),
+  });
+  const api = new DeployApi({
+    pool,
+    cluster,
+    router,
+    builder: createImageBuilder(config.depotToken),
+    engine,
+    settings: {
+      apex: config.defaultDomain,
+      readyTimeoutMs: config.readyTimeoutMs,
+      standbyDelayMs: config.standbyDelayMs,
+      buildTimeoutMs: config.buildTimeoutMs,
+      appPort: config.appPort,
+      sentinel: { image: config.sentinelImage, port: config.sentinelPort, replicas: { production: 3, preview: 1 } },
+    },
+  });
+  api.registerWorkflows();
+  const wakeups = new DeploymentEventWakeups(pool, (error) => logger.warn({ err: error }, "deployment event listener"));
+  await wakeups.start();
+  await engine.start();
 
+  const projects = new ProjectStore(prisma, () => cluster.regions());
   const server = await startServer({
     name: SERVICE,
     host: config.address.host,
@@ -36,14 +79,19 @@ async function main(): Promise<void> {
     files: [file_hydra_v1_deployment, file_ctrl_v1_project, file_ctrl_v1_deployment],
     routes: (router) => {
       router.service(ProjectService, projectService(projects));
-      router.service(DeploymentService, pendingDeploymentService);
-      router.service(DeployService, pendingDeployService);
+      router.service(DeploymentService, deploymentService(api, engine, pool, wakeups));
+      router.service(DeployService, deployService(api));
     },
   });
-  logger.info({ url: server.url, clusterDriver: config.clusterDriver, auth: Boolean(config.apiToken) }, "listening");
+  logger.info({ url: server.url, clusterDriver: cluster.kind, regions: cluster.regions(), worker: engine.workerId, auth: Boolean(config.apiToken) }, "listening");
 
   exitOnSignals(logger, async () => {
     await server.close();
+    // Runs in flight finish or are handed back (their leases released) for another instance.
+    await engine.stop({ graceMs: 5_000 });
+    await wakeups.stop();
+    router.close();
+    await cluster.close();
     await prisma.$disconnect();
     await pool.end();
   });

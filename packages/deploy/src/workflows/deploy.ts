@@ -244,7 +244,7 @@ export function deployWorkflow(deps: DeployDeps) {
       const standby = await step("schedule-standby", async () => {
         await cancelStandby(deps, id);
         if (!live.previousLive) return { runId: null };
-        return { runId: await scheduleStandby(deps, live.previousLive, id) };
+        return { runId: await scheduleStandby(deps, live.previousLive, id, ctx.runId) };
       });
 
       return {

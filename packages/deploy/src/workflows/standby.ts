@@ -60,9 +60,13 @@ export class NotWakeableError extends Error {
   readonly transient = false;
 }
 
-/** Starts the standby timer of `deploymentId`; the run id names both deployments, so it is idempotent. */
-export async function scheduleStandby(deps: DeployDeps, deploymentId: string, replacedBy: string): Promise<string> {
-  const runId = `standby:${deploymentId}:${replacedBy}`;
+/**
+ * Starts the standby timer of `deploymentId`. The run id names the deployment and the run
+ * that scheduled it: a replayed step finds its own timer, and a later replacement (a promote
+ * after a rollback) schedules a new one.
+ */
+export async function scheduleStandby(deps: DeployDeps, deploymentId: string, replacedBy: string, scheduledBy: string): Promise<string> {
+  const runId = `standby:${deploymentId}:${scheduledBy}`;
   await deps.engine.startRun<StandbyInput>({
     kind: STANDBY_KIND,
     id: runId,

@@ -143,7 +143,7 @@ export function promoteWorkflow(deps: DeployDeps) {
     const previousLive = checked.project.liveDeploymentId!;
     const result = await switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false });
     await ctx.step("schedule-standby", async () => ({
-      runId: previousLive !== checked.target.id ? await scheduleStandby(deps, previousLive, checked.target.id) : null,
+      runId: previousLive !== checked.target.id ? await scheduleStandby(deps, previousLive, checked.target.id, ctx.runId) : null,
     }));
     return result;
   });

@@ -1,0 +1,78 @@
+import pg from "pg";
+
+/**
+ * One dedicated connection LISTENing on a channel (outside the pool, so it never takes a
+ * query slot). Reconnects with backoff; `onReconnect` runs after a reconnect because
+ * notifications sent while disconnected are lost and state must be re-read.
+ */
+export interface PgListenerOptions {
+  /** Connection settings, e.g. `pool.options`. */
+  connection: pg.ClientConfig;
+  channel: string;
+  onPayload: (payload: string) => void;
+  onReconnect?: () => void;
+  onError?: (error: Error) => void;
+}
+
+export class PgListener {
+  private client: pg.Client | null = null;
+  private closed = false;
+  private retryMs = 200;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PgListenerOptions) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(options.channel)) throw new TypeError(`invalid channel name ${options.channel}`);
+  }
+
+  /** Resolves once LISTEN is in place. */
+  async start(): Promise<void> {
+    this.closed = false;
+    await this.connect(false);
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
+
+  private async connect(isReconnect: boolean): Promise<void> {
+    const client = new pg.Client(this.options.connection);
+    client.on("notification", (message) => {
+      if (message.channel === this.options.channel && message.payload) this.options.onPayload(message.payload);
+    });
+    client.on("error", (error) => this.lost(client, error));
+    client.on("end", () => this.lost(client, new Error("connection ended")));
+    await client.connect();
+    await client.query(`LISTEN ${this.options.channel}`);
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    this.retryMs = 200;
+    if (isReconnect) this.options.onReconnect?.();
+  }
+
+  private lost(client: pg.Client, error: Error): void {
+    if (this.client !== client || this.closed) return;
+    this.client = null;
+    this.options.onError?.(error);
+    void client.end().catch(() => {});
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.connect(true).catch((error: Error) => {
+        this.options.onError?.(error);
+        this.retryMs = Math.min(this.retryMs * 2, 5_000);
+        if (!this.closed) this.scheduleReconnect();
+      });
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+}
