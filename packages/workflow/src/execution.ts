@@ -148,10 +148,10 @@ export class RunExecution {
     this.bodyAbort.abort(new Error("cancel requested"));
   }
 
-  /** The heartbeat found the run reclaimed by a sweeper. */
-  noteLeaseLost(): void {
+  /** The heartbeat, or a fenced write, found the run reclaimed: another owner has it at a newer epoch. */
+  noteLeaseLost(how = "lease lost"): void {
     if (this.dead) return;
-    this.hooks.logger.warn({ runId: this.id, epoch: String(this.epoch) }, "workflow lease lost; stopping");
+    this.hooks.logger.warn({ runId: this.id, epoch: String(this.epoch) }, `workflow ${how}; stopping`);
     this.halt({ kind: "lost" });
   }
 
@@ -433,7 +433,7 @@ export class RunExecution {
 
   private accept(result: CheckpointResult): boolean {
     if (result.fenced) {
-      this.noteLeaseLost();
+      this.noteLeaseLost("checkpoint rejected: the run has a newer owner epoch");
       return false;
     }
     if (result.cancelRequested) this.noteCancel();
@@ -458,7 +458,9 @@ export class RunExecution {
     else parentSignal.addEventListener("abort", forward, { once: true });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const body = Promise.resolve().then(() => fn({ runId: this.id, attempt, signal: controller.signal }));
+      const body = Promise.resolve()
+        .then(() => fn({ runId: this.id, attempt, signal: controller.signal }))
+        .then(assertJson);
       if (!timeoutMs) return { ok: true, value: await body };
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -518,6 +520,16 @@ export class RunExecution {
       this.hooks.logger.warn({ runId: this.id, err: error }, "onStepEvent threw");
     }
   }
+}
+
+/** A step's output is recorded as JSON; what cannot be is a bug in the step, not worth retrying. */
+function assertJson<T>(value: T): T {
+  try {
+    JSON.stringify(value);
+  } catch (error) {
+    throw new TerminalError(`step output is not JSON-serializable: ${errorMessage(error)}`);
+  }
+  return value;
 }
 
 function appendErrors(message: string, errors: string[]): string {

@@ -132,4 +132,22 @@ describe("step retries", () => {
     await expect(engine.result("slow-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed", output: 2 });
     expect(h.events.find((e) => e.runId === "slow-1" && e.type === "retrying")?.error).toMatch(/StepTimeoutError/);
   });
+
+  it("fails a step whose output cannot be recorded as JSON, without retrying", async () => {
+    let calls = 0;
+    const unrecordable = defineWorkflow("unrecordable", async (ctx) =>
+      ctx.step("count", () => {
+        calls++;
+        return { big: 1n } as unknown as string;
+      }),
+    );
+    const engine = h.engine().register(unrecordable);
+    await engine.start();
+    await engine.startRun({ kind: "unrecordable", id: "json-1", key: "k", input: null });
+    await expect(engine.result("json-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/^TerminalError: step output is not JSON-serializable/),
+    });
+    expect(calls).toBe(1);
+  });
 });
