@@ -11,6 +11,9 @@ import pg from "pg";
 import { RoutingCore } from "../packages/routing/src/core";
 import { ProjectLock } from "../packages/routing/src/lock";
 import { createDeploymentFixture, createProjectFixture, gatewayConfigFor, type ProjectFixture } from "../packages/routing/src/testing";
+import { readFileSync } from "node:fs";
+import { createRoutingClient } from "../packages/routing/src/client";
+import { startService } from "../test/support/service-process";
 import { type BenchSuite, type Figure, percentile, round } from "./report";
 
 const SERVER_URL = process.env.HYDRA_BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -188,6 +191,73 @@ async function parallelFigures(b: Bench): Promise<Figure[]> {
   ];
 }
 
+/** Peak resident memory of a process (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** Through a routing-svc process: SwitchDomains(10) over Connect, and its memory under a 200-call storm. */
+async function serverFigures(b: Bench, url: string): Promise<Figure[]> {
+  const server = await startService("routing-svc", { env: { DATABASE_URL: url, REDIS_URLS: REDIS_URLS.join(","), HYDRA_ROUTING_LOCK_WAIT: "60s" } });
+  const client = createRoutingClient({ baseUrl: server.url, timeoutMs: 60_000 });
+  try {
+    const project = await createProjectFixture(b.pool);
+    const deps = [await createDeploymentFixture(b.pool, project), await createDeploymentFixture(b.pool, project)];
+    const names = Array.from({ length: 10 }, (_, i) => `r${i}-${project.projectId.slice(-8)}.bench.example.com`);
+    for (const dep of deps) {
+      await client.assignDomains({
+        workspaceId: project.workspaceId,
+        projectId: project.projectId,
+        environmentId: project.productionId,
+        deploymentId: dep.id,
+        idempotencyKey: newId("routingOperation"),
+        gatewayConfig: gatewayConfigFor(dep.id, 3),
+        setLive: true,
+        domains: names.map((name) => ({ name, sticky: DomainSticky.ENVIRONMENT })),
+      });
+    }
+    const ids = (await b.pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [project.projectId])).rows.map((r) => r.id);
+    const times: number[] = [];
+    for (let i = 0; i < 220; i++) {
+      const start = process.hrtime.bigint();
+      await client.switchDomains({ targetDeploymentId: deps[i % 2]!.id, domainIds: ids, idempotencyKey: newId("routingOperation"), setLive: true });
+      if (i >= 20) times.push(elapsedMs(start));
+    }
+    // A storm: 200 concurrent mutations on one project plus 200 spread over 20 projects.
+    const others: ProjectFixture[] = [];
+    for (let i = 0; i < 20; i++) others.push(await createProjectFixture(b.pool));
+    const otherDeps = await Promise.all(others.map((p) => createDeploymentFixture(b.pool, p)));
+    await Promise.all([
+      ...Array.from({ length: 200 }, (_, i) =>
+        client.switchDomains({ targetDeploymentId: deps[i % 2]!.id, domainIds: ids, idempotencyKey: newId("routingOperation"), setLive: true }),
+      ),
+      ...Array.from({ length: 200 }, (_, i) => {
+        const p = others[i % others.length]!;
+        const dep = otherDeps[i % others.length]!;
+        return client.assignDomains({
+          workspaceId: p.workspaceId,
+          projectId: p.projectId,
+          environmentId: p.productionId,
+          deploymentId: dep.id,
+          idempotencyKey: newId("routingOperation"),
+          gatewayConfig: gatewayConfigFor(dep.id, 3),
+          domains: Array.from({ length: 20 }, (_, j) => ({ name: `m${i}-${j}-${p.projectId.slice(-8)}.bench.example.com`, sticky: DomainSticky.BRANCH })),
+        });
+      }),
+    ]);
+    const rss = peakRssMb(server.child.pid!);
+    return [
+      { name: "routing.switch10_rpc_p50_ms", value: round(percentile(times, 50)), unit: "ms", baseline: "SwitchDomains(10) over Connect/h2c to a routing-svc process" },
+      { name: "routing.switch10_rpc_p99_ms", value: round(percentile(times, 99)), unit: "ms", baseline: "goal < 50 ms (SPEC §5), through the server" },
+      { name: "routing.svc_rss_peak_mb", value: round(rss, 1), unit: "MB", baseline: "routing-svc peak RSS (VmHWM) after 200 switches + 200 assigns of 20 domains concurrently; goal < 128 MB" },
+    ];
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}
+
 export const suite: BenchSuite = {
   name: "routing",
   async run() {
@@ -199,7 +269,13 @@ export const suite: BenchSuite = {
     try {
       await applyMigrations(url);
       const b: Bench = { pool, lock, core: new RoutingCore({ pool, lock }) };
-      return [...(await assignFigures(b)), ...(await switchFigures(b)), ...(await lockFigures(b)), ...(await parallelFigures(b))];
+      return [
+        ...(await assignFigures(b)),
+        ...(await switchFigures(b)),
+        ...(await lockFigures(b)),
+        ...(await parallelFigures(b)),
+        ...(await serverFigures(b, url)),
+      ];
     } finally {
       await lock.close();
       await pool.end();
