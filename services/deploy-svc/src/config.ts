@@ -20,6 +20,12 @@ const schema = z
     HYDRA_SENTINEL_IMAGE: z.string().min(1).default("nginxinc/nginx-unprivileged:1.27-alpine"),
     HYDRA_SENTINEL_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     HYDRA_LEASE_MS: duration.default(15_000),
+    // Fault injection for crash tests: "step=ms,step=ms".
+    HYDRA_TEST_STEP_DELAY: z
+      .string()
+      .default("")
+      .refine((v) => v === "" || /^[a-z-]+=\d+(,[a-z-]+=\d+)*$/.test(v), 'must be "step=ms,step=ms"')
+      .transform((v) => Object.fromEntries(v.split(",").filter(Boolean).map((pair) => [pair.split("=")[0]!, Number(pair.split("=")[1])]))),
     DEPOT_TOKEN: optionalSecret,
     HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
     LOG_LEVEL: logLevel.default("info"),
@@ -37,6 +43,7 @@ const schema = z
     sentinelImage: env.HYDRA_SENTINEL_IMAGE,
     sentinelPort: env.HYDRA_SENTINEL_PORT,
     leaseMs: env.HYDRA_LEASE_MS,
+    testStepDelayMs: env.HYDRA_TEST_STEP_DELAY,
     depotToken: env.DEPOT_TOKEN,
     maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
     logLevel: env.LOG_LEVEL,

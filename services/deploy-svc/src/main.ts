@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       buildTimeoutMs: config.buildTimeoutMs,
       appPort: config.appPort,
       sentinel: { image: config.sentinelImage, port: config.sentinelPort, replicas: { production: 3, preview: 1 } },
+      testStepDelayMs: config.testStepDelayMs,
     },
   });
   api.registerWorkflows();

@@ -8,7 +8,7 @@ import { loadDeployMetadata, type DeployMetadata } from "../sql/loadDeployMetada
 import { createTopologies, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
 import type { DeploymentStatus } from "../sql/rows";
 import { setDeploymentStatus } from "../sql/setDeploymentStatus";
-import { isTerminalError, type DeployDeps, type GatewayConfigInit } from "./deps";
+import { isTerminalError, withTestDelay, type DeployDeps, type GatewayConfigInit } from "./deps";
 import { cancelStandby, scaleDown, scheduleStandby } from "./standby";
 
 /**
@@ -75,7 +75,7 @@ export function deployWorkflow(deps: DeployDeps) {
     let current: DeployStep = "load-metadata";
     const step = <T>(name: DeployStep, fn: (signal: AbortSignal) => Promise<T>, options: StepOptions = {}) => {
       current = name;
-      return ctx.step(name, (s) => fn(s.signal), { isTerminal: isTerminalError, ...options });
+      return ctx.step(name, withTestDelay(settings, name, (s) => fn(s.signal)), { isTerminal: isTerminalError, ...options });
     };
 
     // Registered first so it runs last: how a cancelled or timed-out run ended. (A terminal

@@ -3,7 +3,8 @@ import type { ClusterDriver } from "@hydra/cluster";
 import type { Pool } from "@hydra/db";
 import type { AssignDomainsResponse, SwitchDomainsResponse } from "@hydra/proto/hydra/v1";
 import type { WorkflowEngine } from "@hydra/workflow";
-import { TerminalError } from "@hydra/workflow";
+import { TerminalError, type StepContext } from "@hydra/workflow";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DeploymentSource } from "../sql/rows";
 
 /** What the Deploy, Rollback, Promote and Standby workflows run against. */
@@ -61,6 +62,11 @@ export interface DeploySettings {
   /** The application's port (env PORT). */
   appPort: number;
   sentinel: { image: string; port: number; replicas: { production: number; preview: number } };
+  /**
+   * Fault injection for crash tests only (HYDRA_TEST_STEP_DELAY, e.g. "build=2000,assign-routes=500"):
+   * a step waits this long before its body, so a test can kill the process while it runs.
+   */
+  testStepDelayMs?: Record<string, number>;
 }
 
 export interface DeployDeps {
@@ -100,4 +106,14 @@ export function codeOfFailure(message: string): { code: Code; message: string } 
   const code = match ? Code[match[1] as keyof typeof Code] : undefined;
   if (match && typeof code === "number") return { code, message: match[2]! };
   return { code: Code.Aborted, message };
+}
+
+/** Wraps a step body with the crash-test delay configured for `name` (none in production). */
+export function withTestDelay<T>(settings: DeploySettings, name: string, fn: (step: StepContext) => Promise<T>): (step: StepContext) => Promise<T> {
+  const delayMs = settings.testStepDelayMs?.[name] ?? 0;
+  if (delayMs <= 0) return fn;
+  return async (step) => {
+    await sleep(delayMs, undefined, { signal: step.signal });
+    return fn(step);
+  };
 }

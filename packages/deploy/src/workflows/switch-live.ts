@@ -3,7 +3,7 @@ import { defineWorkflow, type WorkflowContext } from "@hydra/workflow";
 import { promoteRefusal, rollbackRefusal, type DeploymentFacts, type ProjectFacts } from "../preconditions";
 import { findProjectLive, listSwitchableDomainIds } from "../sql/findProjectLive";
 import type { Queryable } from "../sql/rows";
-import { codedTerminal, isTerminalError, type DeployDeps } from "./deps";
+import { codedTerminal, isTerminalError, withTestDelay, type DeployDeps } from "./deps";
 import { cancelStandby, NotWakeableError, scheduleStandby, wakeDeployment } from "./standby";
 
 /**
@@ -94,19 +94,19 @@ async function switchLive(
 ): Promise<SwitchLiveOutput> {
   const targetId = plan.target.id;
   // First, so a standby timer cannot scale the target down while it is being woken.
-  await ctx.step("cancel-target-standby", () => cancelStandby(deps, targetId));
+  await ctx.step("cancel-target-standby", withTestDelay(deps.settings, "cancel-target-standby", () => cancelStandby(deps, targetId)));
   const wakeDeadline = new Date((await ctx.now()).getTime() + deps.settings.readyTimeoutMs);
   await ctx.step(
     "wake-target",
-    (s) => asTerminal(async () => {
+    withTestDelay(deps.settings, "wake-target", (s) => asTerminal(async () => {
       await wakeDeployment(deps, targetId, wakeDeadline, s.signal);
       return null;
-    }),
+    })),
     { isTerminal: isTerminalError, timeoutMs: deps.settings.readyTimeoutMs + 30_000 },
   );
   return ctx.step(
     "switch-domains",
-    (s) =>
+    withTestDelay(deps.settings, "switch-domains", (s) =>
       asTerminal(async () => {
         const domainIds = await listSwitchableDomainIds(deps.pool, plan.target.projectId, plan.target.environmentId);
         const response = await deps.router.switchDomains(
@@ -125,21 +125,21 @@ async function switchLive(
           liveDeploymentId: targetId,
           routingGeneration: response.routingGeneration.toString(),
         };
-      }),
+      })),
     { isTerminal: isTerminalError },
   );
 }
 
 export function rollbackWorkflow(deps: DeployDeps) {
   return defineWorkflow<RollbackInput, SwitchLiveOutput>(ROLLBACK_KIND, async (ctx, input) => {
-    const checked = await ctx.step("validate", () => asTerminal(() => checkRollback(deps.pool, input)), { isTerminal: isTerminalError });
+    const checked = await ctx.step("validate", withTestDelay(deps.settings, "validate", () => asTerminal(() => checkRollback(deps.pool, input))), { isTerminal: isTerminalError });
     return switchLive(ctx, deps, { target: checked.target, expectedLive: input.sourceDeploymentId, rolledBack: true });
   });
 }
 
 export function promoteWorkflow(deps: DeployDeps) {
   return defineWorkflow<PromoteInput, SwitchLiveOutput>(PROMOTE_KIND, async (ctx, input) => {
-    const checked = await ctx.step("validate", () => asTerminal(() => checkPromote(deps.pool, input)), { isTerminal: isTerminalError });
+    const checked = await ctx.step("validate", withTestDelay(deps.settings, "validate", () => asTerminal(() => checkPromote(deps.pool, input))), { isTerminal: isTerminalError });
     const previousLive = checked.project.liveDeploymentId!;
     const result = await switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false });
     await ctx.step("schedule-standby", async () => ({
