@@ -210,6 +210,24 @@ describe("Depot backend", () => {
     expect(standIn.callsOf("CreateBuild")).toHaveLength(1);
   });
 
+  it("a retry gives up an earlier attempt's build that makes no progress, ends it, and builds anew", async () => {
+    const patient = createBuildBackends({
+      depotToken: ORG_TOKEN,
+      depotProjectId: DEPOT_PROJECT,
+      depotApiUrl: standIn.url,
+      depotCliPath: join(cliDirectory, "depot"),
+      depotPollIntervalMs: 20,
+      depotAbandonAfterMs: 200,
+    });
+    const request = newRequest();
+    const orphan = standIn.createRunningBuild(DEPOT_PROJECT);
+    const result = await patient.build({ ...request, previousBuildId: orphan.buildId }, options());
+    expect(result.buildId).not.toBe(orphan.buildId);
+    expect(standIn.builds.get(orphan.buildId)?.status).toBe(4 /* ERROR */);
+    expect(standIn.builds.get(orphan.buildId)?.finishedWith?.error).toMatch(/abandoned/);
+    expect(standIn.callsOf("CreateBuild")).toHaveLength(1);
+  });
+
   it("concurrent builds of one deployment in one process share one Depot build", async () => {
     const request = newRequest();
     const [a, b] = await Promise.all([backends.build(request, options()), backends.build(request, options())]);
@@ -277,6 +295,8 @@ describe("Depot backend", () => {
       await setModes({ [request.tag]: "unavailable" });
       const failure = await buildError(backends.build(request, options()));
       expect(failure).toMatchObject({ code: "unavailable", transient: true });
+      // The CLI never attached, so the backend ends the build itself: a retry must not wait for it.
+      expect(standIn.builds.get(failure.buildId!)?.status).toBe(4 /* ERROR */);
     });
 
     it("a missing CLI is failed_precondition saying how to install it", async () => {

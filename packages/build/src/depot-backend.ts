@@ -27,6 +27,11 @@ export interface DepotBackendConfig {
   callTimeoutMs?: number;
   /** How often a build that another attempt started is polled. */
   pollIntervalMs?: number;
+  /**
+   * How long a retry waits for a build an earlier attempt started before it gives that build up
+   * (its CLI may have died with the process that ran it), marks it failed and builds anew.
+   */
+  abandonAfterMs?: number;
   /** Time `depot build` gets after SIGTERM before SIGKILL. */
   killGraceMs?: number;
   /**
@@ -42,6 +47,7 @@ const DEFAULTS = {
   platform: "linux/amd64",
   callTimeoutMs: 30_000,
   pollIntervalMs: 2_000,
+  abandonAfterMs: 15 * 60_000,
   killGraceMs: 5_000,
 };
 
@@ -162,10 +168,19 @@ export class DepotBackend implements BuildBackend {
       const status = await api.buildStatus(request.previousBuildId);
       if (status === BUILD_STATUS.running) {
         context.onLog?.(`Depot build ${request.previousBuildId} of this deployment is still running; waiting for it`);
-        const final = await api.waitForBuild(request.previousBuildId, this.config.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
+        const final = await api.waitForBuild(
+          request.previousBuildId,
+          this.config.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+          Date.now() + (this.config.abandonAfterMs ?? DEFAULTS.abandonAfterMs),
+        );
         const image = await api.findImage(projectId, tag);
         if (image) return result(image.digest || undefined, request.previousBuildId);
-        context.onLog?.(`Depot build ${request.previousBuildId} ended with status ${statusName(final)} and no image; starting a new build`);
+        if (final === BUILD_STATUS.running) {
+          await api.finishBuildQuietly(request.previousBuildId, "abandoned by hydra: no progress from the attempt that started it");
+          context.onLog?.(`Depot build ${request.previousBuildId} still running after ${this.config.abandonAfterMs ?? DEFAULTS.abandonAfterMs} ms; abandoned it, starting a new build`);
+        } else {
+          context.onLog?.(`Depot build ${request.previousBuildId} ended with status ${statusName(final)} and no image; starting a new build`);
+        }
       }
     }
 
@@ -173,18 +188,17 @@ export class DepotBackend implements BuildBackend {
     const created = await api.createBuild(projectId);
     const buildId = created.buildId;
     context.onLog?.(`Depot build ${buildId} created in project ${projectId}`);
-    if (context.onBuildStarted) await context.onBuildStarted(buildId);
-    assertNotStopped(context, `deployment ${request.deploymentId}`);
-
-    const secret = this.config.gitAuthToken ? await this.config.gitAuthToken(source, context.signal) : undefined;
     let digest: string | undefined;
     try {
+      if (context.onBuildStarted) await context.onBuildStarted(buildId);
+      assertNotStopped(context, `deployment ${request.deploymentId}`);
+      const secret = this.config.gitAuthToken ? await this.config.gitAuthToken(source, context.signal) : undefined;
       digest = await this.runCli({ request, git, tag, projectId, buildId, buildToken: created.buildToken, gitAuthToken: secret, context });
     } catch (error) {
-      if (error instanceof BuildError && (error.code === "canceled" || error.code === "deadline_exceeded")) {
-        // The CLI was stopped before it could report; tell Depot so the build does not linger.
-        await api.finishBuildQuietly(buildId, error.message);
-      }
+      // Whatever stopped it (cancel, deadline, a CLI that never reached Depot), mark the build
+      // ended, so a retry that finds it in the journal does not wait for it. For a build the CLI
+      // already reported this is redundant; its answer is ignored either way.
+      await api.finishBuildQuietly(buildId, error instanceof Error ? error.message : String(error));
       throw error;
     }
     digest ??= (await api.findImage(projectId, tag))?.digest || undefined;
@@ -346,10 +360,11 @@ class DepotApi {
     }
   }
 
-  async waitForBuild(buildId: string, pollIntervalMs: number): Promise<number | undefined> {
+  /** Polls until the build is no longer running, or until `giveUpAt` (then: still running). */
+  async waitForBuild(buildId: string, pollIntervalMs: number, giveUpAt: number): Promise<number | undefined> {
     for (;;) {
       const status = await this.buildStatus(buildId);
-      if (status !== BUILD_STATUS.running) return status;
+      if (status !== BUILD_STATUS.running || Date.now() >= giveUpAt) return status;
       await sleep(pollIntervalMs, this.context.signal);
       assertNotStopped(this.context, `deployment ${this.context.deploymentId}: waiting for Depot build ${buildId}`);
     }

@@ -12,6 +12,7 @@ export interface BuildBackendsConfig {
   depotCallTimeoutMs?: number;
   depotPollIntervalMs?: number;
   depotKillGraceMs?: number;
+  depotAbandonAfterMs?: number;
   gitAuthToken?: DepotBackendConfig["gitAuthToken"];
 }
 
@@ -36,6 +37,7 @@ export function createBuildBackends(config: BuildBackendsConfig): BuildBackends 
     ...(config.depotCallTimeoutMs !== undefined ? { callTimeoutMs: config.depotCallTimeoutMs } : {}),
     ...(config.depotPollIntervalMs !== undefined ? { pollIntervalMs: config.depotPollIntervalMs } : {}),
     ...(config.depotKillGraceMs !== undefined ? { killGraceMs: config.depotKillGraceMs } : {}),
+    ...(config.depotAbandonAfterMs !== undefined ? { abandonAfterMs: config.depotAbandonAfterMs } : {}),
     ...(config.gitAuthToken ? { gitAuthToken: config.gitAuthToken } : {}),
   });
   const forRequest = (request: BuildRequest): BuildBackend => {
