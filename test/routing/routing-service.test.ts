@@ -73,7 +73,7 @@ it("the same idempotency key twice → the same response and one generation; ano
   const second = await client.assignDomains(input);
   expect(second).toEqual(first);
   expect(await snapshotRoutingTables(pool)).toEqual(snapshot);
-  expect(await codeOf(client.assignDomains({ ...input, setLive: false }))).toBe("AlreadyExists");
+  expect(await codeOf(client.assignDomains({ ...input, domains: [{ name: host("other"), sticky: DomainSticky.LIVE }] }))).toBe("AlreadyExists");
   expect(await snapshotRoutingTables(pool)).toEqual(snapshot);
 });
 

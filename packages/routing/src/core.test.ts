@@ -256,6 +256,14 @@ describe("idempotency", () => {
     expect(third).toEqual(first);
     expect(await snapshotRoutingTables(pool)).toEqual(before);
 
+    // The caller's view of the project state is advisory: a retry that reads it differently
+    // (a rollback happened in between) still gets the first answer.
+    const retryAfterRollback = clone(AssignDomainsRequestSchema, request);
+    retryAfterRollback.isRolledBack = true;
+    retryAfterRollback.setLive = true;
+    expect(await core.assignDomains(retryAfterRollback)).toEqual(first);
+    expect(await snapshotRoutingTables(pool)).toEqual(before);
+
     const different = clone(AssignDomainsRequestSchema, request);
     different.domains[0]!.name = apex("other");
     await expect(core.assignDomains(different)).rejects.toMatchObject({ code: "already_exists" });

@@ -81,6 +81,12 @@ export class RoutingCore {
       kind: "assign_domains",
       requestSchema: AssignDomainsRequestSchema,
       request,
+      // The caller's reading of the project's state at call time, not part of what it asks
+      // for: a retry after a rollback reads it differently and must still get the first answer.
+      hashIgnoring: (copy) => {
+        copy.isRolledBack = false;
+        copy.setLive = false;
+      },
       responseSchema: AssignDomainsResponseSchema,
       projectId: async () => request.projectId,
       apply: (tx, project) => this.applyAssign(tx, project, request, claims),
@@ -107,12 +113,13 @@ export class RoutingCore {
     kind: Kind;
     requestSchema: Req;
     request: MessageShape<Req> & { idempotencyKey: string };
+    hashIgnoring?: (copy: MessageShape<Req>) => void;
     responseSchema: Res;
     projectId: () => Promise<string>;
     apply: (tx: Queryable, project: LockedProject) => Promise<MessageShape<Res> & { routingGeneration: bigint }>;
   }): Promise<MessageShape<Res>> {
     const key = op.request.idempotencyKey || null;
-    const requestHash = hashRequest(op.requestSchema, op.request);
+    const requestHash = hashRequest(op.requestSchema, op.request, op.hashIgnoring);
     try {
       // A retry of a committed call is answered from the record, without the lock.
       const replay = key ? await this.replay(this.pool, key, op.kind, requestHash, op.responseSchema) : undefined;
@@ -381,10 +388,15 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
   return e?.code === "23505" && e.constraint === constraint;
 }
 
-/** Hash of the request without its idempotency key: a retry must ask for the same thing. */
-function hashRequest<Req extends DescMessage>(schema: Req, request: MessageShape<Req> & { idempotencyKey: string }): string {
+/** Hash of the request without its idempotency key (and advisory fields): a retry must ask for the same thing. */
+function hashRequest<Req extends DescMessage>(
+  schema: Req,
+  request: MessageShape<Req> & { idempotencyKey: string },
+  ignoring?: (copy: MessageShape<Req>) => void,
+): string {
   const copy = clone(schema, request) as MessageShape<Req> & { idempotencyKey: string };
   copy.idempotencyKey = "";
+  ignoring?.(copy);
   return createHash("sha256").update(toBinary(schema, copy)).digest("hex");
 }
 
