@@ -156,6 +156,7 @@ class Engine implements WorkflowEngine {
     this.stopping = true;
     clearTimeout(this.sweepTimer);
     clearTimeout(this.wakeTimer);
+    this.wakeTimerAt = Infinity;
     await this.sweeping?.catch(() => {});
     await this.claiming?.catch(() => {});
     const graceMs = options.graceMs ?? 5_000;
@@ -356,6 +357,8 @@ class Engine implements WorkflowEngine {
   private scheduleWake(at: Date): void {
     const when = at.getTime();
     if (!this.running || this.stopping || when >= this.wakeTimerAt) return;
+    // Later than the next periodic sweep: that sweep will arm the timer (and no setTimeout overflows).
+    if (when - Date.now() >= this.sweepMs) return;
     clearTimeout(this.wakeTimer);
     this.wakeTimerAt = when;
     this.wakeTimer = setTimeout(() => {
