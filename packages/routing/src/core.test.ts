@@ -386,3 +386,25 @@ describe("fencing", () => {
     await shortLock.close();
   });
 });
+
+describe("Postgres unreachable", () => {
+  it("answers unavailable and releases the project lock", async () => {
+    const deadPool = createPool("postgresql://postgres@127.0.0.1:1/nowhere", { max: 1 });
+    const deadCore = new RoutingCore({ pool: deadPool, lock, defaultDomain: "hydra.test" });
+    const dep = await createDeploymentFixture(pool, project);
+    const request = create(AssignDomainsRequestSchema, {
+      workspaceId: project.workspaceId,
+      projectId: project.projectId,
+      environmentId: project.productionId,
+      deploymentId: dep.id,
+      idempotencyKey: newId("routingOperation"),
+      domains: [{ name: apex("pgdown"), sticky: DomainSticky.BRANCH }],
+    });
+    await expect(deadCore.assignDomains(request)).rejects.toMatchObject({ code: "unavailable" });
+    // Without the replay fast path's key, the lock is taken first: it must have been released.
+    request.idempotencyKey = "";
+    await expect(deadCore.assignDomains(request)).rejects.toMatchObject({ code: "unavailable" });
+    await expect(assign({ deploymentId: dep.id, domains: [] })).resolves.toMatchObject({ routingGeneration: 1n });
+    await deadPool.end();
+  });
+});

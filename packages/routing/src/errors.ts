@@ -28,18 +28,20 @@ const PG_UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
  * aborted (retry later). Anything else is a bug and stays as it is.
  */
 export function classifyDatabaseError(error: unknown): unknown {
-  if (error instanceof RoutingError || !(error instanceof Error)) return error;
-  const code = (error as { code?: unknown }).code;
+  // Duck-typed, not `instanceof Error`: socket errors may come from another realm (Jest's vm).
+  if (error instanceof RoutingError || typeof error !== "object" || error === null) return error;
+  const { code, message: rawMessage } = error as { code?: unknown; message?: unknown };
+  const message = typeof rawMessage === "string" ? rawMessage : String(error);
   if (typeof code === "string") {
     if (PG_UNAVAILABLE_CODES.has(code) || code.startsWith("08") || code === "57P01" || code === "57P03") {
-      return new RoutingError("unavailable", `database unavailable: ${error.message}`, { cause: error });
+      return new RoutingError("unavailable", `database unavailable: ${message}`, { cause: error });
     }
     if (code === "55P03" || code === "57014" || code === "40001" || code === "40P01") {
-      return new RoutingError("aborted", `database contention, retry: ${error.message}`, { cause: error });
+      return new RoutingError("aborted", `database contention, retry: ${message}`, { cause: error });
     }
   }
-  if (/connection (terminated|timeout)|timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
-    return new RoutingError("unavailable", `database unavailable: ${error.message}`, { cause: error });
+  if (/connection terminated|timeout exceeded when trying to connect|connection is closed/i.test(message)) {
+    return new RoutingError("unavailable", `database unavailable: ${message}`, { cause: error });
   }
   return error;
 }
