@@ -15,8 +15,7 @@ import {
   type ProjectFixture,
   routingInvariantViolations,
 } from "../../packages/routing/src/testing";
-import type { ServiceProcess } from "../support/service-process";
-import { startRoutingService } from "./support/routing-process";
+import { type ServiceProcess, startService } from "../support/service-process";
 
 const DEFAULT_DOMAIN = "hydra.test";
 const OPERATIONS = 200;
@@ -31,7 +30,7 @@ beforeAll(async () => {
   database = await createTestDatabase("routing_concurrency");
   pool = createPool(database.url, { max: 4 });
   const env = { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: DEFAULT_DOMAIN, HYDRA_ROUTING_LOCK_WAIT: "60s" };
-  servers = await Promise.all([startRoutingService(env), startRoutingService(env)]);
+  servers = await Promise.all([startService("routing-svc", { env }), startService("routing-svc", { env })]);
   clients = Array.from({ length: CLIENTS }, (_, i) => createRoutingClient({ baseUrl: servers[i % 2]!.url, timeoutMs: 90_000 }));
 }, 60_000);
 

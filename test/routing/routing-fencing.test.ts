@@ -9,8 +9,7 @@ import pg from "pg";
 import { type AssignDomainsInput, createRoutingClient, type RoutingClient } from "../../packages/routing/src/client";
 import { isLocalHostname } from "../../packages/routing/src/hostname";
 import { createDeploymentFixture, createProjectFixture, gatewayConfigFor, routingInvariantViolations } from "../../packages/routing/src/testing";
-import type { ServiceProcess } from "../support/service-process";
-import { startRoutingService } from "./support/routing-process";
+import { type ServiceProcess, startService } from "../support/service-process";
 
 const LEASE_MS = 500;
 let database: TestDatabase;
@@ -24,7 +23,7 @@ beforeAll(async () => {
   database = await createTestDatabase("routing_fencing");
   pool = createPool(database.url, { max: 2 });
   const env = { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_ROUTING_LOCK_TTL: `${LEASE_MS}ms`, HYDRA_ROUTING_LOCK_WAIT: "10s" };
-  [paused, fresh] = await Promise.all([startRoutingService(env), startRoutingService(env)]);
+  [paused, fresh] = await Promise.all([startService("routing-svc", { env }), startService("routing-svc", { env })]);
   pausedClient = createRoutingClient({ baseUrl: paused.url, maxAttempts: 1, timeoutMs: 30_000 });
   freshClient = createRoutingClient({ baseUrl: fresh.url, maxAttempts: 1, timeoutMs: 30_000 });
 }, 60_000);

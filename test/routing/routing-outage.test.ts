@@ -12,8 +12,7 @@ import {
   snapshotRoutingTables,
   startRedisServer,
 } from "../../packages/routing/src/testing";
-import type { ServiceProcess } from "../support/service-process";
-import { startRoutingService } from "./support/routing-process";
+import { type ServiceProcess, startService } from "../support/service-process";
 
 let database: TestDatabase;
 let pool: Pool;
@@ -26,7 +25,7 @@ beforeAll(async () => {
   database = await createTestDatabase("routing_outage");
   pool = createPool(database.url, { max: 2 });
   redis = await startRedisServer();
-  server = await startRoutingService({ DATABASE_URL: database.url, REDIS_URLS: redis.url, HYDRA_DEFAULT_DOMAIN: "hydra.test" });
+  server = await startService("routing-svc", { env: { DATABASE_URL: database.url, REDIS_URLS: redis.url, HYDRA_DEFAULT_DOMAIN: "hydra.test" } });
   once = createRoutingClient({ baseUrl: server.url, maxAttempts: 1, timeoutMs: 10_000 });
   retrying = createRoutingClient({ baseUrl: server.url, maxAttempts: 40, backoffMs: 100, timeoutMs: 10_000 });
 }, 60_000);

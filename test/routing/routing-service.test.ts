@@ -14,8 +14,7 @@ import {
   type ProjectFixture,
   snapshotRoutingTables,
 } from "../../packages/routing/src/testing";
-import type { ServiceProcess } from "../support/service-process";
-import { startRoutingService } from "./support/routing-process";
+import { type ServiceProcess, startService } from "../support/service-process";
 
 const TOKEN = "routing-test-token";
 let database: TestDatabase;
@@ -27,7 +26,7 @@ let project: ProjectFixture;
 beforeAll(async () => {
   database = await createTestDatabase("routing_service");
   pool = createPool(database.url, { max: 4 });
-  server = await startRoutingService({ DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN });
+  server = await startService("routing-svc", { env: { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN } });
   client = createRoutingClient({ baseUrl: server.url, token: TOKEN, maxAttempts: 1 });
 }, 60_000);
 
