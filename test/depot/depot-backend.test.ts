@@ -363,11 +363,50 @@ describe("Depot backend", () => {
     });
   });
 
+  describe("one Depot project per workspace (no DEPOT_PROJECT_ID)", () => {
+    const perWorkspace = () =>
+      createBuildBackends({ depotToken: ORG_TOKEN, depotApiUrl: standIn.url, depotCliPath: join(cliDirectory, "depot"), depotRegion: "eu-central-1" });
+
+    it("creates hydra-<workspace id> on the workspace's first build and builds there", async () => {
+      const backends = perWorkspace();
+      const request = newRequest({ workspaceId: "ws_first" });
+      const result = await backends.build(request, options());
+      expect(standIn.callsOf("CreateProject").map((call) => call.request)).toEqual([{ name: "hydra-ws_first", regionId: "eu-central-1" }]);
+      const project = [...standIn.projects.values()].find((candidate) => candidate.name === "hydra-ws_first");
+      expect(result.image).toBe(`registry.depot.dev/${project!.projectId}:${request.tag}@${DepotStandIn.digestFor(result.buildId!)}`);
+      expect(standIn.callsOf("CreateBuild")[0]?.request).toEqual({ projectId: project!.projectId });
+      const [cli] = await cliCallsFor(request.tag);
+      expect(cli?.argv.slice(0, 3)).toEqual(["build", "--project", project!.projectId]);
+
+      // The next build of that workspace, in this process or a restarted one, reuses it.
+      standIn.calls.length = 0;
+      await backends.build(newRequest({ workspaceId: "ws_first" }), options());
+      await perWorkspace().build(newRequest({ workspaceId: "ws_first" }), options());
+      expect(standIn.callsOf("CreateProject")).toHaveLength(0);
+      expect(standIn.callsOf("ListProjects")).toHaveLength(1);
+    });
+
+    it("keeps workspaces apart", async () => {
+      const backends = perWorkspace();
+      const a = await backends.build(newRequest({ workspaceId: "ws_a" }), options());
+      const b = await backends.build(newRequest({ workspaceId: "ws_b" }), options());
+      expect(a.image.split(":")[0]).not.toBe(b.image.split(":")[0]);
+    });
+
+    it("two processes creating the same workspace's project at once settle on one", async () => {
+      const [a, b] = await Promise.all([
+        perWorkspace().build(newRequest({ workspaceId: "ws_race" }), options()),
+        perWorkspace().build(newRequest({ workspaceId: "ws_race" }), options()),
+      ]);
+      expect(a.image.split(":")[0]).toBe(b.image.split(":")[0]);
+    });
+  });
+
   it("without DEPOT_TOKEN a git build fails at once with failed_precondition and calls nothing", async () => {
     const unconfigured = createBuildBackends({ depotApiUrl: standIn.url });
     const failure = await buildError(unconfigured.build(newRequest(), options()));
     expect(failure).toMatchObject({ code: "failed_precondition", transient: false });
-    expect(failure.message).toMatch(/set DEPOT_TOKEN .* and DEPOT_PROJECT_ID/);
+    expect(failure.message).toMatch(/set DEPOT_TOKEN to a Depot organization token .*DEPOT_PROJECT_ID/);
     expect(standIn.calls).toHaveLength(0);
   });
 });

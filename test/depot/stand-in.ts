@@ -14,11 +14,20 @@ import {
 } from "./gen/depot/build/v1/build_pb";
 import { ImageSchema, ListImagesRequestSchema, ListImagesResponseSchema, RegistryService, type Image } from "./gen/depot/build/v1/registry_pb";
 import { Build_Status, BuildSchema, BuildService as CoreBuildService, GetBuildRequestSchema, GetBuildResponseSchema } from "./gen/depot/core/v1/build_pb";
+import {
+  CreateProjectRequestSchema,
+  CreateProjectResponseSchema,
+  ListProjectsRequestSchema,
+  ListProjectsResponseSchema,
+  ProjectSchema,
+  ProjectService,
+  type Project,
+} from "./gen/depot/core/v1/project_pb";
 
 /**
  * A local stand-in of the Depot API: the RPCs hydra's Depot backend makes through
  * @depot/sdk-node (BuildService.CreateBuild/FinishBuild, RegistryService.ListImages,
- * core BuildService.GetBuild), served over HTTP/2 cleartext with the Connect protocol, as
+ * core BuildService.GetBuild, ProjectService.ListProjects/CreateProject), served over HTTP/2 cleartext with the Connect protocol, as
  * api.depot.dev serves them. It keeps builds and registry images in memory, records every call
  * it is asked, and can be told to fail or stall a method.
  *
@@ -27,7 +36,7 @@ import { Build_Status, BuildSchema, BuildService as CoreBuildService, GetBuildRe
  * `POST /_standin/builds/<id>/finish`, authenticated with the build's one-time token.
  */
 
-export type DepotMethod = "CreateBuild" | "FinishBuild" | "ListImages" | "GetBuild";
+export type DepotMethod = "CreateBuild" | "FinishBuild" | "ListImages" | "GetBuild" | "ListProjects" | "CreateProject";
 
 export interface RecordedCall {
   method: DepotMethod;
@@ -56,12 +65,13 @@ export class DepotStandIn {
   readonly builds = new Map<string, StandInBuild>();
   /** Registry contents per Depot project. */
   readonly images = new Map<string, Image[]>();
-  /** Projects that exist; ListImages/CreateBuild on any other project answer NotFound. */
-  readonly projects = new Set<string>();
+  /** Projects by id; ListImages/CreateBuild on any other project answer NotFound. */
+  readonly projects = new Map<string, Project>();
   private readonly faults: Fault[] = [];
   private readonly stalls = new Map<DepotMethod, number>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private buildCounter = 0;
+  private projectCounter = 0;
 
   private constructor(
     private readonly server: http2.Http2Server,
@@ -79,7 +89,7 @@ export class DepotStandIn {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const standIn = new DepotStandIn(server, `http://127.0.0.1:${port}`, options.organizationToken);
-    for (const project of options.projects) standIn.projects.add(project);
+    for (const project of options.projects) standIn.addProject(project, project);
     const adapter = connectNodeAdapter({ routes: (router) => standIn.routes(router) });
     server.on("request", (req, res) => {
       if (req.url.startsWith("/_standin/")) void standIn.control(req, res);
@@ -132,6 +142,14 @@ export class DepotStandIn {
     return `sha256:${createHash("sha256").update(buildId).digest("hex")}`;
   }
 
+  addProject(projectId: string, name: string, regionId = "us-east-1"): Project {
+    // Creation times strictly increase, so "the oldest project of a name" is well defined.
+    const createdAt = { seconds: 1_700_000_000n + BigInt(++this.projectCounter), nanos: 0 };
+    const project = create(ProjectSchema, { projectId, organizationId: "org-stand-in", name, regionId, createdAt });
+    this.projects.set(projectId, project);
+    return project;
+  }
+
   private newBuild(projectId: string): StandInBuild {
     const build: StandInBuild = {
       buildId: `bld${String(++this.buildCounter).padStart(4, "0")}${randomBytes(3).toString("hex")}`,
@@ -172,6 +190,19 @@ export class DepotStandIn {
         const size = Math.min(request.pageSize ?? 2, 2);
         const next = start + size < all.length ? String(start + size) : undefined;
         return create(ListImagesResponseSchema, { images: all.slice(start, start + size), ...(next ? { nextPageToken: next } : {}) });
+      },
+    });
+    router.service(ProjectService, {
+      listProjects: async (request, context) => {
+        await this.admit("ListProjects", ListProjectsRequestSchema, request, context);
+        return create(ListProjectsResponseSchema, { projects: [...this.projects.values()] });
+      },
+      createProject: async (request, context) => {
+        await this.admit("CreateProject", CreateProjectRequestSchema, request, context);
+        if (!request.name || !request.regionId) throw new ConnectError("name and region_id are required", Code.InvalidArgument);
+        // Like Depot, names are not unique: a second create makes a second project.
+        const project = this.addProject(`p${randomBytes(5).toString("hex")}`, request.name, request.regionId);
+        return create(CreateProjectResponseSchema, { project });
       },
     });
     router.service(CoreBuildService, {

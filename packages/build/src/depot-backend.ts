@@ -13,8 +13,14 @@ type DepotClient = typeof DepotSdk;
 export interface DepotBackendConfig {
   /** Depot organization token (`DEPOT_TOKEN`). Without it every git build fails `failed_precondition`. */
   token?: string;
-  /** The Depot project builds run in and whose registry keeps the images (`DEPOT_PROJECT_ID`). */
+  /**
+   * One Depot project for every build (`DEPOT_PROJECT_ID`). Unset: one Depot project per
+   * workspace, named `hydra-<workspace id>`, found or created on its first build, so that
+   * workspaces never share a build cache (Depot's advice for building others' code).
+   */
   projectId?: string;
+  /** Region of the Depot projects created per workspace (`DEPOT_REGION`). */
+  region?: string;
   /** Depot API base URL (`DEPOT_API_URL`); the SDK's default is https://api.depot.dev. */
   apiUrl?: string;
   /** Registry host of Depot's registry (`DEPOT_REGISTRY`). */
@@ -44,6 +50,7 @@ export interface DepotBackendConfig {
 const DEFAULTS = {
   apiUrl: "https://api.depot.dev",
   registry: "registry.depot.dev",
+  region: "us-east-1",
   platform: "linux/amd64",
   callTimeoutMs: 30_000,
   pollIntervalMs: 2_000,
@@ -53,7 +60,7 @@ const DEFAULTS = {
 
 /** The configuration a git build needs, named as the operator sets it. */
 export const DEPOT_SETTINGS_HINT =
-  "set DEPOT_TOKEN (a Depot organization token) and DEPOT_PROJECT_ID (the Depot project to build in; its registry keeps the images)";
+  "set DEPOT_TOKEN to a Depot organization token (optional: DEPOT_PROJECT_ID to build every workspace in one Depot project instead of one project per workspace; DEPOT_REGION for those projects, default us-east-1)";
 
 // gRPC status codes; the SDK's @connectrpc/connect v1 and our v2 share them.
 const GRPC = {
@@ -96,6 +103,8 @@ interface BuildContext extends Pick<BuildOptions, "onLog" | "onBuildStarted"> {
 export class DepotBackend implements BuildBackend {
   readonly kind = "depot" as const;
   private readonly inFlight = new Map<string, Promise<BuildResult>>();
+  /** Workspace id → its Depot project id, once found (project ids never change). */
+  private readonly workspaceProjects = new Map<string, string>();
 
   constructor(private readonly config: DepotBackendConfig) {}
 
@@ -104,12 +113,9 @@ export class DepotBackend implements BuildBackend {
     if (!("git" in request.source)) {
       throw new BuildError("internal", `deployment ${request.deploymentId}: the depot backend was given an image source`);
     }
-    const { token, projectId } = this.config;
+    const { token } = this.config;
     if (!token) {
       throw new BuildError("failed_precondition", `deployment ${request.deploymentId}: building from git needs Depot, which is not configured: ${DEPOT_SETTINGS_HINT}`);
-    }
-    if (!projectId) {
-      throw new BuildError("failed_precondition", `deployment ${request.deploymentId}: DEPOT_TOKEN is set but DEPOT_PROJECT_ID is not: ${DEPOT_SETTINGS_HINT}`);
     }
     let git: GitBuildContext;
     try {
@@ -136,7 +142,7 @@ export class DepotBackend implements BuildBackend {
       onLog: options.onLog,
       onBuildStarted: options.onBuildStarted,
     };
-    const run = this.run(request, request.source.git, git, tag, token, projectId, context, started);
+    const run = this.run(request, request.source.git, git, tag, token, context, started);
     this.inFlight.set(request.deploymentId, run);
     try {
       return await run;
@@ -145,9 +151,10 @@ export class DepotBackend implements BuildBackend {
     }
   }
 
-  private async run(request: BuildRequest, source: GitSource, git: GitBuildContext, tag: string, token: string, projectId: string, context: BuildContext, started: number): Promise<BuildResult> {
+  private async run(request: BuildRequest, source: GitSource, git: GitBuildContext, tag: string, token: string, context: BuildContext, started: number): Promise<BuildResult> {
     const client = depotClient(this.config.apiUrl);
     const api = new DepotApi(client, token, this.config.callTimeoutMs ?? DEFAULTS.callTimeoutMs, context);
+    const projectId = await this.depotProject(api, request.workspaceId, context);
     const registry = this.config.registry ?? DEFAULTS.registry;
     const result = (digest: string | undefined, buildId: string | undefined): BuildResult => ({
       image: `${registry}/${projectId}:${tag}${digest ? `@${digest}` : ""}`,
@@ -203,6 +210,24 @@ export class DepotBackend implements BuildBackend {
     }
     digest ??= (await api.findImage(projectId, tag))?.digest || undefined;
     return result(digest, buildId);
+  }
+
+  /** The configured Depot project, or the workspace's own, found or created. */
+  private async depotProject(api: DepotApi, workspaceId: string, context: BuildContext): Promise<string> {
+    if (this.config.projectId) return this.config.projectId;
+    const known = this.workspaceProjects.get(workspaceId);
+    if (known) return known;
+    const name = `hydra-${workspaceId}`;
+    let projectId = await api.findProject(name);
+    if (!projectId) {
+      await api.createProject(name, this.config.region ?? DEFAULTS.region);
+      // Two processes may create it at once; both then settle on the oldest of that name.
+      projectId = await api.findProject(name);
+      if (!projectId) throw new BuildError("unavailable", `deployment ${context.deploymentId}: Depot project ${name} was created but is not listed yet`);
+      context.onLog?.(`created Depot project ${name} (${projectId}) for workspace ${workspaceId}`);
+    }
+    this.workspaceProjects.set(workspaceId, projectId);
+    return projectId;
   }
 
   /** Runs `depot build`; resolves to the image digest from its metadata file, if it wrote one. */
@@ -339,6 +364,22 @@ class DepotApi {
       pageToken = response.nextPageToken;
     }
     return undefined;
+  }
+
+  /** The oldest project of that name (then the smallest id), so concurrent creators agree. */
+  async findProject(name: string): Promise<string | undefined> {
+    const response = await this.call("ProjectService.ListProjects", (options) => this.client.core.v1.ProjectService.listProjects({}, options));
+    const matches = response.projects
+      .filter((project) => project.name === name)
+      .sort((a, b) => {
+        const byTime = Number((a.createdAt?.seconds ?? 0n) - (b.createdAt?.seconds ?? 0n)) || (a.createdAt?.nanos ?? 0) - (b.createdAt?.nanos ?? 0);
+        return byTime || (a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1 : 0);
+      });
+    return matches[0]?.projectId;
+  }
+
+  async createProject(name: string, regionId: string): Promise<void> {
+    await this.call("ProjectService.CreateProject", (options) => this.client.core.v1.ProjectService.createProject({ name, regionId }, options));
   }
 
   async createBuild(projectId: string): Promise<{ buildId: string; buildToken: string }> {

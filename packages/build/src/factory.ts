@@ -5,6 +5,7 @@ import { ImageBackend } from "./image-backend";
 export interface BuildBackendsConfig {
   depotToken?: string;
   depotProjectId?: string;
+  depotRegion?: string;
   depotApiUrl?: string;
   depotRegistry?: string;
   depotCliPath?: string;
@@ -30,6 +31,7 @@ export function createBuildBackends(config: BuildBackendsConfig): BuildBackends 
   const depot = new DepotBackend({
     ...(config.depotToken ? { token: config.depotToken } : {}),
     ...(config.depotProjectId ? { projectId: config.depotProjectId } : {}),
+    ...(config.depotRegion ? { region: config.depotRegion } : {}),
     ...(config.depotApiUrl ? { apiUrl: config.depotApiUrl } : {}),
     ...(config.depotRegistry ? { registry: config.depotRegistry } : {}),
     ...(config.depotCliPath ? { cliPath: config.depotCliPath } : {}),
@@ -49,8 +51,8 @@ export function createBuildBackends(config: BuildBackendsConfig): BuildBackends 
 }
 
 /**
- * The build settings from the environment: DEPOT_TOKEN, DEPOT_PROJECT_ID, DEPOT_API_URL,
- * DEPOT_REGISTRY, DEPOT_PLATFORM. (DEPOT_BINARY_PATH is read by @depot/cli itself.)
+ * The build settings from the environment: DEPOT_TOKEN, DEPOT_PROJECT_ID, DEPOT_REGION,
+ * DEPOT_API_URL, DEPOT_REGISTRY, DEPOT_PLATFORM. (DEPOT_BINARY_PATH is read by @depot/cli itself.)
  */
 export function buildBackendsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BuildBackendsConfig {
   const pick = (name: string): string | undefined => {
@@ -60,11 +62,13 @@ export function buildBackendsConfigFromEnv(env: NodeJS.ProcessEnv = process.env)
   const config: BuildBackendsConfig = {};
   const token = pick("DEPOT_TOKEN");
   const projectId = pick("DEPOT_PROJECT_ID");
+  const region = pick("DEPOT_REGION");
   const apiUrl = pick("DEPOT_API_URL");
   const registry = pick("DEPOT_REGISTRY");
   const platform = pick("DEPOT_PLATFORM");
   if (token) config.depotToken = token;
   if (projectId) config.depotProjectId = projectId;
+  if (region) config.depotRegion = region;
   if (apiUrl) config.depotApiUrl = apiUrl;
   if (registry) config.depotRegistry = registry;
   if (platform) config.depotPlatform = platform;
