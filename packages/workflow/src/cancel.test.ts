@@ -107,4 +107,25 @@ describe("cancellation and compensation", () => {
     expect(log).toEqual(["begin", "undo-begin"]);
     expect((await engine.get("late-1"))?.steps.map((s) => s.name)).toEqual(["begin", "$deadline", "$compensate:undo-begin"]);
   });
+
+  it("stops retrying when cancelled during a backoff wait", async () => {
+    let attempts = 0;
+    const retrying = defineWorkflow("retrying", async (ctx) => {
+      await ctx.step(
+        "flaky",
+        () => {
+          attempts++;
+          throw new Error("still down");
+        },
+        { retry: { maxAttempts: 10, initialMs: 60_000, jitter: 0 } },
+      );
+    });
+    const engine = h.engine().register(retrying);
+    await engine.start();
+    await engine.startRun({ kind: "retrying", id: "cancel-4", key: "k", input: null });
+    await eventually("a retry to be scheduled", () => (h.events.some((e) => e.runId === "cancel-4" && e.type === "retrying") ? true : undefined));
+    await engine.cancel("cancel-4", "give up");
+    await expect(engine.result("cancel-4", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "cancelled", error: "give up" });
+    expect(attempts).toBe(1);
+  });
 });

@@ -102,4 +102,21 @@ describe("workflow engine", () => {
     await expect(client.result("no-such-run", { timeoutMs: 1_000 })).rejects.toBeInstanceOf(WorkflowNotFoundError);
     expect(await client.get("no-such-run")).toBeNull();
   });
+
+  it("lets in-flight runs finish on a graceful stop", async () => {
+    const entered = gate();
+    const finishing = defineWorkflow("finishing", async (ctx) =>
+      ctx.step("short", async () => {
+        entered.open();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return "finished here";
+      }),
+    );
+    const engine = h.engine().register(finishing);
+    await engine.start();
+    await engine.startRun({ kind: "finishing", id: "run-graceful", key: "prj_1", input: {} });
+    await entered.promise;
+    await engine.stop({ graceMs: 10_000 });
+    expect(await engine.get("run-graceful")).toMatchObject({ status: "completed", output: "finished here", epoch: 1n, owner: null });
+  });
 });

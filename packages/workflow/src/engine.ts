@@ -162,11 +162,15 @@ class Engine implements WorkflowEngine {
     const graceMs = options.graceMs ?? 5_000;
     const inFlight = [...this.active.values()].map((a) => a.done);
     await Promise.race([Promise.all(inFlight), delay(graceMs)]);
+    const left = [...this.active.values()];
     await Promise.all(
-      [...this.active.values()].map(({ execution }) =>
+      left.map(({ execution }) =>
         execution.handBack().catch((error: unknown) => this.logger.warn({ runId: execution.id, err: error }, "hand-back failed; the lease will lapse")),
       ),
     );
+    // Let the handed-back executions unwind (their writes are fenced out now) before the caller
+    // ends the pool; a step body that ignores its abort signal is not waited for.
+    await Promise.race([Promise.all(left.map((a) => a.done)), delay(1_000)]);
     clearInterval(this.heartbeatTimer);
     this.running = false;
     // Pending result() waiters are no longer notified; each ends at its own deadline.

@@ -118,7 +118,6 @@ export class RunExecution {
           (error: unknown) => ({ kind: "threw" as const, error }),
         );
       const first = await Promise.race([body, halted]);
-      this.windingDown = true;
       if (this.dead) return;
       if (this.halted) await this.afterHalt(this.halted);
       else if (first.kind === "returned") await this.afterReturn(first.output);
@@ -201,6 +200,7 @@ export class RunExecution {
         error: new NondeterminismError(`workflow returned before recorded step(s) ${names} at ${unplayed.join(", ")}`),
       });
     }
+    this.windingDown = true;
     if (await completeRun(this.hooks.db, this.id, this.epoch, output)) this.settled = true;
     else this.noteLeaseLost();
   }
@@ -249,12 +249,14 @@ export class RunExecution {
 
   private async end(status: "failed" | "cancelled", error: string): Promise<void> {
     if (this.dead) return;
+    this.windingDown = true;
     if (await failRun(this.hooks.db, this.id, this.epoch, status, error)) this.settled = true;
     else this.noteLeaseLost();
   }
 
   private async pause(error: string): Promise<void> {
     if (this.dead) return;
+    this.windingDown = true;
     if (await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error })) this.settled = true;
     else this.noteLeaseLost();
   }
@@ -393,6 +395,11 @@ export class RunExecution {
       if (!this.accept(saved)) return { kind: "halted" };
       event("retrying", attempt, { error: message, retryInMs: delay });
       await abortableDelay(delay, parentSignal);
+      if (mode.boundary) {
+        // A cancel or the deadline may have cut the wait short: no further attempt then.
+        const stop = await this.observeBoundary(sequence, name);
+        if (stop) return stop;
+      }
     }
   }
 
