@@ -25,11 +25,9 @@ const CODES: Record<RoutingErrorCode, Code> = {
  * (infrastructure failures → `unavailable`, the rest `internal`) and is logged.
  */
 export function toConnectError(error: unknown, logger: RoutingLogger, fields: Record<string, unknown>): ConnectError {
-  if (error instanceof RoutingError) {
-    const log = error.code === "unavailable" || error.code === "aborted" ? logger.warn : logger.info;
-    log.call(logger, { ...fields, code: error.code, err: error.message }, "routing call refused");
-    return new ConnectError(error.message, CODES[error.code], undefined, undefined, error);
-  }
+  // server-kit's interceptor logs every rejection with its code and message; only the
+  // unexpected ones get their stack logged here.
+  if (error instanceof RoutingError) return new ConnectError(error.message, CODES[error.code], undefined, undefined, error);
   const mapped = serverKitConnectError(error);
   const log = mapped.code === Code.Internal ? logger.error : logger.warn;
   log.call(logger, { ...fields, code: Code[mapped.code], err: error instanceof Error ? (error.stack ?? error.message) : String(error) }, "routing call failed");
