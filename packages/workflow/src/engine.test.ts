@@ -119,4 +119,26 @@ describe("workflow engine", () => {
     await engine.stop({ graceMs: 10_000 });
     expect(await engine.get("run-graceful")).toMatchObject({ status: "completed", output: "finished here", epoch: 1n, owner: null });
   });
+
+  it("re-reads waited runs after its LISTEN connection is cut, so no outcome is missed", async () => {
+    const release = gate();
+    const waiting = defineWorkflow("waiting", async (ctx) =>
+      ctx.step("wait", async () => {
+        await release.promise;
+        return "done";
+      }),
+    );
+    const worker = h.engine().register(waiting);
+    await worker.start();
+    const client = h.engine();
+    await client.startRun({ kind: "waiting", id: "run-reconnect", key: "prj_1", input: {} });
+    const outcome = client.result("run-reconnect", { timeoutMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let result() LISTEN and look once
+    const cut = await h.pool.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN hydra_workflow'",
+    );
+    expect(cut.rowCount).toBeGreaterThanOrEqual(2);
+    release.open(); // the run ends while the listeners are reconnecting: the notification is lost
+    await expect(outcome).resolves.toEqual({ id: "run-reconnect", status: "completed", output: "done" });
+  });
 });
