@@ -5,3 +5,4 @@ import type { BenchSuite } from "./report";
 export const SUITES: Record<string, () => Promise<BenchSuite>> = {};
 SUITES.routing = async () => (await import("./routing.js")).suite;
 SUITES.workflow = async () => (await import("./workflow.js")).suite;
+SUITES.deploy = async () => (await import("./deploy.js")).suite;

@@ -2,6 +2,7 @@ import type { WorkloadRef } from "@hydra/cluster";
 import { defineWorkflow } from "@hydra/workflow";
 import { findActiveRuns } from "../sql/findActiveRuns";
 import { findProjectLive } from "../sql/findProjectLive";
+import { findDesiredState, isCancelRequested, withDeploymentLock } from "../sql/withDeploymentLock";
 import { listTopologyWorkloads, replaceInstances, setDesiredState, setTopology, stopInstances } from "../sql/recordDeploymentFacts";
 import { isTerminalError, type DeployDeps } from "./deps";
 
@@ -34,25 +35,31 @@ export async function scaleDown(deps: DeployDeps, deploymentId: string, topology
 }
 
 /**
- * Scales a deployment in standby back to its desired replicas and waits for them; throws
- * `NotWakeable` when nothing was ever applied for it.
+ * Makes sure a deployment about to become live runs: scales a deployment in standby back to
+ * its desired replicas and waits for them (a running one returns at once). Throws
+ * `NotWakeableError` when nothing was ever applied for it. Holds the deployment's lock, so a
+ * standby timer cannot scale it down meanwhile.
  */
 export async function wakeDeployment(deps: DeployDeps, deploymentId: string, deadline: Date, signal: AbortSignal): Promise<void> {
-  const topologies = await listTopologyWorkloads(deps.pool, deploymentId);
-  if (topologies.length === 0 || topologies.some((t) => t.workload === null)) {
-    throw new NotWakeableError(`deployment ${deploymentId} has no workloads to scale up`);
-  }
-  const instances = await Promise.all(
-    topologies.map(async (t) => {
-      const ref = t.workload as WorkloadRef;
-      await deps.cluster.scale(t.region, ref, t.desiredReplicas);
-      const ready = await deps.cluster.waitReady(t.region, ref, t.desiredReplicas, { deadline, signal });
-      await setTopology(deps.pool, deploymentId, t.region, "ready");
-      return ready;
-    }),
-  );
-  await replaceInstances(deps.pool, deploymentId, instances.flat());
-  await setDesiredState(deps.pool, deploymentId, "running");
+  await withDeploymentLock(deps.pool, deploymentId, async () => {
+    const topologies = await listTopologyWorkloads(deps.pool, deploymentId);
+    if (topologies.length === 0 || topologies.some((t) => t.workload === null)) {
+      throw new NotWakeableError(`deployment ${deploymentId} has no workloads to scale up`);
+    }
+    const state = await findDesiredState(deps.pool, deploymentId);
+    if (state?.desiredState === "running" && topologies.every((t) => t.status === "ready")) return;
+    const instances = await Promise.all(
+      topologies.map(async (t) => {
+        const ref = t.workload as WorkloadRef;
+        await deps.cluster.scale(t.region, ref, t.desiredReplicas);
+        const ready = await deps.cluster.waitReady(t.region, ref, t.desiredReplicas, { deadline, signal });
+        await setTopology(deps.pool, deploymentId, t.region, "ready");
+        return ready;
+      }),
+    );
+    await replaceInstances(deps.pool, deploymentId, instances.flat());
+    await setDesiredState(deps.pool, deploymentId, "running");
+  });
 }
 
 export class NotWakeableError extends Error {
@@ -88,17 +95,18 @@ export function standbyWorkflow(deps: DeployDeps) {
     await ctx.sleep("standby-delay", input.delayMs);
     return ctx.step(
       "scale-down",
-      async () => {
-        const { pool } = deps;
-        const project = await pool.query<{ project_id: string }>("SELECT project_id FROM deployments WHERE id = $1", [input.deploymentId]);
-        const projectId = project.rows[0]?.project_id;
-        const live = projectId ? await findProjectLive(pool, projectId) : null;
-        // Live again (rolled back to, promoted): never scale a live deployment down.
-        if (live?.liveDeploymentId === input.deploymentId) return { scaledDown: false };
-        await scaleDown(deps, input.deploymentId, "standby");
-        await setDesiredState(pool, input.deploymentId, "standby");
-        return { scaledDown: true };
-      },
+      () =>
+        withDeploymentLock(deps.pool, input.deploymentId, async () => {
+          // Under the lock: a rollback or promote to this deployment cancels this run before it
+          // wakes the deployment, so a cancel seen here means "keep it running".
+          if (await isCancelRequested(deps.pool, ctx.runId)) return { scaledDown: false };
+          const state = await findDesiredState(deps.pool, input.deploymentId);
+          const live = state ? await findProjectLive(deps.pool, state.projectId) : null;
+          if (!state || live?.liveDeploymentId === input.deploymentId) return { scaledDown: false };
+          await setDesiredState(deps.pool, input.deploymentId, "standby");
+          await scaleDown(deps, input.deploymentId, "standby");
+          return { scaledDown: true };
+        }),
       { isTerminal: isTerminalError },
     );
   });
