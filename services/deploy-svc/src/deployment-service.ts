@@ -33,7 +33,18 @@ export function deploymentService(api: DeployApi, engine: WorkflowEngine, pool: 
         steps: stepMessages(run?.steps ?? []),
         topologies: details.topologies.map(topologyMessage),
         instances: details.instances.map(instanceMessage),
-        domains: details.domains.map((d) => domainMessage({ ...d, environmentId: d.environment_id, deploymentId: d.deployment_id, projectId: d.project_id, workspaceId: d.workspace_id, updatedAt: d.updated_at, createdAt: d.updated_at })),
+        domains: details.domains.map((d) =>
+          domainMessage({
+            id: d.id,
+            name: d.name,
+            sticky: d.sticky,
+            deploymentId: d.deployment_id,
+            environmentId: d.environment_id,
+            projectId: d.project_id,
+            workspaceId: d.workspace_id,
+            updatedAt: d.updated_at,
+          }),
+        ),
       };
     },
 
