@@ -11,6 +11,7 @@ import { claimPendingRuns } from "./sql/claimPendingRuns";
 import { claimRun } from "./sql/claimRun";
 import { createRun } from "./sql/createRun";
 import { findRun } from "./sql/findRun";
+import { listRuns, type RunFilter } from "./sql/listRuns";
 import { listSteps } from "./sql/listSteps";
 import { nextWakeAt } from "./sql/nextWakeAt";
 import { reclaimExpiredLeases } from "./sql/reclaimExpiredLeases";
@@ -87,6 +88,8 @@ export interface WorkflowEngine {
   /** Resumes a paused run; false when it was not paused. */
   resume(id: string): Promise<boolean>;
   get(id: string): Promise<RunView | null>;
+  /** Runs by status, kind and key, newest first, without their steps (e.g. `{ status: ["paused"] }`). */
+  list(filter?: RunFilter): Promise<RunView[]>;
   /** One sweep now: reclaim expired leases, wake due timers, claim pending runs. */
   sweep(): Promise<void>;
 }
@@ -272,6 +275,10 @@ class Engine implements WorkflowEngine {
     const run = await findRun(this.pool, id);
     if (!run) return null;
     return runView(run, await listSteps(this.pool, id));
+  }
+
+  async list(filter: RunFilter = {}): Promise<RunView[]> {
+    return (await listRuns(this.pool, filter)).map((run) => runView(run, []));
   }
 
   sweep(): Promise<void> {

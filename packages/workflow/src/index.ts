@@ -11,5 +11,6 @@ export {
   WorkflowTimeoutError,
 } from "./errors";
 export { DEFAULT_RETRY, type RetryPolicy } from "./retry";
+export type { RunFilter } from "./sql/listRuns";
 export type { RunStatus, StepStatus } from "./sql/rows";
 export type { RunView, StepView } from "./view";

@@ -103,6 +103,7 @@ describe("step retries", () => {
     expect(calls).toBe(3);
     const view = await engine.get("fragile-1");
     expect(view).toMatchObject({ status: "paused", owner: null, leaseExpiresAt: null });
+    expect((await engine.list({ status: ["paused"], kind: "fragile" })).map((r) => r.id)).toEqual(["fragile-1"]);
     expect(view?.steps[1]).toMatchObject({ name: "wait-ready", status: "running", attempts: 3, error: "not ready" });
 
     healthy = true;
