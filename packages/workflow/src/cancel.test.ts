@@ -16,7 +16,7 @@ describe("cancellation and compensation", () => {
         log.push("create-vm");
         return "vm-1";
       });
-      ctx.compensate("delete-vm", () => log.push(`delete ${vm}`));
+      ctx.compensate("delete-vm", () => log.push(`delete ${vm} (${ctx.compensating}: ${ctx.cancelReason})`));
       await ctx.step("create-dns", async (step) => {
         log.push("create-dns");
         entered();
@@ -40,7 +40,7 @@ describe("cancellation and compensation", () => {
     expect(await engine.cancel("cancel-1", "user asked")).toBe("running");
     await expect(engine.result("cancel-1", { timeoutMs: 10_000 })).resolves.toEqual({ id: "cancel-1", status: "cancelled", error: "user asked" });
     // The step in flight was aborted through its signal; announce never ran; only delete-vm was registered.
-    expect(log).toEqual(["create-vm", "create-dns", "delete vm-1"]);
+    expect(log).toEqual(["create-vm", "create-dns", "delete vm-1 (cancelled: user asked)"]);
     const view = await engine.get("cancel-1");
     expect(view?.steps.map((s) => s.name)).toEqual(["create-vm", "$cancelled", "$compensate:delete-vm"]);
     expect(view?.cancelReason).toBe("user asked");
@@ -75,7 +75,7 @@ describe("cancellation and compensation", () => {
     const log: string[] = [];
     const failing = defineWorkflow("failing", async (ctx) => {
       await ctx.step("reserve", () => log.push("reserve"));
-      ctx.compensate("unreserve", () => log.push("unreserve"));
+      ctx.compensate("unreserve", () => log.push(`unreserve (${ctx.compensating})`));
       await ctx.step("charge", () => {
         throw new TerminalError("card declined");
       });
@@ -84,7 +84,7 @@ describe("cancellation and compensation", () => {
     await engine.start();
     await engine.startRun({ kind: "failing", id: "fail-1", key: "k", input: null });
     await expect(engine.result("fail-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "failed", error: "TerminalError: card declined" });
-    expect(log).toEqual(["reserve", "unreserve"]);
+    expect(log).toEqual(["reserve", "unreserve (failed)"]);
     const compensation = h.events.find((e) => e.runId === "fail-1" && e.compensation && e.type === "completed");
     expect(compensation?.step).toBe("$compensate:unreserve");
   });
@@ -93,7 +93,7 @@ describe("cancellation and compensation", () => {
     const log: string[] = [];
     const late = defineWorkflow("late", async (ctx) => {
       await ctx.step("begin", () => log.push("begin"));
-      ctx.compensate("undo-begin", () => log.push("undo-begin"));
+      ctx.compensate("undo-begin", () => log.push(`undo-begin (${ctx.compensating})`));
       await ctx.step("wait", async (step) => {
         await new Promise((resolve) => step.signal.addEventListener("abort", resolve));
         throw new Error("aborted by the deadline");
@@ -104,7 +104,7 @@ describe("cancellation and compensation", () => {
     await engine.start();
     await engine.startRun({ kind: "late", id: "late-1", key: "k", input: null, deadlineMs: 300 });
     await expect(engine.result("late-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "failed", error: "deadline exceeded" });
-    expect(log).toEqual(["begin", "undo-begin"]);
+    expect(log).toEqual(["begin", "undo-begin (deadline)"]);
     expect((await engine.get("late-1"))?.steps.map((s) => s.name)).toEqual(["begin", "$deadline", "$compensate:undo-begin"]);
   });
 

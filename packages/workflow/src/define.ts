@@ -42,6 +42,10 @@ export interface WorkflowContext {
   compensate(name: string, fn: (step: StepContext) => Promise<unknown> | unknown, options?: StepOptions): void;
   /** True once a cancel was requested; the run stops at its next step boundary. */
   readonly cancelled: boolean;
+  /** The reason given to cancel(), once known (always known by the time compensations run). */
+  readonly cancelReason: string | null;
+  /** While compensations run: why. Null otherwise. */
+  readonly compensating: "cancelled" | "deadline" | "failed" | null;
   /** Aborted when a cancel is requested, the lease is lost, the engine stops or the deadline passes. */
   readonly signal: AbortSignal;
 }

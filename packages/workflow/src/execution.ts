@@ -84,6 +84,8 @@ export class RunExecution {
   /** For compensations, which must still run after a cancel: aborted on lease loss and stop only. */
   private readonly lifeAbort = new AbortController();
   private cancelRequested: boolean;
+  private cancelReason: string | null;
+  private compensating: "cancelled" | "deadline" | "failed" | null = null;
   private readonly compensations: { name: string; fn: (step: StepContext) => unknown; options?: StepOptions }[] = [];
   private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly ctx: WorkflowContext;
@@ -98,6 +100,7 @@ export class RunExecution {
     this.id = run.id;
     this.epoch = run.epoch;
     this.cancelRequested = run.cancel_requested_at !== null;
+    this.cancelReason = run.cancel_reason;
     this.ctx = this.createContext();
   }
 
@@ -207,7 +210,7 @@ export class RunExecution {
 
   private async afterThrow(error: unknown): Promise<void> {
     if (error instanceof TerminalError) {
-      const compensationErrors = await this.runCompensations();
+      const compensationErrors = await this.runCompensations("failed");
       if (compensationErrors === null) return;
       await this.end("failed", appendErrors(errorMessage(error), compensationErrors));
     } else if (this.cancelRequested) {
@@ -227,13 +230,13 @@ export class RunExecution {
       case "stopping":
         return;
       case "cancel": {
-        const errors = await this.runCompensations();
+        this.cancelReason = (await findRun(this.hooks.db, this.id))?.cancel_reason ?? this.cancelReason ?? "cancelled";
+        const errors = await this.runCompensations("cancelled");
         if (errors === null) return;
-        const reason = (await findRun(this.hooks.db, this.id))?.cancel_reason ?? "cancelled";
-        return this.end("cancelled", appendErrors(reason, errors));
+        return this.end("cancelled", appendErrors(this.cancelReason, errors));
       }
       case "deadline": {
-        const errors = await this.runCompensations();
+        const errors = await this.runCompensations("deadline");
         if (errors === null) return;
         return this.end("failed", appendErrors("deadline exceeded", errors));
       }
@@ -262,7 +265,8 @@ export class RunExecution {
   }
 
   /** Runs the registered compensations, last first. Null when the run halted meanwhile (paused, lost). */
-  private async runCompensations(): Promise<string[] | null> {
+  private async runCompensations(why: "cancelled" | "deadline" | "failed"): Promise<string[] | null> {
+    this.compensating = why;
     const errors: string[] = [];
     for (const compensation of [...this.compensations].reverse()) {
       const sequence = this.nextSequence++;
@@ -283,6 +287,12 @@ export class RunExecution {
       key: this.run.key,
       get cancelled() {
         return execution.cancelRequested;
+      },
+      get cancelReason() {
+        return execution.cancelReason;
+      },
+      get compensating() {
+        return execution.compensating;
       },
       get signal() {
         return execution.bodyAbort.signal;
