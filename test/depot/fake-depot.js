@@ -56,7 +56,7 @@ async function main() {
   process.stderr.write(`[+] Building 0.0s (0/1)\n#0 building with "depot" instance using project ${flag("--project")}\n`);
   process.stderr.write(`#1 [internal] load git source ${context}\n#1 DONE 0.4s\n`);
   if (mode === "hang") {
-    process.stderr.write("#2 [build 1/3] RUN sleep infinity\n");
+    // Handlers first: the test stops the build as soon as it sees the line below.
     const stop = (signal) => {
       record({ signal, buildId });
       process.exit(130);
@@ -64,6 +64,7 @@ async function main() {
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
     setInterval(() => {}, 1000);
+    process.stderr.write("#2 [build 1/3] RUN sleep infinity\n");
     return;
   }
   if (mode === "unavailable") {
