@@ -17,10 +17,13 @@ interface Seen {
 
 let server: http2.Http2Server;
 let baseUrl: string;
-let script: Array<Code | "ok" | "hang"> = [];
+let script: Array<Code | "ok" | "hang" | "reset"> = [];
 let seen: Seen[] = [];
+let resets = 0;
 
 beforeAll(async () => {
+  // connect-node reports answering a stream the client already reset ("hang" tests) on console.error.
+  jest.spyOn(console, "error").mockImplementation(() => undefined);
   const answer = async (key: string, header: Headers, signal: AbortSignal) => {
     seen.push({ key, authorization: header.get("authorization"), timeout: header.get("connect-timeout-ms") });
     const next = script.shift() ?? "ok";
@@ -28,10 +31,9 @@ beforeAll(async () => {
       await new Promise((resolve) => signal.addEventListener("abort", resolve));
       throw new ConnectError("gave up", Code.Canceled);
     }
-    if (next !== "ok") throw new ConnectError(`scripted ${Code[next]}`, next);
+    if (next !== "ok" && next !== "reset") throw new ConnectError(`scripted ${Code[next]}`, next);
   };
-  server = http2.createServer(
-    connectNodeAdapter({
+  const handler = connectNodeAdapter({
       routes: (router) =>
         router.service(RoutingService, {
           async assignDomains(request, context) {
@@ -43,8 +45,17 @@ beforeAll(async () => {
             return create(SwitchDomainsResponseSchema, { routingGeneration: 8n });
           },
         }),
-    }),
-  );
+  });
+  // "reset" drops the stream before Connect sees it, as a crashing server would.
+  server = http2.createServer((request, response) => {
+    if (script[0] === "reset") {
+      script.shift();
+      resets++;
+      request.stream.close(http2.constants.NGHTTP2_CANCEL);
+      return;
+    }
+    void handler(request, response);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -54,6 +65,7 @@ afterAll(async () => {
 beforeEach(() => {
   script = [];
   seen = [];
+  resets = 0;
 });
 
 const assignRequest = { workspaceId: "ws", projectId: "prj", environmentId: "env", deploymentId: "dep", idempotencyKey: "assign:dep" };
@@ -111,6 +123,32 @@ it("ends a call that outlives its deadline with deadline_exceeded, and does not 
   const client = createRoutingClient({ baseUrl, timeoutMs: 200, backoffMs: 1 });
   try {
     await expect(client.assignDomains(assignRequest)).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+    expect(seen).toHaveLength(1);
+  } finally {
+    client.close();
+  }
+});
+
+it("treats a stream reset it did not ask for as unavailable, and retries it", async () => {
+  script = ["reset", "ok"];
+  const client = createRoutingClient({ baseUrl, backoffMs: 1 });
+  try {
+    expect((await client.assignDomains(assignRequest)).routingGeneration).toBe(7n);
+    expect(resets).toBe(1);
+    expect(seen.map((s) => s.key)).toEqual(["assign:dep"]);
+  } finally {
+    client.close();
+  }
+});
+
+it("does not retry when the caller cancels", async () => {
+  script = ["hang"];
+  const client = createRoutingClient({ baseUrl, backoffMs: 1 });
+  const controller = new AbortController();
+  try {
+    const call = client.assignDomains(assignRequest, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(call).rejects.toMatchObject({ code: Code.Canceled });
     expect(seen).toHaveLength(1);
   } finally {
     client.close();

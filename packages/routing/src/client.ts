@@ -43,6 +43,15 @@ function bearer(token: string): Interceptor {
 }
 
 /**
+ * A stream reset we did not ask for (routing-svc crashed or dropped the connection) arrives as
+ * `canceled`; it is the server being unavailable, not the caller giving up.
+ */
+function asTransportFailure(error: ConnectError, signal: AbortSignal | undefined): ConnectError {
+  if (error.code !== Code.Canceled || signal?.aborted) return error;
+  return new ConnectError(`routing-svc connection lost: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
+}
+
+/**
  * A typed RoutingService client over Connect (HTTP/2 cleartext). Retries only `unavailable`
  * (routing-svc, its Redis or its Postgres down: nothing was written), with the same
  * idempotency key, so a call that did commit before the connection broke is answered from
@@ -67,7 +76,7 @@ export function createRoutingClient(options: RoutingClientOptions): RoutingClien
       try {
         return await call({ timeoutMs, signal });
       } catch (error) {
-        const connectError = ConnectError.from(error);
+        const connectError = asTransportFailure(ConnectError.from(error), signal);
         if (connectError.code !== Code.Unavailable || attempt >= maxAttempts || signal?.aborted) throw connectError;
         const pause = Math.random() * Math.min(2_000, backoffMs * 2 ** (attempt - 1));
         await new Promise((resolve) => setTimeout(resolve, pause));

@@ -2,5 +2,4 @@ export * from "./errors";
 export * from "./hostname";
 export * from "./sticky";
 export * from "./lock";
-export * from "./config";
 export * from "./core";

@@ -7,7 +7,7 @@ export interface ProjectLockOptions {
   redisUrls: string[];
   /** How long to wait for a held lock before giving up with `aborted` (HYDRA_ROUTING_LOCK_WAIT). */
   waitMs?: number;
-  /** Lease length; the lock is extended while held, so this bounds how long a dead holder blocks. */
+  /** Lease length (default 3 s); extended while held, so it only bounds how long a crashed holder blocks its project. */
   ttlMs?: number;
   /** Extend this long before the lease runs out. */
   extendBeforeMs?: number;
@@ -80,7 +80,7 @@ export class ProjectLock {
   constructor(options: ProjectLockOptions) {
     if (options.redisUrls.length === 0) throw new Error("ProjectLock needs at least one Redis URL (REDIS_URLS)");
     this.waitMs = options.waitMs ?? 5_000;
-    this.ttlMs = options.ttlMs ?? 10_000;
+    this.ttlMs = options.ttlMs ?? 3_000;
     this.extendBeforeMs = options.extendBeforeMs ?? Math.min(2_000, Math.floor(this.ttlMs / 3));
     this.retryDelayMs = options.retryDelayMs ?? 20;
     this.keyPrefix = options.keyPrefix ?? "";

@@ -10,7 +10,7 @@ const schema = z
     HYDRA_API_TOKEN: optionalSecret,
     HYDRA_ROUTING_LOCK_WAIT: duration.default(5_000),
     // Lease of the project lock; extended while held, so it only bounds how long a dead holder blocks.
-    HYDRA_ROUTING_LOCK_TTL: duration.default(10_000),
+    HYDRA_ROUTING_LOCK_TTL: duration.default(3_000),
     HYDRA_DEFAULT_DOMAIN: z.string().default("hydra.run"),
     HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
     LOG_LEVEL: logLevel.default("info"),
