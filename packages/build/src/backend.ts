@@ -130,3 +130,20 @@ export function buildSourceFromProto(
       return undefined;
   }
 }
+
+/**
+ * A stored source (`{ git?, dockerImage? }`, installation id as text, as in a JSON column) to a
+ * `BuildSource`; undefined unless exactly one of the two is set.
+ */
+export function buildSourceFromRecord(source: {
+  git?: Omit<GitSource, "installationId"> & { installationId: bigint | number | string } | null | undefined;
+  dockerImage?: { image: string } | null | undefined;
+}): BuildSource | undefined {
+  if (source.git && !source.dockerImage) {
+    const { installationId, ...rest } = source.git;
+    const parsed = /^\d*$/.test(String(installationId)) ? BigInt(String(installationId) || "0") : undefined;
+    return parsed === undefined ? undefined : { git: { ...rest, installationId: parsed } };
+  }
+  if (source.dockerImage && !source.git) return { dockerImage: { image: source.dockerImage.image } };
+  return undefined;
+}

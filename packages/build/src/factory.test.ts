@@ -1,4 +1,4 @@
-import { buildSourceFromProto } from "./backend";
+import { buildSourceFromProto, buildSourceFromRecord } from "./backend";
 import { buildBackendsConfigFromEnv } from "./factory";
 
 describe("buildBackendsConfigFromEnv", () => {
@@ -22,5 +22,19 @@ describe("buildSourceFromProto", () => {
     [{ case: undefined }, undefined],
   ])("%j", (source, expected) => {
     expect(buildSourceFromProto(source)).toEqual(expected);
+  });
+});
+
+describe("buildSourceFromRecord", () => {
+  const git = { repository: "acme/api", commitSha: "a".repeat(40), contextPath: "", dockerfilePath: "", branch: "main" };
+  it.each([
+    ["git, id as text", { git: { ...git, installationId: "123" } }, { git: { ...git, installationId: 123n } }],
+    ["git, empty id", { git: { ...git, installationId: "" } }, { git: { ...git, installationId: 0n } }],
+    ["git, bad id", { git: { ...git, installationId: "12x" } }, undefined],
+    ["image", { dockerImage: { image: "nginx" } }, { dockerImage: { image: "nginx" } }],
+    ["both", { git: { ...git, installationId: 1 }, dockerImage: { image: "nginx" } }, undefined],
+    ["neither", {}, undefined],
+  ])("%s", (_name, record, expected) => {
+    expect(buildSourceFromRecord(record)).toEqual(expected);
   });
 });

@@ -2,6 +2,7 @@ export {
   assertMayContinue,
   BuildError,
   buildSourceFromProto,
+  buildSourceFromRecord,
   type BuildBackend,
   type BuildBackendKind,
   type BuildErrorCode,
