@@ -1,5 +1,7 @@
 // Workflow engine benchmark (SPEC §5, issue 3). In one run, against the same Postgres:
-//  - baseline: a bare single-row INSERT round trip (autocommit, so one commit each, like a checkpoint);
+//  - baseline: a bare single-row INSERT round trip (autocommit, so one commit each, like a checkpoint),
+//    timed interleaved with the concurrency-1 workflows (10 INSERTs before each workflow), so both
+//    figures see the same machine load (this host is shared; load drifts within seconds);
 //  - 1,000 workflows × 10 no-op steps at concurrency 1 and 32: per-step overhead p50/p99 (the time
 //    a workflow spends in `await ctx.step(...)` of a step that does nothing: the fenced checkpoint
 //    and the engine around it), workflows/s, and the ratio step overhead / baseline at p50;
@@ -17,7 +19,6 @@ import { type BenchSuite, type Figure, percentile, round } from "./report";
 const SERVER_URL = process.env.HYDRA_BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const WORKFLOWS = Number(process.env.HYDRA_BENCH_WORKFLOWS ?? 1_000);
 const STEPS = 10;
-const BASELINE_INSERTS = 2_000;
 const LEASE_TTL_MS = 1_000;
 const RECOVERY_TRIALS = 3;
 const CHILD_ENV = "HYDRA_BENCH_WORKFLOW_CHILD_DB";
@@ -38,23 +39,27 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-async function baselineInsertUs(pool: Pool): Promise<number[]> {
-  await pool.query("CREATE TABLE bench_baseline (id text PRIMARY KEY, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())");
-  const samples: number[] = [];
-  for (let i = 0; i < BASELINE_INSERTS + 200; i++) {
-    const start = nowUs();
-    await pool.query("INSERT INTO bench_baseline (id, payload) VALUES ($1, $2::jsonb)", [`row-${i}`, "null"]);
-    if (i >= 200) samples.push(nowUs() - start); // the first 200 warm the connection and caches
-  }
-  return samples;
+type Baseline = (count: number, samples: number[]) => Promise<void>;
+
+/** Bare INSERTs on their own connection: each call adds `count` samples. */
+function baselineInserter(pool: Pool): Baseline {
+  let row = 0;
+  return async (count, samples) => {
+    for (let i = 0; i < count; i++) {
+      const start = nowUs();
+      await pool.query("INSERT INTO bench_baseline (id, payload) VALUES ($1, $2::jsonb)", [`row-${row++}`, "null"]);
+      samples.push(nowUs() - start);
+    }
+  };
 }
 
 interface Round {
   stepUs: number[];
+  baselineUs: number[];
   workflowsPerS: number;
 }
 
-async function workflowRound(url: string, concurrency: number, label: string): Promise<Round> {
+async function workflowRound(url: string, concurrency: number, label: string, baseline?: Baseline): Promise<Round> {
   const pool = createPool(url, { max: concurrency + 8, applicationName: `bench-${label}` });
   const stepUs: number[] = [];
   const noop = defineWorkflow(`noop-${label}`, async (ctx) => {
@@ -69,12 +74,22 @@ async function workflowRound(url: string, concurrency: number, label: string): P
   await engine.start();
   try {
     // Warm-up: prepared statements on every connection, JIT.
-    await runMany(engine, `noop-${label}`, `warm-${label}`, Math.min(100, WORKFLOWS), concurrency);
+    const warmSamples: number[] = [];
+    await runMany(engine, `noop-${label}`, `warm-${label}`, Math.min(100, WORKFLOWS), concurrency, baseline && (() => baseline(STEPS, warmSamples)));
     stepUs.length = 0;
+    const baselineUs: number[] = [];
+    let baselineSpentUs = 0;
+    const timedBaseline =
+      baseline &&
+      (async () => {
+        const start = nowUs();
+        await baseline(STEPS, baselineUs);
+        baselineSpentUs += nowUs() - start;
+      });
     const start = nowUs();
-    await runMany(engine, `noop-${label}`, label, WORKFLOWS, concurrency);
-    const seconds = (nowUs() - start) / 1e6;
-    return { stepUs: [...stepUs], workflowsPerS: WORKFLOWS / seconds };
+    await runMany(engine, `noop-${label}`, label, WORKFLOWS, concurrency, timedBaseline);
+    const seconds = (nowUs() - start - baselineSpentUs) / 1e6; // the interleaved INSERTs are not workflow time
+    return { stepUs: [...stepUs], baselineUs, workflowsPerS: WORKFLOWS / seconds };
   } finally {
     await engine.stop({ graceMs: 1_000 });
     await pool.end();
@@ -87,12 +102,14 @@ async function runMany(
   prefix: string,
   count: number,
   concurrency: number,
+  before?: () => Promise<void>,
 ): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         const id = `${prefix}-${next++}`;
+        await before?.();
         await engine.startRun({ kind, id, key: "bench", input: null });
         const outcome = await engine.result(id, { timeoutMs: 60_000 });
         if (outcome.status !== "completed") throw new Error(`${id} ended ${outcome.status}`);
@@ -176,17 +193,18 @@ async function run(): Promise<Figure[]> {
   try {
     await applyMigrations(url);
     const pool = createPool(url, { max: 1 });
-    const baseline = await baselineInsertUs(pool).finally(() => pool.end());
-    const one = await workflowRound(url, 1, "c1");
+    await pool.query("CREATE TABLE bench_baseline (id text PRIMARY KEY, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())");
+    const one = await workflowRound(url, 1, "c1", baselineInserter(pool)).finally(() => pool.end());
     const many = await workflowRound(url, 32, "c32");
     const recovery = await leaseRecoveryMs(url);
+    const baseline = one.baselineUs;
 
     const baselineP50 = percentile(baseline, 50);
     const stepP50 = percentile(one.stepUs, 50);
     const worstRecovery = Math.max(...recovery);
     const vsBaseline = "bare single-row INSERT round trip p50";
     return [
-      { name: "workflow.baseline_insert_p50_us", value: round(baselineP50, 0), unit: "us", baseline: "-" },
+      { name: "workflow.baseline_insert_p50_us", value: round(baselineP50, 0), unit: "us", baseline: `${baseline.length} INSERTs interleaved with the c1 workflows` },
       { name: "workflow.baseline_insert_p99_us", value: round(percentile(baseline, 99), 0), unit: "us", baseline: "-" },
       { name: "workflow.step_overhead_p50_us", value: round(stepP50, 0), unit: "us", baseline: `${vsBaseline} (${round(baselineP50, 0)} us); concurrency 1` },
       { name: "workflow.step_overhead_p99_us", value: round(percentile(one.stepUs, 99), 0), unit: "us", baseline: "concurrency 1" },

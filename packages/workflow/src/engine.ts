@@ -254,7 +254,10 @@ class Engine implements WorkflowEngine {
       let checks = this.waiters.get(id);
       if (!checks) this.waiters.set(id, (checks = new Set()));
       checks.add(check);
-      check();
+      // A run executing here is read once it ends; any other is read now (then on each notification).
+      const local = this.active.get(id);
+      if (local) void local.done.then(check);
+      else check();
     });
   }
 
