@@ -85,13 +85,16 @@ export class Hydra {
   }
 
   /** CreateDeployment of an image; returns the deployment id. */
-  async deploy(project: ProjectInfo, options: { environment?: string; branch?: string; sha?: string; image?: string } = {}): Promise<string> {
+  async deploy(project: ProjectInfo, options: { environment?: string; branch?: string; sha?: string; image?: string; gitRepository?: string } = {}): Promise<string> {
+    const sha = options.sha ?? randomSha();
     const response = await this.deployments.createDeployment({
       projectId: project.projectId,
       environmentSlug: options.environment ?? "production",
       branch: options.branch ?? "main",
-      gitCommit: { commitSha: options.sha ?? randomSha() },
-      source: { case: "dockerImage", value: { image: options.image ?? "nginx:1.27" } },
+      gitCommit: { commitSha: sha },
+      source: options.gitRepository
+        ? { case: "git", value: { repository: options.gitRepository, commitSha: sha } }
+        : { case: "dockerImage", value: { image: options.image ?? "nginx:1.27" } },
     });
     return response.deploymentId;
   }
