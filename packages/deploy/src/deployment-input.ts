@@ -66,7 +66,7 @@ export function checkCreateDeployment(
     if (git.contextPath.includes("..") || git.dockerfilePath.includes("..")) throw invalid("git.context_path and git.dockerfile_path must stay inside the repository");
   } else if (input.source.dockerImage) {
     const problem = imageProblem(input.source.dockerImage.image);
-    if (problem) throw invalid(`docker_image.image "${input.source.dockerImage.image}" ${problem}`);
+    if (problem) throw invalid(`docker_image.image: ${problem}`);
   }
   if (commitSha && !SHA.test(commitSha)) throw invalid(`git_commit.commit_sha "${commitSha}" is not a hex commit sha`);
   if (branch) {

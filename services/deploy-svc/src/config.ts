@@ -4,7 +4,7 @@ import { duration, httpUrl, listenAddress, loadConfig, logLevel, optionalSecret,
 /**
  * deploy-svc's configuration (SPEC §1), from the environment, with its defaults. The cluster
  * variables (HYDRA_CLUSTER_DRIVER, HYDRA_CLUSTERS, HYDRA_SIMULATED_*) are read by
- * packages/cluster (clusterConfigFromEnv).
+ * packages/cluster (clusterConfigFromEnv), the build ones (DEPOT_*) by packages/build.
  */
 const schema = z
   .object({
@@ -26,7 +26,6 @@ const schema = z
       .default("")
       .refine((v) => v === "" || /^[a-z-]+=\d+(,[a-z-]+=\d+)*$/.test(v), 'must be "step=ms,step=ms"')
       .transform((v) => Object.fromEntries(v.split(",").filter(Boolean).map((pair) => [pair.split("=")[0]!, Number(pair.split("=")[1])]))),
-    DEPOT_TOKEN: optionalSecret,
     HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
     LOG_LEVEL: logLevel.default("info"),
   })
@@ -44,7 +43,6 @@ const schema = z
     sentinelPort: env.HYDRA_SENTINEL_PORT,
     leaseMs: env.HYDRA_LEASE_MS,
     testStepDelayMs: env.HYDRA_TEST_STEP_DELAY,
-    depotToken: env.DEPOT_TOKEN,
     maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
     logLevel: env.LOG_LEVEL,
   }));

@@ -1,5 +1,6 @@
 // deploy-svc: hydra.v1.DeployService and the management API ctrl.v1.*, running the durable
 // Deploy, Rollback, Promote and Standby workflows.
+import { buildBackendsConfigFromEnv, createBuildBackends, InvalidImageReferenceError, parseImageReference } from "@hydra/build";
 import { clusterConfigFromEnv, createClusterDriver, type ClusterDriverConfig } from "@hydra/cluster";
 import { applyMigrations, createPool, createPrisma, ensureDatabase, redact, withDatabase } from "@hydra/db";
 import { DeployApi, DeploymentEventWakeups } from "@hydra/deploy";
@@ -10,7 +11,7 @@ import { ProjectStore } from "@hydra/projects";
 import { createRoutingClient } from "@hydra/routing/client";
 import { checkPostgres, ConfigError, createLogger, exitOnSignals, failStartup, startServer } from "@hydra/server-kit";
 import { createEngine } from "@hydra/workflow";
-import { createImageBuilder } from "./builder";
+import { imageBuilder } from "./builder";
 import { loadDeployConfig } from "./config";
 import { deployService } from "./deploy-service";
 import { deploymentService } from "./deployment-service";
@@ -18,6 +19,17 @@ import { projectService } from "./project-service";
 import { deployStepEvents } from "./step-events";
 
 const SERVICE = "deploy-svc";
+
+/** Why a docker image reference is unusable, or undefined. */
+function imageProblem(image: string): string | undefined {
+  try {
+    parseImageReference(image);
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidImageReferenceError) return error.message;
+    throw error;
+  }
+}
 
 function loadClusterConfig(): ClusterDriverConfig {
   try {
@@ -48,11 +60,11 @@ async function main(): Promise<void> {
     logger: logger.child({ component: "workflow" }),
     onStepEvent: deployStepEvents(pool, logger),
   });
-  const api = new DeployApi({
+  const deps = {
     pool,
     cluster,
     router,
-    builder: createImageBuilder(config.depotToken),
+    builder: imageBuilder(createBuildBackends(buildBackendsConfigFromEnv())),
     engine,
     settings: {
       apex: config.defaultDomain,
@@ -63,7 +75,8 @@ async function main(): Promise<void> {
       sentinel: { image: config.sentinelImage, port: config.sentinelPort, replicas: { production: 3, preview: 1 } },
       testStepDelayMs: config.testStepDelayMs,
     },
-  });
+  };
+  const api = new DeployApi(deps, { imageProblem });
   api.registerWorkflows();
   const wakeups = new DeploymentEventWakeups(pool, (error) => logger.warn({ err: error }, "deployment event listener"));
   await wakeups.start();

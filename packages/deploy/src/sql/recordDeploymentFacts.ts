@@ -10,6 +10,23 @@ export async function recordImage(db: Queryable, deploymentId: string, image: st
   });
 }
 
+export async function recordBuildId(db: Queryable, deploymentId: string, buildId: string): Promise<void> {
+  await db.query({
+    name: "deploy_recordBuildId",
+    text: "UPDATE deployments SET build_id = $2, updated_at = now() WHERE id = $1",
+    values: [deploymentId, buildId],
+  });
+}
+
+export async function findBuildId(db: Queryable, deploymentId: string): Promise<string | null> {
+  const result = await db.query<{ build_id: string | null }>({
+    name: "deploy_findBuildId",
+    text: "SELECT build_id FROM deployments WHERE id = $1",
+    values: [deploymentId],
+  });
+  return result.rows[0]?.build_id ?? null;
+}
+
 export async function createTopologies(db: Queryable, deploymentId: string, regions: Record<string, number>): Promise<void> {
   const names = Object.keys(regions).sort();
   await db.query({

@@ -5,10 +5,10 @@ import { defineWorkflow, TerminalError, type StepOptions, type WorkflowContext }
 import { buildRoutes, type Route, type RouteSticky } from "../routes";
 import { findProjectLive } from "../sql/findProjectLive";
 import { loadDeployMetadata, type DeployMetadata } from "../sql/loadDeployMetadata";
-import { createTopologies, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
+import { createTopologies, findBuildId, recordBuildId, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
 import type { DeploymentStatus } from "../sql/rows";
 import { setDeploymentStatus } from "../sql/setDeploymentStatus";
-import { isTerminalError, withTestDelay, type DeployDeps, type GatewayConfigInit } from "./deps";
+import { failureReason, isTerminalError, withTestDelay, type DeployDeps, type GatewayConfigInit } from "./deps";
 import { cancelStandby, scaleDown, scheduleStandby } from "./standby";
 
 /**
@@ -110,9 +110,18 @@ export function deployWorkflow(deps: DeployDeps) {
           } else {
             await setDeploymentStatus(pool, { id, status: "building", from: ["pending"] });
             const deadline = new Date(Date.now() + settings.buildTimeoutMs);
+            const previousBuildId = (await findBuildId(pool, id)) ?? undefined;
             ({ image } = await builder.build(
-              { deploymentId: id, workspaceId: meta.workspace.id, projectId: meta.project.id, projectSlug: meta.project.slug, source },
-              { signal, deadline },
+              {
+                deploymentId: id,
+                workspaceId: meta.workspace.id,
+                workspaceSlug: meta.workspace.slug,
+                projectId: meta.project.id,
+                projectSlug: meta.project.slug,
+                source,
+                previousBuildId,
+              },
+              { signal, deadline, onBuildStarted: (buildId) => recordBuildId(pool, id, buildId) },
             ));
           }
           await recordImage(pool, id, image);
@@ -256,7 +265,7 @@ export function deployWorkflow(deps: DeployDeps) {
       };
     } catch (error) {
       if (error instanceof TerminalError) {
-        await setDeploymentStatus(pool, { id, status: "failed", reason: error.message, failedStep: current, from: ACTIVE_STATUSES });
+        await setDeploymentStatus(pool, { id, status: "failed", reason: failureReason(error.message), failedStep: current, from: ACTIVE_STATUSES });
       }
       throw error;
     }

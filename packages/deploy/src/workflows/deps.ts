@@ -12,8 +12,17 @@ import type { DeploymentSource } from "../sql/rows";
 /** Turns a deployment's source into the image that runs (packages/build). */
 export interface ImageBuilder {
   build(
-    request: { deploymentId: string; workspaceId: string; projectId: string; projectSlug: string; source: DeploymentSource },
-    options: { signal: AbortSignal; deadline: Date },
+    request: {
+      deploymentId: string;
+      workspaceId: string;
+      workspaceSlug: string;
+      projectId: string;
+      projectSlug: string;
+      source: DeploymentSource;
+      /** The build an earlier attempt started: wait for it rather than start another. */
+      previousBuildId?: string;
+    },
+    options: { signal: AbortSignal; deadline: Date; onBuildStarted?: (buildId: string) => Promise<void> },
   ): Promise<{ image: string }>;
 }
 
@@ -116,4 +125,12 @@ export function withTestDelay<T>(settings: DeploySettings, name: string, fn: (st
     await sleep(delayMs, undefined, { signal: step.signal });
     return fn(step);
   };
+}
+
+/** A failure as stored for people: "failed_precondition: …" rather than the coded form. */
+export function failureReason(message: string): string {
+  const match = /^(?:TerminalError: )?\[([A-Za-z]+)\] ([\s\S]*)$/.exec(message);
+  if (!match) return message;
+  const snake = match[1]!.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+  return `${snake}: ${match[2]}`;
 }
