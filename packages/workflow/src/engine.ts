@@ -389,7 +389,8 @@ class Engine implements WorkflowEngine {
     const held = [...this.active.values()].map(({ execution }) => execution);
     if (held.length === 0) return;
     try {
-      const renewed = await renewLeases(this.pool, held.map((e) => ({ id: e.id, epoch: e.epoch })), this.leaseMs);
+      const db = this.listener.connection ?? this.pool;
+      const renewed = await renewLeases(db, held.map((e) => ({ id: e.id, epoch: e.epoch })), this.leaseMs);
       const byId = new Map(renewed.map((r) => [r.id, r]));
       for (const execution of held) {
         const lease = byId.get(execution.id);

@@ -28,6 +28,11 @@ export class Listener {
     private readonly onReconnect: () => void,
   ) {}
 
+  /** The LISTEN connection while it is up: mostly idle, so lease renewals on it never queue behind a busy pool. */
+  get connection(): pg.Client | null {
+    return this.client;
+  }
+
   /** Resolves once LISTEN is in place. */
   start(): Promise<void> {
     this.closed = false;
