@@ -90,7 +90,7 @@ describe("crash matrix (SIGKILL, real processes)", () => {
   it("(c) killed during a durable sleep: a restarted process wakes it on time and runs each step exactly once", async () => {
     const doomed = worker("A");
     await doomed.waitFor(/^READY started/);
-    doomed.send("start crash-c 2500");
+    doomed.send("start crash-c 4000"); // long enough for the restarted process to boot first, even on a loaded machine
     const deadline = Date.now() + 20_000;
     for (;;) {
       const { rows } = await pool.query("SELECT status FROM workflow_runs WHERE id = 'crash-c'");
