@@ -142,9 +142,12 @@ export function promoteWorkflow(deps: DeployDeps) {
     const checked = await ctx.step("validate", withTestDelay(deps.settings, "validate", () => asTerminal(() => checkPromote(deps.pool, input))), { isTerminal: isTerminalError });
     const previousLive = checked.project.liveDeploymentId!;
     const result = await switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false });
-    await ctx.step("schedule-standby", async () => ({
-      runId: previousLive !== checked.target.id ? await scheduleStandby(deps, previousLive, checked.target.id, ctx.runId) : null,
-    }));
+    await ctx.step(
+      "schedule-standby",
+      withTestDelay(deps.settings, "schedule-standby", async () => ({
+        runId: previousLive !== checked.target.id ? await scheduleStandby(deps, previousLive, checked.target.id, ctx.runId) : null,
+      })),
+    );
     return result;
   });
 }
