@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition } from "./define";
 import { errorMessage, NondeterminismError, StepTimeoutError, TerminalError } from "./errors";
-import { backoffMs, retryPolicy } from "./retry";
+import { backoffMs, retryPolicy, type RetryPolicy } from "./retry";
 import { completeRun } from "./sql/completeRun";
 import { completeStep, type CheckpointResult } from "./sql/completeStep";
 import { failRun } from "./sql/failRun";
@@ -352,7 +352,7 @@ export class RunExecution {
       const stop = await this.observeBoundary(sequence, name);
       if (stop) return stop;
     }
-    const policy = retryPolicy(options.retry);
+    let policy: RetryPolicy | undefined; // only needed once an attempt fails
     const parentSignal = mode.compensation ? this.lifeAbort.signal : this.bodyAbort.signal;
     const event = (type: StepEvent["type"], attempt: number, extra: Partial<StepEvent> = {}) => {
       if (mode.events) this.emit({ type, runId: this.id, kind: this.run.kind, key: this.run.key, step: name, sequence, attempt, compensation: mode.compensation, ...extra });
@@ -387,6 +387,7 @@ export class RunExecution {
         const error = outcome.error instanceof TerminalError ? outcome.error : new TerminalError(message);
         return { kind: "terminal", error };
       }
+      policy ??= retryPolicy(options.retry);
       if (attempt >= policy.maxAttempts) {
         const error = `step ${name} failed after ${attempt} attempt(s): ${message}`;
         const paused = await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, step: { sequence, name, attempts: attempt, error: message, startedAt } });
@@ -469,6 +470,14 @@ export class RunExecution {
     parentSignal: AbortSignal,
     name: string,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    if (!timeoutMs) {
+      // The common case costs no controller: the step sees the run's own signal.
+      try {
+        return { ok: true, value: assertJson(await fn({ runId: this.id, attempt, signal: parentSignal })) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }
     const controller = new AbortController();
     const forward = () => controller.abort(parentSignal.reason);
     if (parentSignal.aborted) forward();
@@ -478,7 +487,6 @@ export class RunExecution {
       const body = Promise.resolve()
         .then(() => fn({ runId: this.id, attempt, signal: controller.signal }))
         .then(assertJson);
-      if (!timeoutMs) return { ok: true, value: await body };
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const error = new StepTimeoutError(`step ${name} attempt ${attempt} exceeded ${timeoutMs} ms`);
