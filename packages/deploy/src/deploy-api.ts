@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isId } from "@hydra/db";
 import { WorkflowTimeoutError, type WorkflowEngine } from "@hydra/workflow";
@@ -63,10 +64,11 @@ export class DeployApi {
   /** hydra.v1 Deploy: starts (or returns) the Deploy run of an existing deployment row. */
   async deploy(deploymentId: string, source: DeploymentSource | null, command: string[]): Promise<{ deployment: DeploymentRow; workflowId: string }> {
     const deployment = await this.store.get(deploymentId);
-    if (source && JSON.stringify(source) !== JSON.stringify(deployment.source)) {
+    // Deep equality: jsonb returns the stored source with its keys reordered.
+    if (source && !isDeepStrictEqual(source, deployment.source)) {
       throw new ConnectError(`deployment ${deploymentId} was already deployed with another source`, Code.AlreadyExists);
     }
-    if (command.length > 0 && JSON.stringify(command) !== JSON.stringify(deployment.command)) {
+    if (command.length > 0 && !isDeepStrictEqual(command, deployment.command)) {
       throw new ConnectError(`deployment ${deploymentId} was already deployed with another command`, Code.AlreadyExists);
     }
     const workflowId = await this.startDeploy(deployment);

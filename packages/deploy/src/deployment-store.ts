@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isId, newId, type Pool } from "@hydra/db";
 import type { CheckedDeploymentInput } from "./deployment-input";
@@ -27,8 +28,9 @@ function sameRequest(row: DeploymentRow, input: CheckedDeploymentInput): boolean
     row.environment_slug === input.environmentSlug &&
     row.branch === input.branch &&
     row.commit_sha === input.commitSha &&
-    JSON.stringify(row.source) === JSON.stringify(input.source) &&
-    JSON.stringify(row.command) === JSON.stringify(input.command)
+    // Deep equality, not JSON text: jsonb hands the stored source back with its keys reordered.
+    isDeepStrictEqual(row.source, input.source) &&
+    isDeepStrictEqual(row.command, input.command)
   );
 }
 
