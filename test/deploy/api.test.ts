@@ -1,0 +1,73 @@
+// The deployment API's idempotency and paging through deploy-svc (simulated cluster):
+// CreateDeployment's idempotency key, hydra.v1 Deploy for an existing deployment, ListDeployments.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Hydra, randomSha, type ProjectInfo } from "./support/harness";
+
+let h: Hydra;
+let project: ProjectInfo;
+
+beforeAll(async () => {
+  h = await Hydra.start({ label: "deploy_api", deployEnv: { HYDRA_STANDBY_DELAY: "1h", DEPOT_TOKEN: "" } });
+  project = await h.createProject();
+}, 60_000);
+
+afterAll(async () => h?.close());
+
+async function codeOf(call: Promise<unknown>): Promise<string> {
+  return call.then(
+    () => "OK",
+    (e: unknown) => Code[ConnectError.from(e).code],
+  );
+}
+
+const gitSource = (sha: string) => ({ case: "git" as const, value: { repository: "https://github.com/acme/web", commitSha: sha, branch: "main", contextPath: ".", dockerfilePath: "Dockerfile", installationId: 42n } });
+const imageSource = (image: string) => ({ case: "dockerImage" as const, value: { image } });
+
+it.each([
+  ["an image source", () => imageSource("nginx:1.27")],
+  ["a git source", () => gitSource("0123456789abcdef0123456789abcdef01234567")],
+])("CreateDeployment with a repeated idempotency key and %s returns the first deployment", async (_what, source) => {
+  const key = `key-${randomSha().slice(0, 8)}`;
+  const request = { projectId: project.projectId, environmentSlug: "preview", branch: "main", idempotencyKey: key, source: source() };
+  const first = await h.deployments.createDeployment(request);
+  const second = await h.deployments.createDeployment(request);
+  expect(second.deploymentId).toBe(first.deploymentId);
+  expect(second.workflowId).toBe(first.workflowId);
+  const rows = await h.pool.query("SELECT id FROM deployments WHERE idempotency_key = $1", [key]);
+  expect(rows.rows).toHaveLength(1);
+  // The same key with another request is refused.
+  expect(await codeOf(h.deployments.createDeployment({ ...request, environmentSlug: "production" }))).toBe("AlreadyExists");
+});
+
+it.each([
+  ["an image source", () => imageSource("nginx:1.27")],
+  ["a git source", () => gitSource(randomSha())],
+])("hydra.v1 Deploy of an existing deployment with %s returns its run; another source is already_exists", async (_what, source) => {
+  const src = source();
+  const created = await h.deployments.createDeployment({ projectId: project.projectId, environmentSlug: "preview", branch: "main", source: src });
+  const again = await h.deploys.deploy({ deploymentId: created.deploymentId, source: src });
+  expect(again.workflowId).toBe(created.workflowId);
+  const runs = await h.pool.query("SELECT id FROM workflow_runs WHERE id = $1", [created.workflowId]);
+  expect(runs.rows).toHaveLength(1);
+  expect(await codeOf(h.deploys.deploy({ deploymentId: created.deploymentId, source: imageSource("nginx:9.99") }))).toBe("AlreadyExists");
+});
+
+it.each([
+  ["malformed id", "nope", "InvalidArgument"],
+  ["unknown id", "dep_01h455vb4pex5vsknk084sn02q", "NotFound"],
+])("hydra.v1 Deploy of a %s is refused", async (_what, id, code) => {
+  expect(await codeOf(h.deploys.deploy({ deploymentId: id, source: imageSource("nginx:1.27") }))).toBe(code);
+});
+
+it("ListDeployments pages newest first", async () => {
+  const p = await h.createProject();
+  const ids = [];
+  for (let i = 0; i < 3; i++) ids.push(await h.deploy(p, { environment: "preview" }));
+  const first = await h.deployments.listDeployments({ projectId: p.projectId, pageSize: 2 });
+  expect(first.deployments.map((d) => d.id)).toEqual([ids[2], ids[1]]);
+  const second = await h.deployments.listDeployments({ projectId: p.projectId, pageSize: 2, pageToken: first.nextPageToken });
+  expect(second.deployments.map((d) => d.id)).toEqual([ids[0]]);
+  expect(second.nextPageToken).toBe("");
+  expect((await h.deployments.listDeployments({ projectId: p.projectId, environmentSlug: "production" })).deployments).toEqual([]);
+  expect(await codeOf(h.deployments.listDeployments({ projectId: p.projectId, pageToken: "garbage" }))).toBe("InvalidArgument");
+});
