@@ -81,13 +81,15 @@ export function deployWorkflow(deps: DeployDeps) {
     // Registered first so it runs last: how a cancelled or timed-out run ended. (A terminal
     // step failure is recorded below, where its step and reason are known.)
     ctx.compensate("record-outcome", async () => {
-      if (ctx.cancelled) {
-        const reason = (await deps.engine.get(ctx.runId))?.cancelReason ?? "cancelled";
+      if (ctx.compensating === "cancelled") {
+        const reason = ctx.cancelReason ?? "cancelled";
         const status = reason.startsWith("superseded by ") ? "superseded" : "cancelled";
         await setDeploymentStatus(pool, { id, status, reason, from: ACTIVE_STATUSES });
-      } else {
+      } else if (ctx.compensating === "deadline") {
         await setDeploymentStatus(pool, { id, status: "failed", reason: "deadline exceeded", failedStep: current, from: ACTIVE_STATUSES });
       }
+      // "failed": recorded by the catch below, where the step and reason are known.
+      return null;
     });
 
     try {
