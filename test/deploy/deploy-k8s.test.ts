@@ -239,4 +239,41 @@ it("a region that never becomes ready → FAILED at wait-ready after the deadlin
   expect(instances.rows).toEqual([]);
   expect(await replicasIn(project, live)).toEqual(REGIONS);
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  // GetDeployment names the failed step and its error.
+  const got = await h.deployments.getDeployment({ deploymentId: failed });
+  expect(got.deployment).toMatchObject({ status: DeploymentStatus.FAILED, failedStep: "wait-ready" });
+  const waitReady = got.steps.find((s) => s.name === "wait-ready");
+  expect(waitReady?.status).toBe("failed");
+  expect(waitReady?.error).toContain("eu-west");
+});
+
+it("cancel while waiting for readiness → CANCELLED, workloads scaled to 0, nothing routed", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  await standIn.setKubelet("us-east", { mode: "not-ready" });
+  let id: string;
+  try {
+    id = await h.deploy(project);
+    await h.deploySvc.waitForLine((line) => line.includes('"deploy step"') && line.includes(id) && line.includes('"step":"wait-ready"'));
+    const { deployment } = await h.deployments.cancelDeployment({ deploymentId: id, reason: "changed my mind" });
+    expect(deployment?.status).toBe(DeploymentStatus.CANCELLED);
+  } finally {
+    await standIn.setKubelet("us-east", { mode: "ready" });
+  }
+  expect((await h.waitForRunEnd(`deploy:${id}`)).status).toBe("cancelled");
+  expect(await replicasIn(project, id)).toEqual({ "us-east": 0, "eu-west": 0 });
+  expect(await h.domains(project.projectId)).toEqual([]);
+  expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: null, routing_generation: 0n });
+});
+
+it("the standby timer survives a crash of deploy-svc: the replaced deployment is scaled to 0 after the restart", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const first = await h.deployReady(project);
+  const second = await h.deployReady(project);
+  const runId = `standby:${first}:deploy:${second}`;
+  expect((await h.run(runId))?.status).toBe("sleeping");
+  await h.crashAndRestart();
+  expect((await h.waitForRunEnd(runId, 15_000)).status).toBe("completed");
+  expect(await replicasIn(project, first)).toEqual({ "us-east": 0, "eu-west": 0 });
+  expect((await h.deployment(first)).desired_state).toBe("standby");
+  expect(await replicasIn(project, second)).toEqual(REGIONS);
 });

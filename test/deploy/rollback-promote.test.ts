@@ -104,7 +104,16 @@ describe("every invalid rollback and promote is rejected with its code and chang
   const unknown = "dep_01h455vb4pex5vsknk084sn02q";
 
   beforeAll(async () => {
-    ids.preview = await h.deployReady(project, { environment: "preview", branch: "feature" });
+    const previewSha = randomSha();
+    const liveBefore = await h.projectRow(project.projectId);
+    ids.preview = await h.deployReady(project, { environment: "preview", branch: "feature", sha: previewSha });
+    // A preview deployment gets commit, branch and environment domains, no LIVE one, and leaves the live pointer.
+    const names = expectedDomains(project, { sha: previewSha, branch: "feature", environment: "preview" });
+    const own = (await h.domains(project.projectId)).filter((d) => d.deployment_id === ids.preview);
+    expect(own.map((d) => [d.name, d.sticky])).toEqual(
+      [[names.commit, "unspecified"], [names.branch, "branch"], [names.environment, "environment"]].sort((x, y) => x[0]!.localeCompare(y[0]!)),
+    );
+    expect(await h.projectRow(project.projectId)).toEqual({ ...liveBefore, routing_generation: liveBefore.routing_generation + 1n });
     ids.otherProject = await h.deployReady(other);
     ids.failed = await h.deploy(project, { gitRepository: "https://github.com/acme/web" });
     const failed = await h.waitForStatus(ids.failed, ["failed", "ready", "cancelled"]);
