@@ -21,6 +21,8 @@ export interface HydraOptions {
   label: string;
   /** deploy-svc's environment on top of the shared defaults (DATABASE_URL, ROUTING_SVC_URL…). */
   deployEnv?: Record<string, string>;
+  /** A fixed routing-svc port, so it can be restarted where deploy-svc expects it. */
+  routingPort?: number;
 }
 
 export class Hydra {
@@ -33,12 +35,14 @@ export class Hydra {
   deployments!: Client<typeof DeploymentService>;
   deploys!: Client<typeof DeployService>;
   private baseDeployEnv: Record<string, string> = {};
+  private routingEnv: Record<string, string> = {};
 
   static async start(options: HydraOptions): Promise<Hydra> {
     const hydra = new Hydra();
     hydra.db = await createTestDatabase(options.label);
     hydra.pool = createPool(hydra.db.url, { max: 4 });
-    hydra.routingSvc = await startService("routing-svc", { env: { DATABASE_URL: hydra.db.url, HYDRA_DEFAULT_DOMAIN: APEX } });
+    hydra.routingEnv = { DATABASE_URL: hydra.db.url, HYDRA_DEFAULT_DOMAIN: APEX, ...(options.routingPort ? { ROUTING_SVC_ADDR: `127.0.0.1:${options.routingPort}` } : {}) };
+    hydra.routingSvc = await startService("routing-svc", { env: hydra.routingEnv });
     hydra.baseDeployEnv = {
       DATABASE_URL: hydra.db.url,
       ROUTING_SVC_URL: hydra.routingSvc.url,
@@ -59,6 +63,12 @@ export class Hydra {
     this.deployments = this.factory.client(DeploymentService, this.deploySvc.url);
     this.deploys = this.factory.client(DeployService, this.deploySvc.url);
     return this.deploySvc;
+  }
+
+  /** Starts routing-svc again (after it was stopped), on the same address when `routingPort` was given. */
+  async restartRouting(): Promise<ServiceProcess> {
+    this.routingSvc = await startService("routing-svc", { env: this.routingEnv });
+    return this.routingSvc;
   }
 
   /** SIGKILLs deploy-svc (a crash) and starts a new one. */
