@@ -4,7 +4,7 @@ import { promoteRefusal, rollbackRefusal, type DeploymentFacts, type ProjectFact
 import { findProjectLive, listSwitchableDomainIds } from "../sql/findProjectLive";
 import type { Queryable } from "../sql/rows";
 import { codedTerminal, isTerminalError, withTestDelay, type DeployDeps } from "./deps";
-import { cancelStandby, NotWakeableError, scheduleStandby, wakeDeployment } from "./standby";
+import { cancelStandby, NotWakeableError, scaleDown, scheduleStandby, wakeDeployment } from "./standby";
 
 /**
  * Rollback and Promote: move an environment's LIVE and ENVIRONMENT domains and the project's
@@ -53,6 +53,11 @@ export async function loadProjectFacts(db: Queryable, projectId: string): Promis
   return { id: projectId, liveDeploymentId: live?.liveDeploymentId ?? null, isRolledBack: live?.isRolledBack ?? false };
 }
 
+async function inStandby(db: Queryable, id: string): Promise<boolean> {
+  const result = await db.query<{ desired_state: string }>("SELECT desired_state FROM deployments WHERE id = $1", [id]);
+  return result.rows[0]?.desired_state === "standby";
+}
+
 async function requireDeployment(db: Queryable, id: string, role: string): Promise<DeploymentFacts> {
   const facts = await loadDeploymentFacts(db, id);
   if (!facts) throw new ConnectError(`${role} deployment ${id} not found`, Code.NotFound);
@@ -99,7 +104,15 @@ async function switchLive(
   await ctx.step(
     "wake-target",
     withTestDelay(deps.settings, "wake-target", (s) => asTerminal(async () => {
-      await wakeDeployment(deps, targetId, wakeDeadline, s.signal);
+      try {
+        await wakeDeployment(deps, targetId, wakeDeadline, s.signal);
+      } catch (error) {
+        if (!isTerminalError(error) || error instanceof NotWakeableError) throw error;
+        // Scaled up for nothing: a target in standby goes back to 0 replicas, and the caller
+        // gets a code of its own rather than the engine's default (aborted).
+        if (await inStandby(deps.pool, targetId)) await scaleDown(deps, targetId, "standby");
+        throw codedTerminal(Code.FailedPrecondition, `target ${targetId} could not be woken: ${(error as Error).message}`);
+      }
       return null;
     })),
     { isTerminal: isTerminalError, timeoutMs: deps.settings.readyTimeoutMs + 30_000 },
