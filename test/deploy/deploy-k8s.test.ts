@@ -3,6 +3,7 @@
 // the sticky domains and puts the first one in standby; out-of-order completion; a region
 // that never becomes ready.
 import { CILIUM_NAMESPACE_LABEL, namespaceName, networkPolicyName, sentinelName, sentinelSelector, workloadName, workloadSelector } from "@hydra/cluster";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { DeploymentStatus } from "@hydra/proto/hydra/v1";
 import { startStandIn, type StandIn } from "../k8s";
 import { expectedDomains, Hydra, randomSha, waitFor, type ProjectInfo } from "./support/harness";
@@ -263,6 +264,34 @@ it("cancel while waiting for readiness → CANCELLED, workloads scaled to 0, not
   expect(await replicasIn(project, id)).toEqual({ "us-east": 0, "eu-west": 0 });
   expect(await h.domains(project.projectId)).toEqual([]);
   expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: null, routing_generation: 0n });
+});
+
+it("a rollback to a deployment in standby that cannot be woken → failed_precondition, nothing moved, back to 0 replicas", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const sleeping = await h.deployReady(project);
+  const live = await h.deployReady(project);
+  await h.waitForRunEnd(`standby:${sleeping}:deploy:${live}`, 15_000);
+  expect(await replicasIn(project, sleeping)).toEqual({ "us-east": 0, "eu-west": 0 });
+  const domainsBefore = await h.domainMap(project.projectId);
+  const projectBefore = await h.projectRow(project.projectId);
+
+  await standIn.setKubelet("eu-west", { mode: "not-ready" });
+  let error: unknown;
+  try {
+    error = await h.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: sleeping }).then(() => null, (e: unknown) => e);
+  } finally {
+    await standIn.setKubelet("eu-west", { mode: "ready" });
+  }
+  expect(error).toBeInstanceOf(ConnectError);
+  expect(Code[(error as ConnectError).code]).toBe("FailedPrecondition");
+  expect((error as ConnectError).rawMessage).toContain(sleeping);
+  expect((error as ConnectError).rawMessage).toContain("eu-west");
+
+  expect(await h.domainMap(project.projectId)).toEqual(domainsBefore);
+  expect(await h.projectRow(project.projectId)).toEqual(projectBefore);
+  expect(await replicasIn(project, sleeping)).toEqual({ "us-east": 0, "eu-west": 0 });
+  expect((await h.deployment(sleeping)).desired_state).toBe("standby");
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
 });
 
 it("the standby timer survives a crash of deploy-svc: the replaced deployment is scaled to 0 after the restart", async () => {
