@@ -1,0 +1,141 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { DriverEvent, DriverKind } from "./driver";
+import { ClusterError } from "./errors";
+import { isDns1123Label } from "./names";
+
+/** How to reach one region's cluster. */
+export type ClusterTarget =
+  /** A kubeconfig file (default: `KUBECONFIG` or `~/.kube/config`) and a context in it (default: its current context). */
+  | { kubeconfig?: string; context?: string; inCluster?: false }
+  /** The service account of the pod hydra runs in. */
+  | { inCluster: true };
+
+export interface KubernetesDriverConfig {
+  kind: "kubernetes";
+  /** region → cluster. */
+  clusters: Record<string, ClusterTarget>;
+  /** Per-request timeout; default 30 s. */
+  requestTimeoutMs?: number;
+  /** Server-side timeout of one watch request; the driver re-watches from the last resourceVersion. Default 240. */
+  watchTimeoutSeconds?: number;
+  onEvent?: (event: DriverEvent) => void;
+}
+
+export interface SimulatedDriverConfig {
+  kind: "simulated";
+  /** Default `["local"]`. */
+  regions?: string[];
+  /** Instances become ready this long after they are created; default 50. */
+  readyMs?: number;
+  onEvent?: (event: DriverEvent) => void;
+}
+
+export type ClusterDriverConfig = KubernetesDriverConfig | SimulatedDriverConfig;
+
+function configError(message: string): ClusterError {
+  return new ClusterError(message, { code: "Configuration", transient: false });
+}
+
+function checkRegion(region: string, source: string): void {
+  if (!isDns1123Label(region)) {
+    throw configError(`${source}: region "${region}" must be a DNS-1123 label (lower-case letters, digits and '-', at most 63)`);
+  }
+}
+
+/**
+ * Parses `HYDRA_CLUSTERS`: a JSON object, or the path of a JSON or YAML file holding one,
+ * mapping each region to `{ "kubeconfig": path, "context": name }` or `{ "inCluster": true }`.
+ * Relative kubeconfig paths in a file are relative to that file.
+ *
+ *   {"us-east-1": {"kubeconfig": "/etc/hydra/us-east-1.yaml", "context": "prod-use1"},
+ *    "eu-west-1": {"inCluster": true}}
+ */
+export function parseClusters(value: string): Record<string, ClusterTarget> {
+  const text = value.trim();
+  let raw: unknown;
+  let baseDir: string | undefined;
+  let source = "HYDRA_CLUSTERS";
+  if (text.startsWith("{")) {
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw configError(`HYDRA_CLUSTERS is not valid JSON: ${(error as Error).message}`);
+    }
+  } else {
+    const file = resolve(text);
+    source = `HYDRA_CLUSTERS file ${file}`;
+    let content: string;
+    try {
+      content = readFileSync(file, "utf8");
+    } catch (error) {
+      throw configError(`${source} cannot be read: ${(error as Error).message}`);
+    }
+    try {
+      raw = parseYaml(content); // YAML is a superset of JSON
+    } catch (error) {
+      throw configError(`${source} is neither JSON nor YAML: ${(error as Error).message}`);
+    }
+    baseDir = dirname(file);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw configError(`${source} must map regions to clusters, e.g. {"us-east-1": {"kubeconfig": "/path", "context": "name"}}`);
+  }
+  const clusters: Record<string, ClusterTarget> = {};
+  for (const [region, entry] of Object.entries(raw as Record<string, unknown>)) {
+    checkRegion(region, source);
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      throw configError(`${source}: region ${region} must be an object with kubeconfig/context or inCluster`);
+    }
+    const e = entry as Record<string, unknown>;
+    const unknown = Object.keys(e).filter((k) => !["kubeconfig", "context", "inCluster"].includes(k));
+    if (unknown.length > 0) throw configError(`${source}: region ${region} has unknown keys ${unknown.join(", ")}`);
+    if (e.inCluster === true) {
+      if (e.kubeconfig !== undefined || e.context !== undefined) {
+        throw configError(`${source}: region ${region}: inCluster excludes kubeconfig and context`);
+      }
+      clusters[region] = { inCluster: true };
+      continue;
+    }
+    if (e.inCluster !== undefined && e.inCluster !== false) throw configError(`${source}: region ${region}: inCluster must be a boolean`);
+    if (e.kubeconfig !== undefined && (typeof e.kubeconfig !== "string" || e.kubeconfig === "")) {
+      throw configError(`${source}: region ${region}: kubeconfig must be a path`);
+    }
+    if (e.context !== undefined && (typeof e.context !== "string" || e.context === "")) {
+      throw configError(`${source}: region ${region}: context must be a name`);
+    }
+    const kubeconfig = e.kubeconfig as string | undefined;
+    clusters[region] = {
+      ...(kubeconfig !== undefined ? { kubeconfig: baseDir && !isAbsolute(kubeconfig) ? resolve(baseDir, kubeconfig) : kubeconfig } : {}),
+      ...(e.context !== undefined ? { context: e.context as string } : {}),
+    };
+  }
+  if (Object.keys(clusters).length === 0) throw configError(`${source} configures no region`);
+  return clusters;
+}
+
+/**
+ * The driver configuration from the environment:
+ * - `HYDRA_CLUSTER_DRIVER`: `kubernetes` or `simulated`; unset means `kubernetes` when
+ *   `HYDRA_CLUSTERS` is set and `simulated` otherwise.
+ * - `HYDRA_CLUSTERS`: see parseClusters (required for `kubernetes`).
+ * - `HYDRA_SIMULATED_READY_MS` (default 50), `HYDRA_SIMULATED_REGIONS` (comma separated, default `local`).
+ */
+export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterDriverConfig {
+  const clusters = env.HYDRA_CLUSTERS?.trim();
+  const kind = (env.HYDRA_CLUSTER_DRIVER?.trim() || (clusters ? "kubernetes" : "simulated")) as DriverKind;
+  if (kind === "kubernetes") {
+    if (!clusters) throw configError("HYDRA_CLUSTER_DRIVER=kubernetes needs HYDRA_CLUSTERS (JSON, or a JSON/YAML file: region → {kubeconfig, context} | {inCluster: true})");
+    return { kind, clusters: parseClusters(clusters) };
+  }
+  if (kind === "simulated") {
+    const readyText = env.HYDRA_SIMULATED_READY_MS?.trim();
+    const readyMs = readyText ? Number(readyText) : 50;
+    if (!Number.isFinite(readyMs) || readyMs < 0) throw configError(`HYDRA_SIMULATED_READY_MS must be a number of milliseconds ≥ 0, not "${readyText}"`);
+    const regions = (env.HYDRA_SIMULATED_REGIONS?.trim() || "local").split(",").map((r) => r.trim()).filter(Boolean);
+    for (const region of regions) checkRegion(region, "HYDRA_SIMULATED_REGIONS");
+    return { kind, regions, readyMs };
+  }
+  throw configError(`HYDRA_CLUSTER_DRIVER must be "kubernetes" or "simulated", not "${kind}"`);
+}

@@ -1,0 +1,106 @@
+import { LABEL, namespaceManifest, networkPolicyManifest, sentinelManifests, workloadManifests } from "./manifests";
+
+const ids = { workspaceId: "ws_01h455vb4pex5vsknk084sn02q", projectId: "prj_01h455vb4pex5vsknk084sn02q", environmentId: "env_01h455vb4pex5vsknk084sn02q" };
+const deploymentId = "dep_01h455vb4pex5vsknk084sn02q";
+
+describe("manifests", () => {
+  it("builds the workload: ids as labels, an immutable selector, PORT, probe, requests = limits", () => {
+    const { deployment, service } = workloadManifests("us-east", {
+      ...ids,
+      deploymentId,
+      namespace: "ws-01h455vb4pex5vsknk084sn02q",
+      image: "ghcr.io/acme/api@sha256:abc",
+      command: ["node", "server.js"],
+      replicas: 3,
+      port: 3000,
+      resources: { cpu: "500m", memory: "512Mi" },
+      env: { NODE_ENV: "production" },
+      readiness: { type: "http", path: "/healthz" },
+    });
+    expect(deployment).toMatchObject({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "dep-01h455vb4pex5vsknk084sn02q", namespace: "ws-01h455vb4pex5vsknk084sn02q" },
+      spec: { replicas: 3, selector: { matchLabels: { [LABEL.deploymentId]: deploymentId } } },
+    });
+    const template = (deployment.spec as any).template;
+    expect(template.metadata.labels).toEqual({
+      "app.kubernetes.io/managed-by": "hydra",
+      "app.kubernetes.io/component": "workload",
+      "hydra.dev/workspace-id": ids.workspaceId,
+      "hydra.dev/project-id": ids.projectId,
+      "hydra.dev/environment-id": ids.environmentId,
+      "hydra.dev/deployment-id": deploymentId,
+    });
+    const [container] = template.spec.containers;
+    expect(container).toEqual({
+      name: "app",
+      image: "ghcr.io/acme/api@sha256:abc",
+      command: ["node", "server.js"],
+      ports: [{ name: "http", containerPort: 3000, protocol: "TCP" }],
+      env: [
+        { name: "PORT", value: "3000" },
+        { name: "HYDRA_REGION", value: "us-east" },
+        { name: "HYDRA_WORKSPACE_ID", value: ids.workspaceId },
+        { name: "HYDRA_PROJECT_ID", value: ids.projectId },
+        { name: "HYDRA_ENVIRONMENT_ID", value: ids.environmentId },
+        { name: "HYDRA_DEPLOYMENT_ID", value: deploymentId },
+        { name: "NODE_ENV", value: "production" },
+      ],
+      resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+      readinessProbe: { httpGet: { path: "/healthz", port: "http", scheme: "HTTP" }, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+    });
+    expect(service.spec).toEqual({
+      type: "ClusterIP",
+      selector: { [LABEL.deploymentId]: deploymentId },
+      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+    });
+  });
+
+  it("leaves the image's entrypoint alone without a command, and probes TCP by default", () => {
+    const { deployment } = workloadManifests("r", { ...ids, deploymentId, namespace: "n", image: "nginx:1.27", replicas: 1 });
+    const [container] = (deployment.spec as any).template.spec.containers;
+    expect(container.command).toBeUndefined();
+    expect(container.readinessProbe.tcpSocket).toEqual({ port: "http" });
+    expect(container.ports[0].containerPort).toBe(8080);
+    expect(container.resources.requests).toEqual(container.resources.limits);
+  });
+
+  it("refuses env that would override what hydra sets", () => {
+    expect(() => workloadManifests("r", { ...ids, deploymentId, namespace: "n", image: "x", replicas: 1, env: { PORT: "1" } })).toThrow(
+      expect.objectContaining({ code: "Invalid", transient: false, field: "env.PORT" }),
+    );
+  });
+
+  it("selects the sentinel by environment, never by deployment", () => {
+    const { deployment } = sentinelManifests("r", { ...ids, namespace: "n", image: "sentinel:1", replicas: 3 });
+    expect(deployment.metadata.name).toBe("sentinel-env-01h455vb4pex5vsknk084sn02q");
+    expect((deployment.spec as any).selector.matchLabels).toEqual({ [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId });
+    expect((deployment.spec as any).template.metadata.labels[LABEL.deploymentId]).toBeUndefined();
+  });
+
+  it("admits ingress to the deployment's port only from its environment's sentinel pods", () => {
+    const policy = networkPolicyManifest({
+      ...ids,
+      deploymentId,
+      namespace: "ws-1",
+      port: 3000,
+      sentinel: { namespace: "sentinels", selector: { [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId } },
+    });
+    expect(policy).toMatchObject({ apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: "dep-01h455vb4pex5vsknk084sn02q", namespace: "ws-1" } });
+    expect((policy as any).spec.endpointSelector).toEqual({ matchLabels: { [LABEL.deploymentId]: deploymentId } });
+    expect((policy as any).spec.ingress).toEqual([
+      {
+        fromEndpoints: [
+          { matchLabels: { [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId, "k8s:io.kubernetes.pod.namespace": "sentinels" } },
+        ],
+        toPorts: [{ ports: [{ port: "3000", protocol: "TCP" }] }],
+      },
+    ]);
+    expect((policy as any).spec.egress).toBeUndefined();
+  });
+
+  it("labels namespaces as hydra's", () => {
+    expect(namespaceManifest("ws-1", { [LABEL.workspaceId]: "ws_1" }).metadata.labels).toEqual({ [LABEL.workspaceId]: "ws_1", [LABEL.managedBy]: "hydra" });
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * The manifests hydra applies, as pure functions of the specs: both drivers build them here,
+ * so the simulated driver holds exactly what the kubernetes driver would send.
+ */
+import type { NetworkPolicySpec, OwnerIds, ReadinessCheck, Resources, SentinelSpec, WorkloadRef, WorkloadSpec } from "./driver";
+import { ClusterError } from "./errors";
+import { networkPolicyName, sentinelName, workloadName } from "./names";
+
+export const FIELD_MANAGER = "hydra";
+
+export const LABEL = {
+  managedBy: "app.kubernetes.io/managed-by",
+  component: "app.kubernetes.io/component",
+  workspaceId: "hydra.dev/workspace-id",
+  projectId: "hydra.dev/project-id",
+  environmentId: "hydra.dev/environment-id",
+  deploymentId: "hydra.dev/deployment-id",
+} as const;
+
+/** Cilium's label for a pod's namespace in endpoint selectors. */
+export const CILIUM_NAMESPACE_LABEL = "k8s:io.kubernetes.pod.namespace";
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_RESOURCES: Resources = { cpu: "250m", memory: "256Mi" };
+/** The Services' port; it forwards to the container port named `http`. */
+export const SERVICE_PORT = 80;
+const PORT_NAME = "http";
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+function ownerLabels(ids: OwnerIds): Record<string, string> {
+  return {
+    [LABEL.managedBy]: "hydra",
+    [LABEL.workspaceId]: ids.workspaceId,
+    [LABEL.projectId]: ids.projectId,
+    [LABEL.environmentId]: ids.environmentId,
+  };
+}
+
+/** Labels of a deployment's objects and pods. */
+export function workloadLabels(spec: OwnerIds & { deploymentId: string }): Record<string, string> {
+  return { ...ownerLabels(spec), [LABEL.component]: "workload", [LABEL.deploymentId]: spec.deploymentId };
+}
+
+/** The (immutable) selector of a deployment's pods: its id is unique. */
+export function workloadSelector(deploymentId: string): Record<string, string> {
+  return { [LABEL.deploymentId]: deploymentId };
+}
+
+export function sentinelLabels(spec: OwnerIds): Record<string, string> {
+  return { ...ownerLabels(spec), [LABEL.component]: "sentinel" };
+}
+
+/** The (immutable) selector of an environment's sentinel pods. */
+export function sentinelSelector(environmentId: string): Record<string, string> {
+  return { [LABEL.component]: "sentinel", [LABEL.environmentId]: environmentId };
+}
+
+export function namespaceManifest(name: string, labels: Record<string, string> = {}): KubeObject {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...labels, [LABEL.managedBy]: "hydra" } } };
+}
+
+function envList(region: string, port: number, fixed: Record<string, string>, extra: Record<string, string> | undefined) {
+  const env: Record<string, string> = { PORT: String(port), HYDRA_REGION: region, ...fixed };
+  const list = Object.entries(env).map(([name, value]) => ({ name, value }));
+  for (const name of Object.keys(extra ?? {}).sort()) {
+    if (name in env) {
+      throw new ClusterError(`env ${name} is set by hydra and cannot be overridden`, {
+        code: "Invalid",
+        transient: false,
+        region,
+        causes: [{ reason: "FieldValueForbidden", field: `env.${name}`, message: "set by hydra" }],
+      });
+    }
+    list.push({ name, value: extra![name]! });
+  }
+  return list;
+}
+
+function readinessProbe(check: ReadinessCheck | undefined) {
+  const handler =
+    check?.type === "http" ? { httpGet: { path: check.path, port: PORT_NAME, scheme: "HTTP" } } : { tcpSocket: { port: PORT_NAME } };
+  return { ...handler, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
+}
+
+function resourceRequirements(resources: Resources | undefined) {
+  const r = resources ?? DEFAULT_RESOURCES;
+  // requests = limits: Guaranteed QoS, no overcommit surprises.
+  return { requests: { cpu: r.cpu, memory: r.memory }, limits: { cpu: r.cpu, memory: r.memory } };
+}
+
+function deployment(input: {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  selector: Record<string, string>;
+  replicas: number;
+  container: Record<string, unknown>;
+}): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: input.name, namespace: input.namespace, labels: input.labels },
+    spec: {
+      replicas: input.replicas,
+      selector: { matchLabels: input.selector },
+      template: {
+        metadata: { labels: input.labels },
+        spec: {
+          // User code gets no Kubernetes API token and no service-link env vars.
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          containers: [input.container],
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: "kubernetes.io/hostname",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: { matchLabels: input.selector },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function service(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace, labels },
+    spec: {
+      type: "ClusterIP",
+      selector,
+      ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: "TCP" }],
+    },
+  };
+}
+
+/** The ref of a deployment's workload, computed from its spec (no cluster call). */
+export function workloadRef(spec: Pick<WorkloadSpec, "deploymentId" | "namespace" | "port">): WorkloadRef {
+  return {
+    deploymentId: spec.deploymentId,
+    namespace: spec.namespace,
+    name: workloadName(spec.deploymentId),
+    selector: workloadSelector(spec.deploymentId),
+    port: spec.port ?? DEFAULT_PORT,
+  };
+}
+
+export function workloadManifests(region: string, spec: WorkloadSpec): { deployment: KubeObject; service: KubeObject } {
+  const name = workloadName(spec.deploymentId);
+  const labels = workloadLabels(spec);
+  const selector = workloadSelector(spec.deploymentId);
+  const port = spec.port ?? DEFAULT_PORT;
+  const container: Record<string, unknown> = {
+    name: "app",
+    image: spec.image,
+    ...(spec.command && spec.command.length > 0 ? { command: spec.command } : {}),
+    ports: [{ name: PORT_NAME, containerPort: port, protocol: "TCP" }],
+    env: envList(
+      region,
+      port,
+      {
+        HYDRA_WORKSPACE_ID: spec.workspaceId,
+        HYDRA_PROJECT_ID: spec.projectId,
+        HYDRA_ENVIRONMENT_ID: spec.environmentId,
+        HYDRA_DEPLOYMENT_ID: spec.deploymentId,
+      },
+      spec.env,
+    ),
+    resources: resourceRequirements(spec.resources),
+    readinessProbe: readinessProbe(spec.readiness),
+  };
+  return {
+    deployment: deployment({ name, namespace: spec.namespace, labels, selector, replicas: spec.replicas, container }),
+    service: service(name, spec.namespace, labels, selector),
+  };
+}
+
+export function sentinelManifests(region: string, spec: SentinelSpec): { deployment: KubeObject; service: KubeObject } {
+  const name = sentinelName(spec.environmentId);
+  const labels = sentinelLabels(spec);
+  const selector = sentinelSelector(spec.environmentId);
+  const port = spec.port ?? DEFAULT_PORT;
+  const container: Record<string, unknown> = {
+    name: "sentinel",
+    image: spec.image,
+    ...(spec.command && spec.command.length > 0 ? { command: spec.command } : {}),
+    ports: [{ name: PORT_NAME, containerPort: port, protocol: "TCP" }],
+    env: envList(
+      region,
+      port,
+      { HYDRA_WORKSPACE_ID: spec.workspaceId, HYDRA_PROJECT_ID: spec.projectId, HYDRA_ENVIRONMENT_ID: spec.environmentId },
+      spec.env,
+    ),
+    resources: resourceRequirements(spec.resources),
+    readinessProbe: readinessProbe({ type: "tcp" }),
+  };
+  return {
+    deployment: deployment({ name, namespace: spec.namespace, labels, selector, replicas: spec.replicas, container }),
+    service: service(name, spec.namespace, labels, selector),
+  };
+}
+
+export function networkPolicyManifest(spec: NetworkPolicySpec): KubeObject {
+  return {
+    apiVersion: "cilium.io/v2",
+    kind: "CiliumNetworkPolicy",
+    metadata: { name: networkPolicyName(spec.deploymentId), namespace: spec.namespace, labels: workloadLabels(spec) },
+    spec: {
+      description: `hydra: ingress to deployment ${spec.deploymentId} only from the sentinel of environment ${spec.environmentId}`,
+      endpointSelector: { matchLabels: workloadSelector(spec.deploymentId) },
+      ingress: [
+        {
+          fromEndpoints: [{ matchLabels: { ...spec.sentinel.selector, [CILIUM_NAMESPACE_LABEL]: spec.sentinel.namespace } }],
+          toPorts: [{ ports: [{ port: String(spec.port), protocol: "TCP" }] }],
+        },
+      ],
+    },
+  };
+}

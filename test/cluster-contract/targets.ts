@@ -1,0 +1,209 @@
+/**
+ * The clusters the contract suite runs against:
+ * - `stand-in`: the Kubernetes API stand-in (test/k8s), two regions — always.
+ * - `simulated`: the in-memory driver, two regions — always.
+ * - `real`: when `HYDRA_CLUSTERS` (region → kubeconfig/context, as deploy-svc reads it) or
+ *   `KUBECONFIG` is set. With `KUBECONFIG` alone both regions use its current context, in
+ *   different namespaces. Opt out with `HYDRA_CONTRACT_REAL=0`.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  type ClusterDriver,
+  ClusterError,
+  type ClusterTarget,
+  type DriverEvent,
+  KubernetesDriver,
+  SimulatedDriver,
+  type WorkloadSpec,
+  parseClusters,
+} from "@hydra/cluster";
+import { type StandIn, startStandIn } from "../k8s";
+
+export interface ObjectState {
+  resourceVersion: string;
+  object: Record<string, any>;
+}
+
+export interface Target {
+  name: string;
+  driver: ClusterDriver;
+  /** Two region names (the same cluster may serve both). */
+  regions: [string, string];
+  /** Namespaces for one test: one per region (regions may share a cluster). */
+  namespaces(): [string, string];
+  image: string;
+  command?: string[];
+  /** How long a healthy workload may take to become ready here. */
+  readyWithinMs: number;
+  /** Makes the region's next workloads never ready; returns spec changes needed for that (real clusters). */
+  neverReady(region: string): Promise<Partial<WorkloadSpec>>;
+  /** Undoes neverReady. */
+  healthy(region: string): Promise<void>;
+  /** The object as stored by the cluster, or undefined when it does not exist. */
+  get(region: string, kind: "Deployment" | "Service" | "CiliumNetworkPolicy", namespace: string, name: string): Promise<ObjectState | undefined>;
+  /** Events the driver reported (watch lifecycle). */
+  events: DriverEvent[];
+  standIn?: StandIn;
+  close(): Promise<void>;
+}
+
+export interface TargetFactory {
+  name: string;
+  /** Per-test timeout. */
+  timeoutMs: number;
+  create(): Promise<Target>;
+}
+
+const run = randomBytes(3).toString("hex");
+let counter = 0;
+function namespacePair(): [string, string] {
+  const n = ++counter;
+  return [`hc-${run}-${n}-a`, `hc-${run}-${n}-b`];
+}
+
+const PATHS = {
+  Deployment: (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
+  Service: (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`,
+  CiliumNetworkPolicy: (ns: string, name: string) => `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${name}`,
+};
+
+async function getVia(driver: KubernetesDriver, region: string, kind: keyof typeof PATHS, ns: string, name: string): Promise<ObjectState | undefined> {
+  try {
+    const { body } = await driver.client(region).request("GET", PATHS[kind](ns, name));
+    return { resourceVersion: body.metadata.resourceVersion, object: body };
+  } catch (error) {
+    if (error instanceof ClusterError && error.code === "NotFound") return undefined;
+    throw error;
+  }
+}
+
+async function deleteNamespaces(driver: KubernetesDriver, created: Array<[string, string]>): Promise<void> {
+  await Promise.all(
+    created.map(([region, ns]) =>
+      driver
+        .client(region)
+        .request("DELETE", `/api/v1/namespaces/${ns}`)
+        .catch(() => undefined),
+    ),
+  );
+}
+
+export const STAND_IN_READY_MS = 300;
+
+export const standInTarget: TargetFactory = {
+  name: "stand-in",
+  timeoutMs: 30_000,
+  async create() {
+    const standIn = await startStandIn({ regions: ["us-east", "eu-west"], readyDelayMs: STAND_IN_READY_MS, bookmarkIntervalMs: 1_000 });
+    const events: DriverEvent[] = [];
+    const driver = new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(standIn.clustersPath), onEvent: (e) => events.push(e) });
+    return {
+      name: "stand-in",
+      driver,
+      regions: ["eu-west", "us-east"],
+      namespaces: namespacePair,
+      image: "registry.k8s.io/e2e-test-images/agnhost:2.53",
+      command: ["/agnhost", "netexec", "--http-port=8080"],
+      readyWithinMs: 10_000,
+      events,
+      standIn,
+      neverReady: async (region) => {
+        await standIn.setKubelet(region, { mode: "unschedulable" });
+        return {};
+      },
+      healthy: (region) => standIn.setKubelet(region, { mode: "ready" }),
+      get: (region, kind, ns, name) => getVia(driver, region, kind, ns, name),
+      close: async () => {
+        await driver.close();
+        await standIn.stop();
+      },
+    };
+  },
+};
+
+export const simulatedTarget: TargetFactory = {
+  name: "simulated",
+  timeoutMs: 30_000,
+  async create() {
+    const driver = new SimulatedDriver({ regions: ["us-east", "eu-west"], readyMs: 100 });
+    return {
+      name: "simulated",
+      driver,
+      regions: ["eu-west", "us-east"],
+      namespaces: namespacePair,
+      image: "registry.k8s.io/e2e-test-images/agnhost:2.53",
+      readyWithinMs: 5_000,
+      events: [],
+      neverReady: async (region) => {
+        driver.setMode(region, "never-ready");
+        return {};
+      },
+      healthy: async (region) => driver.setMode(region, "ready"),
+      get: async (region, kind, ns, name) => {
+        const o = driver.get(region, kind, ns, name);
+        return o ? { resourceVersion: o.resourceVersion, object: o } : undefined;
+      },
+      close: () => driver.close(),
+    };
+  },
+};
+
+export function realClusters(): Record<string, ClusterTarget> | undefined {
+  if (process.env.HYDRA_CONTRACT_REAL === "0") return undefined;
+  if (process.env.HYDRA_CLUSTERS) return parseClusters(process.env.HYDRA_CLUSTERS);
+  // KUBECONFIG alone: its current context serves both regions (loadFromDefault merges a KUBECONFIG list).
+  if (process.env.KUBECONFIG) return { "kube-a": {}, "kube-b": {} };
+  return undefined;
+}
+
+export const realTarget: TargetFactory = {
+  name: "real cluster",
+  timeoutMs: 300_000,
+  async create() {
+    const clusters = realClusters()!;
+    const names = Object.keys(clusters).sort();
+    const regions: [string, string] = [names[0]!, names[1] ?? names[0]!];
+    const events: DriverEvent[] = [];
+    const driver = new KubernetesDriver({ kind: "kubernetes", clusters, onEvent: (e) => events.push(e) });
+    const created: Array<[string, string]> = [];
+    const never = new Set<string>();
+    return {
+      name: "real cluster",
+      driver,
+      regions,
+      namespaces: () => {
+        const pair = namespacePair();
+        created.push([regions[0], pair[0]], [regions[1], pair[1]]);
+        return pair;
+      },
+      image: process.env.HYDRA_CONTRACT_IMAGE ?? "registry.k8s.io/e2e-test-images/agnhost:2.53",
+      command: process.env.HYDRA_CONTRACT_IMAGE ? undefined : ["/agnhost", "netexec", "--http-port=8080"],
+      readyWithinMs: 180_000,
+      events,
+      // No kubelet to instruct: ask for more CPU than any node has, so pods stay Pending (Unschedulable).
+      neverReady: async (region) => {
+        never.add(region);
+        return { resources: { cpu: "512", memory: "64Mi" } };
+      },
+      healthy: async (region) => void never.delete(region),
+      get: (region, kind, ns, name) => getVia(driver, region, kind, ns, name),
+      close: async () => {
+        await deleteNamespaces(driver, created);
+        await driver.close();
+      },
+    };
+  },
+};
+
+export function targets(): TargetFactory[] {
+  return [standInTarget, simulatedTarget, ...(realClusters() ? [realTarget] : [])];
+}
+
+/** A well-formed TypeID with a random suffix. */
+export function fakeId(prefix: string): string {
+  const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+  const bytes = randomBytes(26);
+  let suffix = "0";
+  for (let i = 1; i < 26; i++) suffix += alphabet[bytes[i]! % 32];
+  return `${prefix}_${suffix}`;
+}
