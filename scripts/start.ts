@@ -11,7 +11,7 @@ const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1
 const redisUrls = (process.env.REDIS_URLS ?? "redis://127.0.0.1:6379").split(",");
 
 function run(name: string, entry: string): { child: ChildProcess; listening: Promise<string> } {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: root, env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--require", "tsx/cjs", entry], { cwd: root, env: process.env, stdio: ["ignore", "pipe", "inherit"] });
   const listening = new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on("line", (line) => {
       process.stdout.write(`${line}\n`);

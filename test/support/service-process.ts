@@ -47,7 +47,7 @@ export async function startService(name: ServiceName, options: StartOptions = {}
     [ADDRESS_VARIABLE[name]]: "127.0.0.1:0",
     ...options.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", SERVICE_ENTRY[name]], {
+  const child = spawn(process.execPath, ["--require", "tsx/cjs", SERVICE_ENTRY[name]], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
