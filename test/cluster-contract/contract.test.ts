@@ -7,7 +7,6 @@ import {
   ClusterDeadlineError,
   ClusterError,
   type InstanceInfo,
-  KubernetesDriver,
   LABEL,
   type NetworkPolicySpec,
   type SentinelSpec,
@@ -18,6 +17,7 @@ import {
   workloadName,
   workloadRef,
 } from "@hydra/cluster";
+import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { STAND_IN_READY_MS, type Target, fakeId, targets } from "./targets";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,7 +3,8 @@
  * transient vs terminal classification of real responses, retries inside waitReady, 410
  * relists, timeouts, aborts, and the NotFound/Forbidden fallbacks.
  */
-import { ClusterError, type DriverEvent, KubernetesDriver, type WorkloadSpec, parseClusters, workloadName } from "@hydra/cluster";
+import { ClusterError, type DriverEvent, type WorkloadSpec, parseClusters, workloadName } from "@hydra/cluster";
+import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { type StandIn, startStandIn } from "../k8s";
 import { fakeId } from "./targets";
 

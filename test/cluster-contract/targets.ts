@@ -12,11 +12,11 @@ import {
   ClusterError,
   type ClusterTarget,
   type DriverEvent,
-  KubernetesDriver,
   SimulatedDriver,
   type WorkloadSpec,
   parseClusters,
 } from "@hydra/cluster";
+import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { type StandIn, startStandIn } from "../k8s";
 
 export interface ObjectState {

@@ -1,6 +1,5 @@
 import { type ClusterDriverConfig, clusterConfigFromEnv } from "./config";
 import type { ClusterDriver } from "./driver";
-import { KubernetesDriver } from "./kubernetes";
 import { SimulatedDriver } from "./simulated";
 
 /**
@@ -11,8 +10,17 @@ import { SimulatedDriver } from "./simulated";
 export function createClusterDriver(config: ClusterDriverConfig = clusterConfigFromEnv()): ClusterDriver {
   switch (config.kind) {
     case "kubernetes":
-      return new KubernetesDriver(config);
+      return new (loadKubernetesModule().KubernetesDriver)(config);
     case "simulated":
       return new SimulatedDriver(config);
   }
+}
+
+/**
+ * The kubernetes driver module, loaded on first use: it pulls in @kubernetes/client-node (about
+ * 100 MB of RSS), which a simulated deploy-svc should not pay. A CommonJS `require`, not `import()`:
+ * the services run on tsx's CommonJS hook only, where `import()` of a .ts file fails.
+ */
+function loadKubernetesModule(): typeof import("./kubernetes") {
+  return require("./kubernetes") as typeof import("./kubernetes");
 }

@@ -21,6 +21,6 @@ export {
   sentinelLabels,
   sentinelSelector,
 } from "./manifests";
-export { KubernetesDriver, loadKubeConfig } from "./kubernetes";
 export { SimulatedDriver, type SimulatedMode } from "./simulated";
-export { KubeHttp, type WatchEvent } from "./kube-http";
+// KubernetesDriver, loadKubeConfig and KubeHttp live at "@hydra/cluster/kubernetes" (or come from
+// createClusterDriver), so that importing this entry does not load @kubernetes/client-node.

@@ -15,6 +15,8 @@ import type {
 } from "./driver";
 import { ClusterDeadlineError, ClusterError, errorFromResponse } from "./errors";
 import { KubeHttp, type WatchEvent } from "./kube-http";
+
+export { KubeHttp, type WatchEvent };
 import {
   FIELD_MANAGER,
   type KubeObject,
