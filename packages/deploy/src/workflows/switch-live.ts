@@ -99,7 +99,15 @@ async function switchLive(
 ): Promise<SwitchLiveOutput> {
   const targetId = plan.target.id;
   // First, so a standby timer cannot scale the target down while it is being woken.
-  await ctx.step("cancel-target-standby", withTestDelay(deps.settings, "cancel-target-standby", () => cancelStandby(deps, targetId)));
+  const cancelled = await ctx.step("cancel-target-standby", withTestDelay(deps.settings, "cancel-target-standby", () => cancelStandby(deps, targetId)));
+  // A switch that does not happen (lost a race, target not wakeable) leaves the target as it
+  // was: not live, so the standby cancelled above is scheduled again rather than lost.
+  ctx.compensate("restore-target-standby", async () => {
+    if (cancelled.length === 0) return null;
+    const live = await findProjectLive(deps.pool, plan.target.projectId);
+    if (live?.liveDeploymentId === targetId) return null;
+    return { runId: await scheduleStandby(deps, targetId, live?.liveDeploymentId ?? "", ctx.runId) };
+  });
   const wakeDeadline = new Date((await ctx.now()).getTime() + deps.settings.readyTimeoutMs);
   await ctx.step(
     "wake-target",
