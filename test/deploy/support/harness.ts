@@ -123,7 +123,16 @@ export class Hydra {
     return waitFor(`deployment ${id} to be ${statuses.join("|")}`, async () => {
       const row = await this.deployment(id);
       return statuses.includes(row.status) ? row : undefined;
-    }, timeoutMs, async () => JSON.stringify(await this.deployment(id)));
+    }, timeoutMs, () => this.diagnose(id));
+  }
+
+  /** What a timed-out wait reports: the deployment, its run and steps, deploy-svc's last lines. */
+  async diagnose(id: string): Promise<string> {
+    const deployment = await this.deployment(id);
+    const run = await this.pool.query("SELECT id, status::text AS status, owner, epoch, lease_expires_at, wake_at, error, cancel_reason FROM workflow_runs WHERE id = $1", [deployment.workflow_id]);
+    const steps = deployment.workflow_id ? await this.steps(deployment.workflow_id) : [];
+    const lines = this.deploySvc.lines.filter((line) => !line.includes('"deploy step"') || line.includes(id)).slice(-12);
+    return [JSON.stringify(deployment), JSON.stringify(run.rows), JSON.stringify(steps.map((s) => `${s.name}:${s.status}:${s.attempts}`)), ...lines].join("\n");
   }
 
   /** Waits until the deployment's Deploy run has ended (READY comes before update-live and schedule-standby). */
