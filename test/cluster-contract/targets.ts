@@ -19,9 +19,55 @@ import {
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { type StandIn, startStandIn } from "../k8s";
 
-export interface ObjectState {
+/** The fields of stored objects that the contract asserts. */
+interface StoredMeta {
+  name: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+}
+
+interface StoredContainer {
+  image: string;
+  command?: string[];
+  ports?: unknown[];
+  env?: unknown[];
+  resources?: unknown;
+  readinessProbe?: unknown;
+}
+
+export interface StoredDeployment {
+  metadata: StoredMeta;
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: { automountServiceAccountToken?: boolean; containers: [StoredContainer, ...StoredContainer[]] };
+    };
+  };
+  status?: { readyReplicas?: number; observedGeneration?: number };
+}
+
+export interface StoredService {
+  metadata: StoredMeta;
+  spec: { type: string; selector: Record<string, string>; ports: unknown[] };
+}
+
+export interface StoredNetworkPolicy {
+  metadata: StoredMeta;
+  spec: { endpointSelector: unknown; ingress: unknown[] };
+}
+
+export interface StoredKinds {
+  Deployment: StoredDeployment;
+  Service: StoredService;
+  CiliumNetworkPolicy: StoredNetworkPolicy;
+}
+
+export interface ObjectState<T> {
   resourceVersion: string;
-  object: Record<string, any>;
+  object: T;
 }
 
 export interface Target {
@@ -40,7 +86,7 @@ export interface Target {
   /** Undoes neverReady. */
   healthy(region: string): Promise<void>;
   /** The object as stored by the cluster, or undefined when it does not exist. */
-  get(region: string, kind: "Deployment" | "Service" | "CiliumNetworkPolicy", namespace: string, name: string): Promise<ObjectState | undefined>;
+  get<K extends keyof StoredKinds>(region: string, kind: K, namespace: string, name: string): Promise<ObjectState<StoredKinds[K]> | undefined>;
   /** Events the driver reported (watch lifecycle). */
   events: DriverEvent[];
   standIn?: StandIn;
@@ -67,10 +113,16 @@ const PATHS = {
   CiliumNetworkPolicy: (ns: string, name: string) => `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${name}`,
 };
 
-async function getVia(driver: KubernetesDriver, region: string, kind: keyof typeof PATHS, ns: string, name: string): Promise<ObjectState | undefined> {
+async function getVia<K extends keyof StoredKinds>(
+  driver: KubernetesDriver,
+  region: string,
+  kind: K,
+  ns: string,
+  name: string,
+): Promise<ObjectState<StoredKinds[K]> | undefined> {
   try {
-    const { body } = await driver.client(region).request("GET", PATHS[kind](ns, name));
-    return { resourceVersion: body.metadata.resourceVersion, object: body };
+    const { body } = await driver.client(region).request<StoredKinds[K]>("GET", PATHS[kind](ns, name));
+    return { resourceVersion: body.metadata.resourceVersion ?? "", object: body };
   } catch (error) {
     if (error instanceof ClusterError && error.code === "NotFound") return undefined;
     throw error;
@@ -141,7 +193,8 @@ export const simulatedTarget: TargetFactory = {
       healthy: async (region) => driver.setMode(region, "ready"),
       get: async (region, kind, ns, name) => {
         const o = driver.get(region, kind, ns, name);
-        return o ? { resourceVersion: o.resourceVersion, object: o } : undefined;
+        // The simulated driver stores the manifests the driver built: the same shapes.
+        return o ? { resourceVersion: o.resourceVersion, object: o as unknown as StoredKinds[typeof kind] } : undefined;
       },
       close: () => driver.close(),
     };

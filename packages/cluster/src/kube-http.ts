@@ -11,7 +11,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { ClusterError, errorFromResponse, networkError } from "./errors";
+import { ClusterError, type KubeStatus, errorFromResponse, networkError } from "./errors";
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -31,10 +31,10 @@ export interface KubeResponse<T> {
   body: T;
 }
 
-export interface WatchEvent<T = Record<string, any>> {
-  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
-  object: T;
-}
+/** One line of a watch stream: an object of the watched kind, or (type ERROR) a `Status`. */
+export type WatchEvent<T = unknown> =
+  | { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"; object: T }
+  | { type: "ERROR"; object: KubeStatus };
 
 const USER_AGENT = "hydra-cluster-driver/1 (@kubernetes/client-node 1.4.0 KubeConfig)";
 
@@ -170,7 +170,7 @@ export class KubeHttp {
   }
 
   /** A request; a non-2xx answer rejects with the ClusterError its `Status` body describes. */
-  async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<KubeResponse<T>> {
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<KubeResponse<T>> {
     const { req, res, what, cleanup } = await this.send(method, path, opts, "application/json");
     try {
       const body = await KubeHttp.readBody(res);
@@ -194,10 +194,10 @@ export class KubeHttp {
    * connection fails or stays idle for `idleTimeoutMs` (rejects, transient), or `signal` aborts
    * (rejects with code `Aborted`).
    */
-  async watch(
+  async watch<T = unknown>(
     path: string,
     query: Query,
-    onEvent: (event: WatchEvent) => void,
+    onEvent: (event: WatchEvent<T>) => void,
     opts: { signal?: AbortSignal; idleTimeoutMs: number; what?: string },
   ): Promise<void> {
     const { req, res, what, cleanup } = await this.send(
@@ -244,9 +244,9 @@ export class KubeHttp {
           const line = buffer.slice(0, newline).trim();
           buffer = buffer.slice(newline + 1);
           if (line === "") continue;
-          let event: WatchEvent;
+          let event: WatchEvent<T>;
           try {
-            event = JSON.parse(line) as WatchEvent;
+            event = JSON.parse(line) as WatchEvent<T>;
           } catch {
             finish(new ClusterError(`region ${this.region}: ${what}: malformed watch event`, { code: "InternalError", transient: true, region: this.region }));
             return;

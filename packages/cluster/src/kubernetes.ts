@@ -15,8 +15,6 @@ import type {
 } from "./driver";
 import { ClusterDeadlineError, ClusterError, errorFromResponse } from "./errors";
 import { KubeHttp, type WatchEvent } from "./kube-http";
-
-export { KubeHttp, type WatchEvent };
 import {
   FIELD_MANAGER,
   type KubeObject,
@@ -28,7 +26,9 @@ import {
   workloadRef,
 } from "./manifests";
 import { labelSelector, sentinelName } from "./names";
-import { instanceOf, isPodReady, podProblems } from "./pods";
+import { type Pod, instanceOf, isPodReady, podProblems } from "./pods";
+
+export { KubeHttp, type WatchEvent };
 
 type Kind = "Namespace" | "Deployment" | "Service" | "Pod" | "CiliumNetworkPolicy";
 
@@ -263,7 +263,7 @@ export class KubernetesDriver implements ClusterDriver {
 
     const podsPath = collectionPath("Pod", ref.namespace);
     const selector = labelSelector(ref.selector);
-    const pods = new Map<string, Record<string, any>>();
+    const pods = new Map<string, Pod>();
     const ready = () =>
       [...pods.values()]
         .filter(isPodReady)
@@ -319,7 +319,7 @@ export class KubernetesDriver implements ClusterDriver {
         let satisfied: InstanceInfo[] | undefined;
         try {
           if (list) {
-            const response = await client.request<{ metadata: { resourceVersion: string }; items: Record<string, any>[] }>("GET", podsPath, {
+            const response = await client.request<{ metadata: { resourceVersion: string }; items: Pod[] }>("GET", podsPath, {
               query: { labelSelector: selector },
               signal: stop.signal,
               what: `list pods of ${ref.namespace}/${ref.name}`,
@@ -341,13 +341,13 @@ export class KubernetesDriver implements ClusterDriver {
             await client.watch(
               podsPath,
               { labelSelector: selector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds },
-              (event: WatchEvent) => {
+              (event: WatchEvent<Pod>) => {
                 if (event.type === "ERROR") {
                   throw errorFromResponse({ region, status: event.object?.code ?? 500, body: event.object, what: `watch pods of ${ref.name}` });
                 }
-                const rv = event.object?.metadata?.resourceVersion as string | undefined;
+                const rv = event.object?.metadata?.resourceVersion;
                 if (event.type !== "BOOKMARK") {
-                  const name = event.object.metadata.name as string;
+                  const name = event.object.metadata.name;
                   if (event.type === "DELETED") pods.delete(name);
                   else pods.set(name, event.object);
                 }

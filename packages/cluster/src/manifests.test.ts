@@ -3,6 +3,25 @@ import { LABEL, namespaceManifest, networkPolicyManifest, sentinelManifests, wor
 const ids = { workspaceId: "ws_01h455vb4pex5vsknk084sn02q", projectId: "prj_01h455vb4pex5vsknk084sn02q", environmentId: "env_01h455vb4pex5vsknk084sn02q" };
 const deploymentId = "dep_01h455vb4pex5vsknk084sn02q";
 
+/** The parts of the built manifests these tests look into (KubeObject leaves `spec` unknown). */
+interface ContainerJson {
+  command?: string[];
+  readinessProbe: { tcpSocket?: unknown };
+  ports: [{ containerPort: number }, ...Array<{ containerPort: number }>];
+  resources: { requests: unknown; limits: unknown };
+}
+
+interface DeploymentSpecJson {
+  selector: { matchLabels: Record<string, string> };
+  template: { metadata: { labels: Record<string, string> }; spec: { containers: [ContainerJson, ...ContainerJson[]] } };
+}
+
+interface NetworkPolicySpecJson {
+  endpointSelector: unknown;
+  ingress: unknown;
+  egress?: unknown;
+}
+
 describe("manifests", () => {
   it("builds the workload: ids as labels, an immutable selector, PORT, probe, requests = limits", () => {
     const { deployment, service } = workloadManifests("us-east", {
@@ -23,7 +42,7 @@ describe("manifests", () => {
       metadata: { name: "dep-01h455vb4pex5vsknk084sn02q", namespace: "ws-01h455vb4pex5vsknk084sn02q" },
       spec: { replicas: 3, selector: { matchLabels: { [LABEL.deploymentId]: deploymentId } } },
     });
-    const template = (deployment.spec as any).template;
+    const template = (deployment.spec as DeploymentSpecJson).template;
     expect(template.metadata.labels).toEqual({
       "app.kubernetes.io/managed-by": "hydra",
       "app.kubernetes.io/component": "workload",
@@ -59,7 +78,7 @@ describe("manifests", () => {
 
   it("leaves the image's entrypoint alone without a command, and probes TCP by default", () => {
     const { deployment } = workloadManifests("r", { ...ids, deploymentId, namespace: "n", image: "nginx:1.27", replicas: 1 });
-    const [container] = (deployment.spec as any).template.spec.containers;
+    const [container] = (deployment.spec as DeploymentSpecJson).template.spec.containers;
     expect(container.command).toBeUndefined();
     expect(container.readinessProbe.tcpSocket).toEqual({ port: "http" });
     expect(container.ports[0].containerPort).toBe(8080);
@@ -75,8 +94,8 @@ describe("manifests", () => {
   it("selects the sentinel by environment, never by deployment", () => {
     const { deployment } = sentinelManifests("r", { ...ids, namespace: "n", image: "sentinel:1", replicas: 3 });
     expect(deployment.metadata.name).toBe("sentinel-env-01h455vb4pex5vsknk084sn02q");
-    expect((deployment.spec as any).selector.matchLabels).toEqual({ [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId });
-    expect((deployment.spec as any).template.metadata.labels[LABEL.deploymentId]).toBeUndefined();
+    expect((deployment.spec as DeploymentSpecJson).selector.matchLabels).toEqual({ [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId });
+    expect((deployment.spec as DeploymentSpecJson).template.metadata.labels[LABEL.deploymentId]).toBeUndefined();
   });
 
   it("admits ingress to the deployment's port only from its environment's sentinel pods", () => {
@@ -88,8 +107,8 @@ describe("manifests", () => {
       sentinel: { namespace: "sentinels", selector: { [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId } },
     });
     expect(policy).toMatchObject({ apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: "dep-01h455vb4pex5vsknk084sn02q", namespace: "ws-1" } });
-    expect((policy as any).spec.endpointSelector).toEqual({ matchLabels: { [LABEL.deploymentId]: deploymentId } });
-    expect((policy as any).spec.ingress).toEqual([
+    expect((policy.spec as NetworkPolicySpecJson).endpointSelector).toEqual({ matchLabels: { [LABEL.deploymentId]: deploymentId } });
+    expect((policy.spec as NetworkPolicySpecJson).ingress).toEqual([
       {
         fromEndpoints: [
           { matchLabels: { [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId, "k8s:io.kubernetes.pod.namespace": "sentinels" } },
@@ -97,7 +116,7 @@ describe("manifests", () => {
         toPorts: [{ ports: [{ port: "3000", protocol: "TCP" }] }],
       },
     ]);
-    expect((policy as any).spec.egress).toBeUndefined();
+    expect((policy.spec as NetworkPolicySpecJson).egress).toBeUndefined();
   });
 
   it("labels namespaces as hydra's", () => {

@@ -1,27 +1,52 @@
 /** Reading pods: readiness, instances, and why pods are not ready. */
 import type { InstanceInfo } from "./driver";
 
-type Pod = Record<string, any>;
+/** The fields of a Kubernetes Pod that hydra reads. */
+export interface Pod {
+  metadata: { name: string; resourceVersion?: string; deletionTimestamp?: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: PodCondition[];
+    initContainerStatuses?: ContainerStatus[];
+    containerStatuses?: ContainerStatus[];
+  };
+}
+
+interface PodCondition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+interface ContainerStatus {
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    terminated?: { reason?: string; exitCode?: number };
+  };
+}
 
 /** Ready: the `Ready` condition is True, the pod has an IP, and it is not being deleted. */
 export function isPodReady(pod: Pod): boolean {
   if (pod.metadata?.deletionTimestamp) return false;
   if (!pod.status?.podIP) return false;
-  return (pod.status?.conditions ?? []).some((c: { type?: string; status?: string }) => c.type === "Ready" && c.status === "True");
+  return (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
 export function formatAddress(ip: string, port: number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** The instance a ready pod (see isPodReady: it has an IP) serves. */
 export function instanceOf(region: string, pod: Pod, port: number): InstanceInfo {
-  return { id: `${region}/${pod.metadata.name}`, address: formatAddress(pod.status.podIP, port), region, status: "ready" };
+  return { id: `${region}/${pod.metadata.name}`, address: formatAddress(pod.status?.podIP ?? "", port), region, status: "ready" };
 }
 
 /** Why one pod is not ready, in the words `kubectl get pods` would use: a reason and a detail. */
 export function podProblem(pod: Pod): { reason: string; detail?: string } {
   if (pod.metadata?.deletionTimestamp) return { reason: "Terminating" };
-  const statuses: Pod[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const s of statuses) {
     const waiting = s.state?.waiting;
     if (waiting?.reason && waiting.reason !== "ContainerCreating" && waiting.reason !== "PodInitializing") {
@@ -30,11 +55,14 @@ export function podProblem(pod: Pod): { reason: string; detail?: string } {
     const terminated = s.state?.terminated;
     if (terminated?.reason) return { reason: terminated.reason, detail: `exit code ${terminated.exitCode}` };
   }
-  const conditions: Pod[] = pod.status?.conditions ?? [];
+  const conditions = pod.status?.conditions ?? [];
   const scheduled = conditions.find((c) => c.type === "PodScheduled");
   if (scheduled?.status === "False") return { reason: scheduled.reason ?? "Unschedulable", detail: scheduled.message };
   if (pod.status?.phase === "Running") return { reason: "readiness probe failing" };
-  for (const s of statuses) if (s.state?.waiting?.reason) return { reason: s.state.waiting.reason };
+  for (const s of statuses) {
+    const reason = s.state?.waiting?.reason;
+    if (reason) return { reason };
+  }
   return { reason: pod.status?.phase ?? "Pending" };
 }
 

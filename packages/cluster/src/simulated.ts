@@ -69,6 +69,24 @@ function invalid(region: string, object: KubeObject, causes: StatusCause[]): Clu
   return new ClusterError(`region ${region}: ${message}`, { code: "Invalid", transient: false, region, status: 422, reason: "Invalid", causes });
 }
 
+/** The fields of a Deployment's spec (as manifests.ts builds it) that the simulation reads. */
+interface DeploymentSpecFields {
+  replicas: number;
+  selector: unknown;
+  template: { spec: { containers: ContainerFields[] } };
+}
+
+interface ContainerFields {
+  image?: unknown;
+  ports?: Array<{ containerPort?: unknown }>;
+  env?: Array<{ name: string }>;
+  resources?: Partial<Record<"requests" | "limits", Record<string, string>>>;
+}
+
+interface ServiceSpecFields {
+  ports: Array<{ port?: unknown }>;
+}
+
 /** The checks of the API server that hydra's inputs can fail (names, ports, replicas, quantities, env). */
 function validate(object: KubeObject): StatusCause[] {
   const causes: StatusCause[] = [];
@@ -77,29 +95,29 @@ function validate(object: KubeObject): StatusCause[] {
   const name = object.metadata.name;
   const nameOk = object.kind === "Namespace" ? isDns1123Label(name) : object.kind === "Service" ? isDns1035Label(name) : isDns1123Subdomain(name);
   if (!nameOk) bad("metadata.name", name, "must be a valid DNS name");
-  const spec = object.spec as Record<string, any> | undefined;
   const checkPort = (field: string, port: unknown) => {
     if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) bad(field, port, "must be between 1 and 65535, inclusive");
   };
-  if (object.kind === "Deployment" && spec) {
+  if (object.kind === "Deployment" && object.spec) {
+    const spec = object.spec as DeploymentSpecFields;
     if (!Number.isInteger(spec.replicas) || spec.replicas < 0) bad("spec.replicas", spec.replicas, "must be greater than or equal to 0");
-    (spec.template.spec.containers as Record<string, any>[]).forEach((c, i) => {
+    spec.template.spec.containers.forEach((c, i) => {
       const at = `spec.template.spec.containers[${i}]`;
       if (typeof c.image !== "string" || c.image.trim() === "") causes.push({ reason: "FieldValueRequired", field: `${at}.image`, message: "Required value" });
       else if (c.image !== c.image.trim()) bad(`${at}.image`, c.image, "must not have leading or trailing whitespace");
-      (c.ports ?? []).forEach((p: Record<string, unknown>, j: number) => checkPort(`${at}.ports[${j}].containerPort`, p.containerPort));
-      (c.env ?? []).forEach((e: { name: string }, j: number) => {
+      (c.ports ?? []).forEach((p, j) => checkPort(`${at}.ports[${j}].containerPort`, p.containerPort));
+      (c.env ?? []).forEach((e, j) => {
         if (!ENV_NAME.test(e.name)) bad(`${at}.env[${j}].name`, e.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit");
       });
       for (const kind of ["requests", "limits"] as const) {
-        for (const [resource, value] of Object.entries((c.resources?.[kind] ?? {}) as Record<string, string>)) {
+        for (const [resource, value] of Object.entries(c.resources?.[kind] ?? {})) {
           if (!QUANTITY.test(String(value))) bad(`${at}.resources.${kind}[${resource}]`, value, "must match the regex ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
         }
       }
     });
   }
-  if (object.kind === "Service" && spec) {
-    (spec.ports as Record<string, unknown>[]).forEach((p, i) => checkPort(`spec.ports[${i}].port`, p.port));
+  if (object.kind === "Service" && object.spec) {
+    (object.spec as ServiceSpecFields).ports.forEach((p, i) => checkPort(`spec.ports[${i}].port`, p.port));
   }
   return causes;
 }
@@ -167,17 +185,18 @@ export class SimulatedDriver implements ClusterDriver {
     const existing = state.objects.get(k);
     if (existing?.json === json) return existing.resourceVersion; // unchanged: no write
     if (existing && manifest.kind === "Deployment") {
-      const before = JSON.stringify((existing.manifest.spec as any).selector);
-      if (before !== JSON.stringify((manifest.spec as any).selector)) {
+      const before = JSON.stringify((existing.manifest.spec as DeploymentSpecFields).selector);
+      if (before !== JSON.stringify((manifest.spec as DeploymentSpecFields).selector)) {
         throw invalid(region, manifest, [{ reason: "FieldValueInvalid", field: "spec.selector", message: "Invalid value: field is immutable" }]);
       }
     }
     const resourceVersion = String(++state.resourceVersion);
     state.objects.set(k, { manifest: structuredClone(manifest), resourceVersion, json });
     if (manifest.kind === "Deployment") {
-      const templateChanged = existing && JSON.stringify((existing.manifest.spec as any).template) !== JSON.stringify((manifest.spec as any).template);
+      const spec = manifest.spec as DeploymentSpecFields;
+      const templateChanged = existing && JSON.stringify((existing.manifest.spec as DeploymentSpecFields).template) !== JSON.stringify(spec.template);
       if (templateChanged) state.pods.set(k, []);
-      this.reconcile(state, k, (manifest.spec as { replicas: number }).replicas);
+      this.reconcile(state, k, spec.replicas);
     }
     return resourceVersion;
   }
