@@ -1,12 +1,6 @@
 import { type CallOptions, type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import {
-  type AssignDomainsRequest,
-  type AssignDomainsResponse,
-  RoutingService,
-  type SwitchDomainsRequest,
-  type SwitchDomainsResponse,
-} from "@hydra/proto/hydra/v1";
+import { type AssignDomainsResponse, RoutingService, type SwitchDomainsResponse } from "@hydra/proto/hydra/v1";
 import type { Message, MessageInitShape } from "@bufbuild/protobuf";
 import type { AssignDomainsRequestSchema, SwitchDomainsRequestSchema } from "@hydra/proto/hydra/v1";
 

@@ -131,6 +131,7 @@ describe("step retries", () => {
     await engine.start();
     await engine.startRun({ kind: "slow", id: "slow-1", key: "k", input: null });
     await expect(engine.result("slow-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed", output: 2 });
+    expect(calls).toBe(2);
     expect(h.events.find((e) => e.runId === "slow-1" && e.type === "retrying")?.error).toMatch(/StepTimeoutError/);
   });
 
