@@ -71,3 +71,32 @@ it("ListDeployments pages newest first", async () => {
   expect((await h.deployments.listDeployments({ projectId: p.projectId, environmentSlug: "production" })).deployments).toEqual([]);
   expect(await codeOf(h.deployments.listDeployments({ projectId: p.projectId, pageToken: "garbage" }))).toBe("InvalidArgument");
 });
+
+it("GetDeployment shows the steps with their timings, topologies, instances and domains", async () => {
+  const p = await h.createProject();
+  const id = await h.deployReady(p);
+  const got = await h.deployments.getDeployment({ deploymentId: id });
+  expect(got.deployment).toMatchObject({ id, projectId: p.projectId, environmentId: p.productionId, branch: "main", image: "nginx:1.27", desiredState: "running" });
+  const steps = got.steps.filter((s) => !s.name.startsWith("$"));
+  expect(steps).toHaveLength(13);
+  for (const step of steps) {
+    expect(step).toMatchObject({ status: "completed", attempts: 1, error: "" });
+    expect(step.startedAt).toBeDefined();
+    expect(step.endedAt).toBeDefined();
+  }
+  expect(got.topologies.map((t) => [t.region, t.desiredReplicas, t.status])).toEqual([["local", 1, "ready"]]);
+  expect(got.instances).toHaveLength(1);
+  expect(got.domains).toHaveLength(4);
+});
+
+it.each([
+  ["a READY deployment", async () => h.deployReady(await h.createProject()), "FailedPrecondition"],
+  ["an unknown deployment", async () => "dep_01h455vb4pex5vsknk084sn02q", "NotFound"],
+  ["a malformed id", async () => "nope", "InvalidArgument"],
+])("CancelDeployment of %s is refused", async (_what, id, code) => {
+  const deploymentId = await id();
+  await h.settle();
+  const before = await h.snapshot();
+  expect(await codeOf(h.deployments.cancelDeployment({ deploymentId }))).toBe(code);
+  expect(await h.snapshot()).toEqual(before);
+});

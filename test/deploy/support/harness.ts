@@ -189,6 +189,14 @@ export class Hydra {
     return routingInvariantViolations(this.pool, projectId, (host) => isLocalHostname(host, APEX));
   }
 
+  /** Waits until no workflow run is pending or running (sleeping timers may stay). */
+  async settle(timeoutMs = 20_000): Promise<void> {
+    await waitFor("every workflow run to settle", async () => {
+      const { rows } = await this.pool.query("SELECT id FROM workflow_runs WHERE status IN ('pending', 'running')");
+      return rows.length === 0 ? true : undefined;
+    }, timeoutMs);
+  }
+
   /** Every row of the tables a rejected call must not change. */
   async snapshot(): Promise<Record<string, unknown[]>> {
     const tables = {
