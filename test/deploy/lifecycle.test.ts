@@ -117,3 +117,19 @@ describe("WatchDeployment", () => {
     expect(Code[(error as ConnectError).code]).toBe(Code[code]);
   });
 });
+
+it("SIGTERM during a deploy hands the run back (or finishes it); the next deploy-svc completes it", async () => {
+  const project = await h.createProject();
+  const id = await h.deploy(project);
+  await h.deploySvc.waitForLine(isStepLine(id, "build", "started"));
+  expect(await h.deploySvc.stop("SIGTERM")).toBe(0);
+  const { rows } = await h.pool.query<{ status: string; owner: string | null; live_lease: boolean }>(
+    "SELECT status::text AS status, owner, coalesce(lease_expires_at > now(), false) AS live_lease FROM workflow_runs WHERE id = $1",
+    [`deploy:${id}`],
+  );
+  // Not left running under the stopped worker's lease.
+  expect(rows[0]!.status === "completed" || (rows[0]!.status === "pending" && !rows[0]!.live_lease)).toBe(true);
+  await h.startDeploy();
+  expect((await h.waitForStatus(id, ["ready", "failed", "cancelled"])).status).toBe("ready");
+  expect((await h.waitForRunEnd(`deploy:${id}`)).status).toBe("completed");
+});
