@@ -152,8 +152,8 @@ describe("a deploy of an image", () => {
     expect((await h.deployment(first)).desired_state).toBe("running");
     const instances = await h.pool.query<{ region: string }>("SELECT region FROM instances WHERE deployment_id = $1 AND status <> 'stopped' ORDER BY region", [first]);
     expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
-    // The switched domains' gateway configs name the target. (Their instances are still the ones
-    // recorded before standby, which scaling to 0 removed: reported, not asserted here.)
+    // Every gateway config of the target (the switched LIVE and ENVIRONMENT domains and its own
+    // commit domain) serves the woken instances, not the ones scaling to 0 removed.
     const names = expectedDomains(project, { sha: firstSha, branch: "main", environment: "production" });
     const gateway = await h.pool.query<{ hostname: string; deployment_id: string; config: { deploymentId: string; instances: { id: string }[] } }>(
       "SELECT hostname, deployment_id, config FROM gateway_configs WHERE hostname = ANY($1) ORDER BY hostname",
@@ -162,6 +162,10 @@ describe("a deploy of an image", () => {
     expect(gateway.rows.map((g) => [g.hostname, g.deployment_id, g.config.deploymentId])).toEqual(
       [names.environment, names.live].sort().map((n) => [n, first, first]),
     );
+    const woken = (await h.pool.query<{ id: string }>("SELECT id FROM instances WHERE deployment_id = $1 AND status <> 'stopped'", [first])).rows.map((r) => r.id).sort();
+    const configs = await h.pool.query<{ hostname: string; config: { instances: { id: string }[] } }>("SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1", [first]);
+    expect(configs.rows.map((g) => g.hostname).sort()).toEqual([names.commit, names.environment, names.live].sort());
+    for (const row of configs.rows) expect({ hostname: row.hostname, instances: row.config.instances.map((i) => i.id).sort() }).toEqual({ hostname: row.hostname, instances: woken });
     expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: first, is_rolled_back: true });
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
   });
