@@ -12,9 +12,49 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { parseQuantity } from "./schema";
-import type { ApiServer, StoreEvent } from "./server";
+import type { ApiServer, KubeJson, StoreEvent } from "./server";
 
-type Obj = Record<string, any>;
+interface ContainerJson {
+  name: string;
+  image: string;
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+}
+
+interface ConditionJson {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastProbeTime?: null;
+  lastTransitionTime?: string;
+  lastUpdateTime?: string;
+}
+
+/** A Pod as the kubelet reads and writes it (pods are namespaced; the server gives them a status). */
+type PodJson = KubeJson & {
+  metadata: { namespace: string };
+  spec: { nodeName?: string; containers: ContainerJson[] };
+  status: {
+    phase?: string;
+    qosClass?: string;
+    hostIP?: string;
+    hostIPs?: Array<{ ip: string }>;
+    podIP?: string;
+    podIPs?: Array<{ ip: string }>;
+    startTime?: string;
+    conditions?: ConditionJson[];
+    containerStatuses?: Array<{ restartCount?: number; [key: string]: unknown }>;
+  };
+};
+
+/** A Deployment as the deployment controller reads it. */
+type DeploymentJson = KubeJson & {
+  spec: {
+    replicas?: number;
+    template: { metadata?: { labels?: Record<string, string> }; spec: { containers?: ContainerJson[] } };
+  };
+  status?: { conditions?: ConditionJson[] };
+};
 export type KubeletMode = "ready" | "unschedulable" | "not-ready" | "crash-loop";
 
 const CONTROLLER = "kube-controller-manager";
@@ -38,11 +78,11 @@ function suffix(): string {
   return out;
 }
 
-function podReady(pod: Obj): boolean {
-  return (pod.status?.conditions ?? []).some((c: Obj) => c.type === "Ready" && c.status === "True");
+function podReady(pod: PodJson): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
-function condition(type: string, state: boolean, reason?: string, message?: string): Obj {
+function condition(type: string, state: boolean, reason?: string, message?: string): ConditionJson {
   return { type, status: state ? "True" : "False", lastProbeTime: null, lastTransitionTime: now(), ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }
 
@@ -62,6 +102,18 @@ export class FakeKubelet {
     this.readyDelayMs = options.readyDelayMs;
   }
 
+  private getPod(namespace: string, name: string): PodJson | undefined {
+    return this.server.get("pods", namespace, name) as PodJson | undefined;
+  }
+
+  private listPods(namespace?: string): PodJson[] {
+    return this.server.list("pods", namespace) as PodJson[];
+  }
+
+  private writePod(namespace: string, name: string, mutate: (pod: PodJson) => void, manager: string, subresource?: "status"): void {
+    this.server.controllerWrite("pods", namespace, name, (o) => mutate(o as PodJson), manager, subresource);
+  }
+
   settings(): { mode: KubeletMode; readyDelayMs: number } {
     return { mode: this.mode, readyDelayMs: this.readyDelayMs };
   }
@@ -72,7 +124,7 @@ export class FakeKubelet {
     if (input.mode === undefined || input.mode === this.mode) return;
     if (!["ready", "unschedulable", "not-ready", "crash-loop"].includes(input.mode)) throw new Error(`unknown kubelet mode ${input.mode}`);
     this.mode = input.mode;
-    for (const pod of this.server.list("pods")) {
+    for (const pod of this.listPods()) {
       if (pod.metadata.deletionTimestamp) continue;
       if (this.mode === "ready" && !podReady(pod)) this.later(() => this.start(pod.metadata.namespace, pod.metadata.name));
       if ((this.mode === "not-ready" || this.mode === "crash-loop") && pod.spec.nodeName) this.start(pod.metadata.namespace, pod.metadata.name);
@@ -96,7 +148,7 @@ export class FakeKubelet {
 
   /** Called by the server after every write. Reconciles asynchronously, as controllers do. */
   observe(event: StoreEvent): void {
-    const ns = event.obj.metadata.namespace as string | undefined;
+    const ns = event.obj.metadata.namespace;
     if (event.def.resource === "deployments") this.schedule(ns!, event.obj.metadata.name);
     if (event.def.resource === "pods") {
       const owner = this.ownerDeployment(event.obj);
@@ -114,7 +166,7 @@ export class FakeKubelet {
     });
   }
 
-  private ownerDeployment(pod: Obj): string | undefined {
+  private ownerDeployment(pod: KubeJson): string | undefined {
     const owner = pod.metadata.ownerReferences?.[0];
     const hash = pod.metadata.labels?.["pod-template-hash"];
     if (owner?.kind !== "ReplicaSet" || !hash || !String(owner.name).endsWith(`-${hash}`)) return undefined;
@@ -122,16 +174,16 @@ export class FakeKubelet {
   }
 
   private reconcile(namespace: string, name: string): void {
-    const deployment = this.server.get("deployments", namespace, name);
-    const pods = this.server.list("pods", namespace).filter((p) => this.ownerDeployment(p) === name);
+    const deployment = this.server.get("deployments", namespace, name) as DeploymentJson | undefined;
+    const pods = this.listPods(namespace).filter((p) => this.ownerDeployment(p) === name);
     const live = pods.filter((p) => !p.metadata.deletionTimestamp);
     if (!deployment) {
       for (const pod of live) this.terminate(pod); // garbage collection of the dependents
       return;
     }
     const hash = templateHash(deployment.spec.template);
-    const current = live.filter((p) => p.metadata.labels["pod-template-hash"] === hash);
-    for (const pod of live) if (pod.metadata.labels["pod-template-hash"] !== hash) this.terminate(pod);
+    const current = live.filter((p) => p.metadata.labels?.["pod-template-hash"] === hash);
+    for (const pod of live) if (pod.metadata.labels?.["pod-template-hash"] !== hash) this.terminate(pod);
     const desired = deployment.spec.replicas ?? 1;
     for (let i = current.length; i < desired; i++) this.createPod(deployment, hash);
     if (current.length > desired) {
@@ -143,10 +195,10 @@ export class FakeKubelet {
     this.updateStatus(namespace, name, hash);
   }
 
-  private createPod(deployment: Obj, hash: string): void {
+  private createPod(deployment: DeploymentJson, hash: string): void {
     const template = deployment.spec.template;
     const rsName = `${deployment.metadata.name}-${hash}`;
-    const containers: Obj[] = template.spec.containers ?? [];
+    const containers = template.spec.containers ?? [];
     const guaranteed = containers.every((c) => c.resources?.limits && JSON.stringify(c.resources.limits) === JSON.stringify(c.resources.requests ?? c.resources.limits));
     const pod = this.server.controllerCreate(
       "pods",
@@ -171,23 +223,22 @@ export class FakeKubelet {
         spec: structuredClone(template.spec),
       },
       CONTROLLER,
-    );
-    this.server.controllerWrite("pods", pod.metadata.namespace, pod.metadata.name, (p) => (p.status.qosClass = guaranteed ? "Guaranteed" : "Burstable"), KUBELET, "status");
+    ) as PodJson;
+    this.writePod(pod.metadata.namespace, pod.metadata.name, (p) => (p.status.qosClass = guaranteed ? "Guaranteed" : "Burstable"), KUBELET, "status");
     this.bind(pod.metadata.namespace, pod.metadata.name);
   }
 
   /** The scheduler: bind to the node, or report the pod unschedulable. */
   private bind(namespace: string, name: string): void {
-    const pod = this.server.get("pods", namespace, name);
+    const pod = this.getPod(namespace, name);
     const requested = (resource: string) =>
-      ((pod?.spec.containers ?? []) as Obj[]).reduce((sum, c) => sum + parseQuantity(c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource] ?? 0), 0);
+      (pod?.spec.containers ?? []).reduce((sum, c) => sum + parseQuantity(c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource] ?? 0), 0);
     const insufficient = Object.entries(NODE_ALLOCATABLE)
       .filter(([resource, capacity]) => requested(resource) > parseQuantity(capacity))
       .map(([resource]) => resource);
     if (this.mode === "unschedulable" || insufficient.length > 0) {
       const why = (insufficient.length > 0 ? insufficient : ["cpu"]).map((r) => `1 Insufficient ${r}`).join(", ");
-      this.server.controllerWrite(
-        "pods",
+      this.writePod(
         namespace,
         name,
         (p) => {
@@ -201,9 +252,8 @@ export class FakeKubelet {
       );
       return;
     }
-    this.server.controllerWrite("pods", namespace, name, (p) => (p.spec.nodeName = `standin-${this.server.region}`), SCHEDULER);
-    this.server.controllerWrite(
-      "pods",
+    this.writePod(namespace, name, (p) => (p.spec.nodeName = `standin-${this.server.region}`), SCHEDULER);
+    this.writePod(
       namespace,
       name,
       (p) => {
@@ -214,11 +264,11 @@ export class FakeKubelet {
         p.status.conditions = [
           condition("PodReadyToStartContainers", false),
           condition("Initialized", true),
-          condition("Ready", false, "ContainersNotReady", `containers with unready status: [${p.spec.containers.map((c: Obj) => c.name).join(" ")}]`),
-          condition("ContainersReady", false, "ContainersNotReady", `containers with unready status: [${p.spec.containers.map((c: Obj) => c.name).join(" ")}]`),
+          condition("Ready", false, "ContainersNotReady", `containers with unready status: [${p.spec.containers.map((c) => c.name).join(" ")}]`),
+          condition("ContainersReady", false, "ContainersNotReady", `containers with unready status: [${p.spec.containers.map((c) => c.name).join(" ")}]`),
           condition("PodScheduled", true),
         ];
-        p.status.containerStatuses = p.spec.containers.map((c: Obj) => ({
+        p.status.containerStatuses = p.spec.containers.map((c) => ({
           name: c.name,
           image: c.image,
           imageID: "",
@@ -236,7 +286,7 @@ export class FakeKubelet {
 
   /** The containers start: ready, not ready, or crashing, by mode. */
   private start(namespace: string, name: string): void {
-    const pod = this.server.get("pods", namespace, name);
+    const pod = this.getPod(namespace, name);
     if (!pod || pod.metadata.deletionTimestamp) return;
     if (!pod.spec.nodeName) {
       if (this.mode !== "unschedulable") this.bind(namespace, name);
@@ -244,8 +294,7 @@ export class FakeKubelet {
     }
     const ready = this.mode === "ready";
     const crashing = this.mode === "crash-loop";
-    this.server.controllerWrite(
-      "pods",
+    this.writePod(
       namespace,
       name,
       (p) => {
@@ -255,17 +304,17 @@ export class FakeKubelet {
           p.status.podIP = `10.${244 + (this.server.index % 12)}.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
           p.status.podIPs = [{ ip: p.status.podIP }];
         }
-        const unready = `containers with unready status: [${p.spec.containers.map((c: Obj) => c.name).join(" ")}]`;
+        const unready = `containers with unready status: [${p.spec.containers.map((c) => c.name).join(" ")}]`;
         const set = (type: string, value: boolean, reason?: string, message?: string) => {
-          const old = (p.status.conditions as Obj[]).find((c) => c.type === type);
+          const old = p.status.conditions!.find((c) => c.type === type);
           const next = condition(type, value, reason, message);
           if (old && old.status === next.status) next.lastTransitionTime = old.lastTransitionTime;
-          p.status.conditions = (p.status.conditions as Obj[]).map((c) => (c.type === type ? next : c));
+          p.status.conditions = p.status.conditions!.map((c) => (c.type === type ? next : c));
         };
         set("PodReadyToStartContainers", true);
         set("Ready", ready, ready ? undefined : "ContainersNotReady", ready ? undefined : unready);
         set("ContainersReady", ready, ready ? undefined : "ContainersNotReady", ready ? undefined : unready);
-        p.status.containerStatuses = p.spec.containers.map((c: Obj, i: number) => {
+        p.status.containerStatuses = p.spec.containers.map((c, i) => {
           const restarts = (p.status.containerStatuses?.[i]?.restartCount ?? 0) + (crashing ? 1 : 0);
           return {
             name: c.name,
@@ -288,10 +337,9 @@ export class FakeKubelet {
     if (crashing) this.later(() => this.mode === "crash-loop" && this.start(namespace, name), Math.max(this.readyDelayMs, 500) * 2);
   }
 
-  private terminate(pod: Obj): void {
+  private terminate(pod: PodJson): void {
     const { namespace, name } = pod.metadata;
-    this.server.controllerWrite(
-      "pods",
+    this.writePod(
       namespace,
       name,
       (p) => {
@@ -304,37 +352,38 @@ export class FakeKubelet {
   }
 
   private updateStatus(namespace: string, name: string, hash: string): void {
-    const deployment = this.server.get("deployments", namespace, name);
+    const deployment = this.server.get("deployments", namespace, name) as DeploymentJson | undefined;
     if (!deployment) return;
-    const pods = this.server.list("pods", namespace).filter((p) => this.ownerDeployment(p) === name && !p.metadata.deletionTimestamp);
-    const updated = pods.filter((p) => p.metadata.labels["pod-template-hash"] === hash);
+    const pods = this.listPods(namespace).filter((p) => this.ownerDeployment(p) === name && !p.metadata.deletionTimestamp);
+    const updated = pods.filter((p) => p.metadata.labels?.["pod-template-hash"] === hash);
     const ready = pods.filter(podReady).length;
     const desired = deployment.spec.replicas ?? 1;
     const rs = `${name}-${hash}`;
     const available = ready >= desired;
     const complete = available && updated.length === desired && pods.length === desired;
-    const status: Obj = {
-      observedGeneration: deployment.metadata.generation,
-      ...(pods.length ? { replicas: pods.length } : {}),
-      ...(updated.length ? { updatedReplicas: updated.length } : {}),
-      ...(ready ? { readyReplicas: ready, availableReplicas: ready } : {}),
-      ...(desired - ready > 0 ? { unavailableReplicas: desired - ready } : {}),
-      conditions: [
+    const conditions: ConditionJson[] = [
         available
           ? { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability." }
           : { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." },
         complete
           ? { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${rs}" has successfully progressed.` }
           : { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${rs}" is progressing.` },
-      ],
+    ];
+    const status = {
+      observedGeneration: deployment.metadata.generation,
+      ...(pods.length ? { replicas: pods.length } : {}),
+      ...(updated.length ? { updatedReplicas: updated.length } : {}),
+      ...(ready ? { readyReplicas: ready, availableReplicas: ready } : {}),
+      ...(desired - ready > 0 ? { unavailableReplicas: desired - ready } : {}),
+      conditions,
     };
     this.server.controllerWrite(
       "deployments",
       namespace,
       name,
       (d) => {
-        const old: Obj[] = d.status?.conditions ?? [];
-        for (const c of status.conditions as Obj[]) {
+        const old = (d as DeploymentJson).status?.conditions ?? [];
+        for (const c of conditions) {
           const prev = old.find((o) => o.type === c.type);
           const same = prev && prev.status === c.status && prev.reason === c.reason && prev.message === c.message;
           c.lastUpdateTime = same ? prev.lastUpdateTime : now();

@@ -21,8 +21,101 @@ import { labelSelectorObject } from "./selectors";
 /** Cilium's CRD, vendored unmodified (see crds/SOURCE.md). */
 export const CILIUM_CRD = join(__dirname, "crds", "ciliumnetworkpolicies.cilium.io.yaml");
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The keywords of an OpenAPI v3 schema that the typed conversion walks. */
+interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema;
+  "x-kubernetes-preserve-unknown-fields"?: boolean;
+  "x-kubernetes-int-or-string"?: boolean;
+}
+
+/** The parts of a CustomResourceDefinition that loadSchemas reads. */
+interface CrdJson {
+  spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: JsonSchema } }> };
+}
+
+// The fields of built-in objects that the semantic checks and the defaulting read, with their
+// OpenAPI types: typed conversion (typedProblem) rejects any other JSON type before validation.
+interface ObjectMetaJson {
+  name: string;
+  labels?: Record<string, string>;
+}
+
+interface LabelSelectorJson {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+
+interface ProbeJson {
+  exec?: unknown;
+  httpGet?: { port?: number | string; scheme?: string };
+  tcpSocket?: { port?: number | string };
+  grpc?: { port?: number };
+  initialDelaySeconds?: number;
+  timeoutSeconds?: number;
+  periodSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+  terminationGracePeriodSeconds?: number;
+}
+
+interface ContainerJson {
+  name?: string;
+  image?: string;
+  imagePullPolicy?: string;
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: string;
+  ports?: Array<{ name?: string; containerPort?: number; hostPort?: number; protocol?: string }>;
+  env?: Array<{ name?: string }>;
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  readinessProbe?: ProbeJson;
+  livenessProbe?: ProbeJson;
+  startupProbe?: ProbeJson;
+}
+
+interface PodSpecJson {
+  containers?: ContainerJson[];
+  restartPolicy?: string;
+  dnsPolicy?: string;
+  schedulerName?: string;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: object;
+  topologySpreadConstraints?: Array<{ maxSkew?: number; topologyKey?: string; whenUnsatisfiable?: string }>;
+}
+
+interface DeploymentSpecJson {
+  replicas?: number;
+  selector?: LabelSelectorJson;
+  template?: { metadata?: Partial<ObjectMetaJson>; spec?: PodSpecJson };
+  revisionHistoryLimit?: number;
+  progressDeadlineSeconds?: number;
+  strategy?: object;
+}
+
+interface ServiceSpecJson {
+  type?: string;
+  clusterIP?: string;
+  selector?: Record<string, string>;
+  ports?: Array<{ name?: string; port?: number; protocol?: string; targetPort?: number | string }>;
+  sessionAffinity?: string;
+  internalTrafficPolicy?: string;
+  ipFamilyPolicy?: string;
+  ipFamilies?: string[];
+}
+
+/** The `params` of the ajv errors translated below; each keyword sets its own (see ajv's error types). */
+interface AjvParams {
+  missingProperty: string;
+  allowedValues: unknown[];
+  type: string;
+  pattern: string;
+  limit: number;
+}
 
 export interface Schemas {
   /** A problem converting the object to its typed form (undeclared field, wrong JSON type), or undefined. */
@@ -94,7 +187,7 @@ function walkModel(models: Record<string, unknown>, value: unknown, type: string
   return undefined;
 }
 
-function walkSchema(schema: Obj, value: unknown, path: string): string | undefined {
+function walkSchema(schema: JsonSchema, value: unknown, path: string): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (schema["x-kubernetes-preserve-unknown-fields"] === true && !schema.properties) return undefined;
   if (schema["x-kubernetes-int-or-string"] === true) {
@@ -160,14 +253,14 @@ function causesFromAjv(errorsList: ErrorObject[], root: Obj): Cause[] {
     let value: unknown = root;
     for (const seg of e.instancePath.split("/").slice(1)) value = (value as Obj)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
     const field = fieldOf(e.instancePath);
-    const p = e.params as Record<string, any>;
+    const p = e.params as AjvParams;
     const inBody = field || "<root>";
     switch (e.keyword) {
       case "required":
         out.push(cause.required(field ? `${field}.${p.missingProperty}` : p.missingProperty));
         break;
       case "enum":
-        out.push(cause.notSupported(field, value, (p.allowedValues as unknown[]).map(String)));
+        out.push(cause.notSupported(field, value, p.allowedValues.map(String)));
         break;
       case "type":
         out.push(cause.invalid(field, typeName(value), `${inBody} in body must be of type ${p.type}: "${typeName(value)}"`));
@@ -246,7 +339,7 @@ function checkName(out: Cause[], kind: string, name: unknown): void {
   else if (!DNS1123_SUBDOMAIN.test(name)) out.push(cause.invalid("metadata.name", name, MSG.subdomain));
 }
 
-function checkLabels(out: Cause[], field: string, labels: Obj | undefined): void {
+function checkLabels(out: Cause[], field: string, labels: Record<string, string> | undefined): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
     const slash = key.lastIndexOf("/");
     const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
@@ -299,26 +392,27 @@ export function parseQuantity(q: unknown): number {
   return n * 10 ** Number(suffix.slice(1));
 }
 
-function checkProbe(out: Cause[], field: string, probe: Obj | undefined, readiness: boolean): void {
+function checkProbe(out: Cause[], field: string, probe: ProbeJson | undefined, readiness: boolean): void {
   if (!probe) return;
-  const handlers = ["exec", "httpGet", "tcpSocket", "grpc"].filter((h) => probe[h] !== undefined);
+  const handlers = (["exec", "httpGet", "tcpSocket", "grpc"] as const).filter((h) => probe[h] !== undefined);
   if (handlers.length === 0) out.push(cause.required(field, "must specify a handler type"));
   if (handlers.length > 1) out.push(cause.forbidden(`${field}.${handlers[1]}`, "may not specify more than 1 handler type"));
   if (probe.httpGet) checkIntOrNamedPort(out, `${field}.httpGet.port`, probe.httpGet.port);
   if (probe.tcpSocket) checkIntOrNamedPort(out, `${field}.tcpSocket.port`, probe.tcpSocket.port);
   if (probe.grpc) checkPortNumber(out, `${field}.grpc.port`, probe.grpc.port);
-  for (const k of ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold", "terminationGracePeriodSeconds"]) {
-    if (typeof probe[k] === "number" && probe[k] < 0) out.push(cause.invalid(`${field}.${k}`, probe[k], "must be greater than or equal to 0"));
+  for (const k of ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold", "terminationGracePeriodSeconds"] as const) {
+    const value = probe[k];
+    if (typeof value === "number" && value < 0) out.push(cause.invalid(`${field}.${k}`, value, "must be greater than or equal to 0"));
   }
   if (readiness && probe.terminationGracePeriodSeconds !== undefined) out.push(cause.invalid(`${field}.terminationGracePeriodSeconds`, probe.terminationGracePeriodSeconds, "must not be set for readinessProbes"));
 }
 
-function checkContainers(out: Cause[], field: string, containers: Obj[] | undefined): void {
+function checkContainers(out: Cause[], field: string, containers: ContainerJson[] | undefined): void {
   if (!containers || containers.length === 0) {
     out.push(cause.required(field));
     return;
   }
-  const names = new Set<string>();
+  const names = new Set<string | undefined>();
   containers.forEach((c, i) => {
     const at = `${field}[${i}]`;
     if (!c.name) out.push(cause.required(`${at}.name`));
@@ -328,7 +422,7 @@ function checkContainers(out: Cause[], field: string, containers: Obj[] | undefi
     if (!c.image) out.push(cause.required(`${at}.image`));
     else if (c.image !== c.image.trim()) out.push(cause.invalid(`${at}.image`, c.image, "must not have leading or trailing whitespace"));
     const portNames = new Set<string>();
-    (c.ports ?? []).forEach((p: Obj, j: number) => {
+    (c.ports ?? []).forEach((p, j) => {
       const pat = `${at}.ports[${j}]`;
       if (p.name !== undefined) {
         for (const problem of portNameProblems(p.name)) out.push(cause.invalid(`${pat}.name`, p.name, problem));
@@ -339,12 +433,12 @@ function checkContainers(out: Cause[], field: string, containers: Obj[] | undefi
       if (p.hostPort !== undefined) checkPortNumber(out, `${pat}.hostPort`, p.hostPort, false);
       if (p.protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(p.protocol)) out.push(cause.notSupported(`${pat}.protocol`, p.protocol, ["SCTP", "TCP", "UDP"]));
     });
-    (c.env ?? []).forEach((e: Obj, j: number) => {
+    (c.env ?? []).forEach((e, j) => {
       if (!e.name) out.push(cause.required(`${at}.env[${j}].name`));
       else if (!ENV_NAME.test(e.name)) out.push(cause.invalid(`${at}.env[${j}].name`, e.name, MSG.env));
     });
-    const requests: Obj = c.resources?.requests ?? {};
-    const limits: Obj = c.resources?.limits ?? {};
+    const requests = c.resources?.requests ?? {};
+    const limits = c.resources?.limits ?? {};
     for (const [kind, map] of [["requests", requests], ["limits", limits]] as const) {
       for (const [resource, q] of Object.entries(map)) {
         const f = `${at}.resources.${kind}[${resource}]`;
@@ -367,7 +461,7 @@ function checkContainers(out: Cause[], field: string, containers: Obj[] | undefi
   });
 }
 
-function checkPodSpec(out: Cause[], field: string, spec: Obj | undefined, template: boolean): void {
+function checkPodSpec(out: Cause[], field: string, spec: PodSpecJson | undefined, template: boolean): void {
   if (!spec) {
     out.push(cause.required(field));
     return;
@@ -376,11 +470,11 @@ function checkPodSpec(out: Cause[], field: string, spec: Obj | undefined, templa
   if (template && spec.restartPolicy !== undefined && spec.restartPolicy !== "Always") {
     out.push(cause.notSupported(`${field}.restartPolicy`, spec.restartPolicy, ["Always"]));
   }
-  (spec.topologySpreadConstraints ?? []).forEach((t: Obj, i: number) => {
+  (spec.topologySpreadConstraints ?? []).forEach((t, i) => {
     const at = `${field}.topologySpreadConstraints[${i}]`;
     if (!(typeof t.maxSkew === "number" && t.maxSkew > 0)) out.push(cause.invalid(`${at}.maxSkew`, t.maxSkew, "must be greater than zero"));
     if (!t.topologyKey) out.push(cause.required(`${at}.topologyKey`, "can not be empty"));
-    if (!["DoNotSchedule", "ScheduleAnyway"].includes(t.whenUnsatisfiable)) {
+    if (!["DoNotSchedule", "ScheduleAnyway"].includes(t.whenUnsatisfiable as string)) {
       out.push(cause.notSupported(`${at}.whenUnsatisfiable`, t.whenUnsatisfiable, ["DoNotSchedule", "ScheduleAnyway"]));
     }
   });
@@ -388,10 +482,11 @@ function checkPodSpec(out: Cause[], field: string, spec: Obj | undefined, templa
 
 function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
   const out: Cause[] = [];
-  checkName(out, kind, o.metadata?.name);
-  checkLabels(out, "metadata.labels", o.metadata?.labels);
-  const spec: Obj | undefined = o.spec;
+  const metadata = o.metadata as Partial<ObjectMetaJson> | undefined;
+  checkName(out, kind, metadata?.name);
+  checkLabels(out, "metadata.labels", metadata?.labels);
   if (kind === "Deployment") {
+    const spec = o.spec as DeploymentSpecJson | undefined;
     if (!spec) return [...out, cause.required("spec")];
     if (typeof spec.replicas === "number" && spec.replicas < 0) out.push(cause.invalid("spec.replicas", spec.replicas, "must be greater than or equal to 0"));
     const selector = spec.selector;
@@ -404,7 +499,7 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
         out.push(cause.invalid("spec.template.metadata.labels", spec.template?.metadata?.labels ?? {}, "`selector` does not match template `labels`"));
       }
     }
-    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(spec.selector)) {
+    if (old && JSON.stringify((old.spec as DeploymentSpecJson | undefined)?.selector) !== JSON.stringify(spec.selector)) {
       out.push(cause.invalid("spec.selector", spec.selector, "field is immutable"));
     }
     checkLabels(out, "spec.template.metadata.labels", spec.template?.metadata?.labels);
@@ -413,13 +508,14 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
       out.push(cause.invalid("spec.revisionHistoryLimit", spec.revisionHistoryLimit, "must be greater than or equal to 0"));
     }
   }
-  if (kind === "Pod") checkPodSpec(out, "spec", spec, false);
+  if (kind === "Pod") checkPodSpec(out, "spec", o.spec as PodSpecJson | undefined, false);
+  const spec = o.spec as ServiceSpecJson | undefined;
   if (kind === "Service" && spec) {
     const type = spec.type ?? "ClusterIP";
     if (!["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].includes(type)) {
       out.push(cause.notSupported("spec.type", type, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]));
     }
-    const ports: Obj[] = spec.ports ?? [];
+    const ports = spec.ports ?? [];
     if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None") out.push(cause.required("spec.ports"));
     const names = new Set<string>();
     ports.forEach((p, i) => {
@@ -435,7 +531,8 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
       if (p.targetPort !== undefined) checkIntOrNamedPort(out, `${at}.targetPort`, p.targetPort);
     });
     checkLabels(out, "spec.selector", spec.selector);
-    if (old?.spec?.clusterIP && spec.clusterIP && old.spec.clusterIP !== spec.clusterIP) {
+    const oldClusterIP = (old?.spec as ServiceSpecJson | undefined)?.clusterIP;
+    if (oldClusterIP && spec.clusterIP && oldClusterIP !== spec.clusterIP) {
       out.push(cause.invalid("spec.clusterIPs[0]", [spec.clusterIP], "may not change once set"));
     }
   }
@@ -444,8 +541,9 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
 
 // ---------- defaulting ----------
 
-export function applyDefaults(kind: string, o: Obj): Obj {
-  const podSpec = (spec: Obj | undefined) => {
+export function applyDefaults<T extends Obj>(kind: string, object: T): T {
+  const o: Obj = object;
+  const podSpec = (spec: PodSpecJson | undefined) => {
     if (!spec) return;
     spec.restartPolicy ??= "Always";
     spec.dnsPolicy ??= "ClusterFirst";
@@ -468,31 +566,34 @@ export function applyDefaults(kind: string, o: Obj): Obj {
     }
   };
   if (kind === "Namespace") {
-    o.metadata.labels = { ...o.metadata.labels, "kubernetes.io/metadata.name": o.metadata.name };
+    const metadata = o.metadata as ObjectMetaJson;
+    metadata.labels = { ...metadata.labels, "kubernetes.io/metadata.name": metadata.name };
     o.spec ??= { finalizers: ["kubernetes"] };
     o.status ??= { phase: "Active" };
   }
   if (kind === "Deployment" && o.spec) {
-    o.spec.replicas ??= 1;
-    o.spec.revisionHistoryLimit ??= 10;
-    o.spec.progressDeadlineSeconds ??= 600;
-    o.spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } };
-    podSpec(o.spec.template?.spec);
+    const spec = o.spec as DeploymentSpecJson;
+    spec.replicas ??= 1;
+    spec.revisionHistoryLimit ??= 10;
+    spec.progressDeadlineSeconds ??= 600;
+    spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } };
+    podSpec(spec.template?.spec);
   }
-  if (kind === "Pod") podSpec(o.spec);
+  if (kind === "Pod") podSpec(o.spec as PodSpecJson | undefined);
   if (kind === "Service" && o.spec) {
-    o.spec.type ??= "ClusterIP";
-    o.spec.sessionAffinity ??= "None";
-    o.spec.internalTrafficPolicy ??= "Cluster";
-    o.spec.ipFamilyPolicy ??= "SingleStack";
-    o.spec.ipFamilies ??= ["IPv4"];
-    for (const p of o.spec.ports ?? []) {
+    const spec = o.spec as ServiceSpecJson;
+    spec.type ??= "ClusterIP";
+    spec.sessionAffinity ??= "None";
+    spec.internalTrafficPolicy ??= "Cluster";
+    spec.ipFamilyPolicy ??= "SingleStack";
+    spec.ipFamilies ??= ["IPv4"];
+    for (const p of spec.ports ?? []) {
       p.protocol ??= "TCP";
       p.targetPort ??= p.port;
     }
     o.status ??= { loadBalancer: {} };
   }
-  return o;
+  return object;
 }
 
 // ---------- loading ----------
@@ -505,10 +606,10 @@ export async function loadSchemas(): Promise<Schemas> {
   const clientEntry = createRequire(require.resolve("@hydra/cluster/package.json")).resolve("@kubernetes/client-node");
   const models = (await import(pathToFileURL(clientEntry).href)) as Record<string, unknown>;
 
-  const crd = parseYaml(readFileSync(CILIUM_CRD, "utf8")) as Obj;
-  const version = (crd.spec.versions as Obj[]).find((v) => v.name === "v2");
+  const crd = parseYaml(readFileSync(CILIUM_CRD, "utf8")) as CrdJson;
+  const version = crd.spec.versions.find((v) => v.name === "v2");
   if (!version) throw new Error(`${CILIUM_CRD} has no v2 version`);
-  const cnpSchema = version.schema.openAPIV3Schema as Obj;
+  const cnpSchema = version.schema.openAPIV3Schema;
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, unicodeRegExp: false });
   const cnpValidate: ValidateFunction = ajv.compile(cnpSchema);
 

@@ -89,7 +89,7 @@ export function labelSelectorObject(selector: { matchLabels?: Record<string, str
 }
 
 /** Field selectors: `metadata.name=x,metadata.namespace!=y` (and any dotted path of the object). */
-export function parseFieldSelector(text: string | null | undefined): (object: Record<string, any>) => boolean {
+export function parseFieldSelector(text: string | null | undefined): (object: Record<string, unknown>) => boolean {
   if (!text) return () => true;
   const terms = text.split(",").map((t) => {
     const m = t.trim().match(/^([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*)$/);
@@ -98,8 +98,8 @@ export function parseFieldSelector(text: string | null | undefined): (object: Re
   });
   return (object) =>
     terms.every((t) => {
-      let v: any = object;
-      for (const p of t.path) v = v?.[p];
+      let v: unknown = object;
+      for (const p of t.path) v = (v as Record<string, unknown> | null | undefined)?.[p];
       const equal = String(v ?? "") === t.value;
       return t.negate ? !equal : equal;
     });

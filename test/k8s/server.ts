@@ -24,7 +24,41 @@ import { parseFieldSelector, parseLabelSelector, type Selector } from "./selecto
 import { type Manager, apply, clone, deepEqual, merge, recordUpdate, renderManagedFields } from "./ssa";
 import { ApiError, type Status, cause, errors, status } from "./status";
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
+
+/** Object metadata as the stand-in keeps it: the fields it reads and writes, and whatever else clients send. */
+export interface ObjectMetaJson {
+  /** Required of every stored object (validation checks it). */
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+  managedFields?: unknown[];
+  [key: string]: unknown;
+}
+
+/** A stored object of any kind: its metadata, and the spec/status fields the server itself reads. */
+export interface KubeJson {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMetaJson;
+  spec?: {
+    replicas?: number;
+    selector?: unknown;
+    type?: string;
+    clusterIP?: string;
+    clusterIPs?: string[];
+    [key: string]: unknown;
+  };
+  status?: { replicas?: number; [key: string]: unknown };
+  [key: string]: unknown;
+}
 
 export interface ResourceDef {
   group: string;
@@ -64,7 +98,7 @@ export const defOf = (resource: string) => RESOURCES.find((d) => d.resource === 
 
 interface Stored {
   def: ResourceDef;
-  obj: Obj;
+  obj: KubeJson;
   managers: Map<string, Manager>;
 }
 
@@ -72,15 +106,15 @@ export interface StoreEvent {
   rv: number;
   type: "ADDED" | "MODIFIED" | "DELETED";
   def: ResourceDef;
-  obj: Obj;
-  prev?: Obj;
+  obj: KubeJson;
+  prev?: KubeJson;
 }
 
 interface Watcher {
   def: ResourceDef;
   namespace?: string;
   labels: Selector;
-  fields: (o: Obj) => boolean;
+  fields: (o: KubeJson) => boolean;
   res: http.ServerResponse;
   socket: Socket;
   done: () => void;
@@ -101,6 +135,9 @@ export interface Fault {
   path?: string;
   retryAfterSeconds?: number;
 }
+
+/** The body of a control request: kubelet settings or a fault. */
+type ControlInput = Partial<Fault> & { mode?: KubeletMode; readyDelayMs?: number };
 
 export interface LoggedRequest {
   seq: number;
@@ -129,7 +166,7 @@ export interface ApiServerOptions {
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 const keyOf = (def: ResourceDef, namespace: string | undefined, name: string) => `${def.resource}/${def.namespaced ? namespace : ""}/${name}`;
 
-function withoutVolatile(o: Obj | undefined): Obj | undefined {
+function withoutVolatile(o: KubeJson | undefined): KubeJson | undefined {
   if (!o) return o;
   const c = clone(o);
   delete c.metadata?.managedFields;
@@ -205,19 +242,19 @@ export class ApiServer {
     return this.rv;
   }
 
-  get(resource: string, namespace: string | undefined, name: string): Obj | undefined {
+  get(resource: string, namespace: string | undefined, name: string): KubeJson | undefined {
     const s = this.objects.get(keyOf(defOf(resource), namespace, name));
     return s ? clone(s.obj) : undefined;
   }
 
-  list(resource: string, namespace?: string): Obj[] {
+  list(resource: string, namespace?: string): KubeJson[] {
     const def = defOf(resource);
     return [...this.objects.values()]
       .filter((s) => s.def === def && (!namespace || s.obj.metadata.namespace === namespace))
       .map((s) => clone(s.obj));
   }
 
-  private commit(def: ResourceDef, namespace: string | undefined, name: string, next: Obj | undefined, managers: Map<string, Manager>): Obj | undefined {
+  private commit(def: ResourceDef, namespace: string | undefined, name: string, next: KubeJson | undefined, managers: Map<string, Manager>): KubeJson | undefined {
     const key = keyOf(def, namespace, name);
     const before = this.objects.get(key);
     const rv = ++this.rv;
@@ -246,7 +283,7 @@ export class ApiServer {
   }
 
   /** A write by a controller (kubelet, deployment controller): no validation, ownership recorded as an Update. */
-  controllerWrite(resource: string, namespace: string | undefined, name: string, mutate: (o: Obj) => void, manager: string, subresource?: "status"): Obj | undefined {
+  controllerWrite(resource: string, namespace: string | undefined, name: string, mutate: (o: KubeJson) => void, manager: string, subresource?: "status"): KubeJson | undefined {
     const def = defOf(resource);
     const stored = this.objects.get(keyOf(def, namespace, name));
     if (!stored) return undefined;
@@ -266,7 +303,7 @@ export class ApiServer {
     return this.commit(def, namespace, name, next, managers);
   }
 
-  controllerCreate(resource: string, object: Obj, manager: string): Obj {
+  controllerCreate(resource: string, object: KubeJson, manager: string): KubeJson {
     const def = defOf(resource);
     const obj = this.initialize(def, clone(object));
     applyDefaults(def.kind, obj);
@@ -278,7 +315,7 @@ export class ApiServer {
     this.commit(defOf(resource), namespace, name, undefined, new Map());
   }
 
-  private initialize(def: ResourceDef, obj: Obj): Obj {
+  private initialize(def: ResourceDef, obj: KubeJson): KubeJson {
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     obj.metadata.uid = randomUUID();
@@ -503,7 +540,7 @@ export class ApiServer {
     }
   }
 
-  private decodeJson(def: ResourceDef, body: string, q: URLSearchParams, expect?: { apiVersion: string; kind: string }): Obj {
+  private decodeJson(def: ResourceDef, body: string, q: URLSearchParams, expect?: { apiVersion: string; kind: string }): KubeJson {
     let obj: unknown;
     try {
       obj = JSON.parse(body);
@@ -511,13 +548,13 @@ export class ApiServer {
       throw errors.badRequest(`the object provided is unrecognized: ${(error as Error).message}`);
     }
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw errors.badRequest("the object provided is unrecognized (must be of type object)");
-    const o = obj as Obj;
+    const o = obj as KubeJson;
     const want = expect ?? { apiVersion: apiVersionOf(def), kind: def.kind };
     if (o.kind !== undefined && o.kind !== want.kind) throw errors.badRequest(`the kind in the data (${o.kind}) does not match the expected kind (${want.kind})`);
     if (o.apiVersion !== undefined && o.apiVersion !== want.apiVersion) {
       throw errors.badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${want.apiVersion})`);
     }
-    o.metadata ??= {};
+    o.metadata ??= {} as ObjectMetaJson; // without a name, validation rejects it
     if (!expect) {
       const problem = this.schemas.typedProblem(def.kind, { ...o, apiVersion: want.apiVersion, kind: want.kind });
       if (problem) {
@@ -531,7 +568,7 @@ export class ApiServer {
     return o;
   }
 
-  private invalidate(def: ResourceDef, obj: Obj, old: Obj | undefined): void {
+  private invalidate(def: ResourceDef, obj: KubeJson, old: KubeJson | undefined): void {
     const causes = this.schemas.validate(def.kind, obj, old);
     if (causes.length > 0) throw errors.invalid(def.group, def.kind, obj.metadata?.name ?? "", causes);
   }
@@ -551,7 +588,7 @@ export class ApiServer {
     return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rv) }, items };
   }
 
-  private create(def: ResourceDef, namespace: string | undefined, obj: Obj, manager: string): Obj {
+  private create(def: ResourceDef, namespace: string | undefined, obj: KubeJson, manager: string): KubeJson {
     if (def.namespaced) {
       if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== namespace) {
         throw errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
@@ -570,26 +607,26 @@ export class ApiServer {
     return this.commit(def, namespace, name, created, managers)!;
   }
 
-  private keepSystemMetadata(next: Obj, stored: Obj): void {
+  private keepSystemMetadata(next: KubeJson, stored: KubeJson): void {
     for (const k of ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "name", "namespace"]) {
       if (stored.metadata[k] === undefined) delete next.metadata[k];
       else next.metadata[k] = stored.metadata[k];
     }
   }
 
-  private finishWrite(def: ResourceDef, stored: Stored, next: Obj, managers: Map<string, Manager>): Obj {
+  private finishWrite(def: ResourceDef, stored: Stored, next: KubeJson, managers: Map<string, Manager>): KubeJson {
     if (def.generation && !deepEqual(stored.obj.spec, next.spec)) next.metadata.generation = (stored.obj.metadata.generation ?? 0) + 1;
     const unchanged = deepEqual(withoutVolatile(next), withoutVolatile(stored.obj)) && deepEqual(renderManagedFields(managers), renderManagedFields(stored.managers));
     if (unchanged) return stored.obj; // a no-op write is not persisted: same resourceVersion
     return this.commit(def, next.metadata.namespace, next.metadata.name, next, managers)!;
   }
 
-  private update(def: ResourceDef, namespace: string | undefined, name: string, sub: string | undefined, obj: Obj, manager: string): Obj {
+  private update(def: ResourceDef, namespace: string | undefined, name: string, sub: string | undefined, obj: KubeJson, manager: string): KubeJson {
     const stored = this.stored(def, namespace, name);
     if (obj.metadata?.name !== undefined && obj.metadata.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== stored.obj.metadata.resourceVersion) throw errors.conflict(def.group, def.resource, name);
-    let next: Obj;
+    let next: KubeJson;
     if (sub === "scale") return this.setReplicas(stored, obj.spec?.replicas, manager);
     if (sub === "status") {
       next = clone(stored.obj);
@@ -622,7 +659,7 @@ export class ApiServer {
     return this.finishWrite(def, stored, next, managers);
   }
 
-  private patch(def: ResourceDef, namespace: string | undefined, name: string, sub: string | undefined, contentType: string, body: string, manager: string): Obj {
+  private patch(def: ResourceDef, namespace: string | undefined, name: string, sub: string | undefined, contentType: string, body: string, manager: string): KubeJson {
     const stored = this.stored(def, namespace, name);
     const base = sub === "scale" ? this.scaleOf(stored.obj) : clone(stored.obj);
     let patch: unknown;
@@ -631,17 +668,17 @@ export class ApiServer {
     } catch (error) {
       throw errors.badRequest(`error decoding patch: ${(error as Error).message}`);
     }
-    let patched: Obj;
+    let patched: KubeJson;
     switch (contentType) {
       case "application/merge-patch+json":
-        patched = mergePatch(base, patch) as Obj;
+        patched = mergePatch(base, patch) as KubeJson;
         break;
       case "application/json-patch+json":
         patched = jsonPatch(base, patch);
         break;
       case "application/strategic-merge-patch+json":
         if (def.group === "cilium.io") throw errors.unsupportedMediaType(contentType);
-        patched = merge(def.kind, base, patch) as Obj;
+        patched = merge(def.kind, base, patch) as KubeJson;
         break;
       default:
         throw errors.unsupportedMediaType(contentType);
@@ -653,7 +690,7 @@ export class ApiServer {
     return this.update(def, namespace, name, sub, patched, manager);
   }
 
-  private applyPatch(def: ResourceDef, namespace: string | undefined, name: string, body: string, q: URLSearchParams): { created: boolean; obj: Obj } {
+  private applyPatch(def: ResourceDef, namespace: string | undefined, name: string, body: string, q: URLSearchParams): { created: boolean; obj: KubeJson } {
     const manager = q.get("fieldManager");
     if (!manager) {
       throw new ApiError(
@@ -671,13 +708,13 @@ export class ApiServer {
       throw errors.badRequest(`error decoding YAML: ${(error as Error).message}`);
     }
     if (typeof config !== "object" || config === null || Array.isArray(config)) throw errors.badRequest("the object provided is unrecognized (must be of type object)");
-    const cfg = config as Obj;
+    const cfg = config as KubeJson;
     if (!cfg.kind) throw errors.badRequest(`Object 'Kind' is missing in '${body.slice(0, 200)}'`);
     if (cfg.apiVersion !== apiVersionOf(def)) {
       throw errors.badRequest(`the API version in the data (${cfg.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
     }
     if (cfg.kind !== def.kind) throw errors.badRequest(`the kind in the data (${cfg.kind}) does not match the expected kind (${def.kind})`);
-    cfg.metadata ??= {};
+    cfg.metadata ??= {} as ObjectMetaJson; // the name comes from the URL below
     if (cfg.metadata.name !== undefined && cfg.metadata.name !== name) throw errors.badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${name})`);
     if (def.namespaced && cfg.metadata.namespace !== undefined && cfg.metadata.namespace !== namespace) {
       throw errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
@@ -698,7 +735,7 @@ export class ApiServer {
       manager,
       force: q.get("force") === "true",
     });
-    const next = result.object;
+    const next = result.object as KubeJson; // live merged with config: both objects with metadata
     next.apiVersion = apiVersionOf(def);
     next.kind = def.kind;
     next.metadata.name = name;
@@ -712,15 +749,15 @@ export class ApiServer {
     this.keepSystemMetadata(next, stored.obj);
     if (stored.obj.status !== undefined) next.status = clone(stored.obj.status);
     if (def.kind === "Service") {
-      next.spec.clusterIP ??= stored.obj.spec?.clusterIP;
-      next.spec.clusterIPs ??= stored.obj.spec?.clusterIPs;
+      next.spec!.clusterIP ??= stored.obj.spec?.clusterIP;
+      next.spec!.clusterIPs ??= stored.obj.spec?.clusterIPs;
     }
     applyDefaults(def.kind, next);
     this.invalidate(def, next, stored.obj);
     return { created: false, obj: this.finishWrite(def, stored, next, result.managers) };
   }
 
-  private scaleOf(obj: Obj): Obj {
+  private scaleOf(obj: KubeJson): KubeJson {
     return {
       kind: "Scale",
       apiVersion: "autoscaling/v1",
@@ -734,20 +771,20 @@ export class ApiServer {
       spec: { replicas: obj.spec?.replicas ?? 0 },
       status: {
         replicas: obj.status?.replicas ?? 0,
-        selector: Object.entries(obj.spec?.selector?.matchLabels ?? {})
+        selector: Object.entries((obj.spec?.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {})
           .map(([k, v]) => `${k}=${v}`)
           .join(","),
       },
     };
   }
 
-  private setReplicas(stored: Stored, replicas: unknown, manager: string): Obj {
+  private setReplicas(stored: Stored, replicas: unknown, manager: string): KubeJson {
     const name = stored.obj.metadata.name;
     if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
       throw errors.invalid("autoscaling", "Scale", name, [cause.invalid("spec.replicas", replicas, "must be greater than or equal to 0")]);
     }
     const next = clone(stored.obj);
-    next.spec.replicas = replicas;
+    next.spec!.replicas = replicas;
     const managers = recordUpdate({
       kind: stored.def.kind,
       apiVersion: apiVersionOf(stored.def),
@@ -822,7 +859,7 @@ export class ApiServer {
     res.on("close", () => watcher.done());
   }
 
-  private matches(w: Watcher, obj: Obj | undefined): boolean {
+  private matches(w: Watcher, obj: KubeJson | undefined): boolean {
     if (!obj) return false;
     return (!w.namespace || obj.metadata.namespace === w.namespace) && w.labels(obj.metadata.labels) && w.fields(obj);
   }
@@ -867,20 +904,20 @@ export class ApiServer {
   }
 
   private async control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): Promise<void> {
-    const input = body ? (JSON.parse(body) as Obj) : {};
+    const input = (body ? JSON.parse(body) : {}) as ControlInput;
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
       case "GET /_standin/info":
         return this.send(res, 200, { region: this.region, port: this.port, resourceVersion: this.rv, watches: this.watchers.size, kubelet: this.kubelet.settings() });
       case "POST /_standin/kubelet":
-        this.kubelet.configure({ mode: input.mode as KubeletMode | undefined, readyDelayMs: input.readyDelayMs as number | undefined });
+        this.kubelet.configure({ mode: input.mode, readyDelayMs: input.readyDelayMs });
         return this.send(res, 200, this.kubelet.settings());
       case "POST /_standin/watches/drop":
         return this.send(res, 200, { dropped: this.dropWatches() });
       case "POST /_standin/history/compact":
         return this.send(res, 200, { compactedResourceVersion: this.compact() });
       case "POST /_standin/faults":
-        this.addFault({ ...(input as Fault), count: (input as Fault).count ?? 1 });
+        this.addFault({ ...input, count: input.count ?? 1 });
         return this.send(res, 200, { faults: this.faults });
       case "DELETE /_standin/faults":
         this.clearFaults();
@@ -906,21 +943,32 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** A JSON object or array, indexed by key or position. */
+type JsonContainer = Record<string | number, unknown>;
+
+/** One RFC 6902 operation (`from` for copy and move, `value` for add, replace and test). */
+interface JsonPatchOp {
+  op: string;
+  path: string;
+  from?: string;
+  value?: unknown;
+}
+
 /** RFC 6902 JSON patch: add, remove, replace, test, copy, move. */
-export function jsonPatch(target: Obj, ops: unknown): Obj {
+export function jsonPatch<T extends Obj>(target: T, ops: unknown): T {
   if (!Array.isArray(ops)) throw errors.badRequest("json patch must be a list of operations");
   const doc = clone(target);
   const parse = (path: string) => path.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
   const parentOf = (segments: string[]) => {
-    let node: any = doc;
+    let node: unknown = doc;
     for (const s of segments.slice(0, -1)) {
-      node = node?.[Array.isArray(node) ? Number(s) : s];
+      node = (node as JsonContainer | null | undefined)?.[Array.isArray(node) ? Number(s) : s];
       if (node === undefined) throw errors.badRequest(`json patch: path not found: /${segments.join("/")}`);
     }
     return node;
   };
-  const getPath = (path: string) => parse(path).reduce((n: any, s) => n?.[s], doc);
-  for (const op of ops as Obj[]) {
+  const getPath = (path: string) => parse(path).reduce<unknown>((n, s) => (n as JsonContainer | null | undefined)?.[s], doc);
+  for (const op of ops as JsonPatchOp[]) {
     const segments = parse(op.path);
     const last = segments[segments.length - 1]!;
     const parent = segments.length ? parentOf(segments) : undefined;
@@ -929,23 +977,23 @@ export function jsonPatch(target: Obj, ops: unknown): Obj {
       case "replace":
       case "copy":
       case "move": {
-        const value = op.op === "copy" || op.op === "move" ? clone(getPath(op.from)) : clone(op.value);
+        const value = op.op === "copy" || op.op === "move" ? clone(getPath(op.from as string)) : clone(op.value);
         if (op.op === "move") {
-          const from = parse(op.from);
+          const from = parse(op.from as string);
           const fp = parentOf(from);
           if (Array.isArray(fp)) fp.splice(Number(from[from.length - 1]), 1);
-          else delete fp[from[from.length - 1]!];
+          else delete (fp as Obj)[from[from.length - 1]!];
         }
         if (Array.isArray(parent)) {
           const i = last === "-" ? parent.length : Number(last);
           if (op.op === "replace") parent[i] = value;
           else parent.splice(i, 0, value);
-        } else parent[last] = value;
+        } else (parent as Obj)[last] = value;
         break;
       }
       case "remove":
         if (Array.isArray(parent)) parent.splice(Number(last), 1);
-        else delete parent[last];
+        else delete (parent as Obj)[last];
         break;
       case "test":
         if (!deepEqual(getPath(op.path), op.value)) throw new ApiError(status(422, "Invalid", `the server rejected our request due to an error in our request: test failed at ${op.path}`));

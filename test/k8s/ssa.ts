@@ -20,7 +20,7 @@ export interface Manager {
 
 export type Scope = "main" | "status";
 
-const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 export const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
 
 export function deepEqual(a: unknown, b: unknown): boolean {
@@ -121,7 +121,7 @@ function collect(kind: string, value: unknown, names: string[], path: PathElemen
 const MANAGED_METADATA = ["labels", "annotations", "ownerReferences", "finalizers"];
 
 /** The fields an object sets, in the scope of the main resource (all but status) or its status. */
-export function fieldSet(kind: string, object: Record<string, any>, scope: Scope): FieldSet {
+export function fieldSet(kind: string, object: Record<string, unknown>, scope: Scope): FieldSet {
   const out: FieldSet = new Set();
   if (scope === "status") {
     if (object.status !== undefined) collect(kind, object.status, ["status"], ["f:status"], out);
@@ -130,7 +130,8 @@ export function fieldSet(kind: string, object: Record<string, any>, scope: Scope
   for (const [k, v] of Object.entries(object)) {
     if (v === undefined || k === "apiVersion" || k === "kind" || k === "status") continue;
     if (k === "metadata") {
-      for (const m of MANAGED_METADATA) if (v?.[m] !== undefined) collect(kind, v[m], ["metadata", m], ["f:metadata", `f:${m}`], out);
+      const metadata = v as Record<string, unknown> | null;
+      for (const m of MANAGED_METADATA) if (metadata?.[m] !== undefined) collect(kind, metadata[m], ["metadata", m], ["f:metadata", `f:${m}`], out);
       continue;
     }
     collect(kind, v, [k], [`f:${k}`], out);
@@ -154,7 +155,7 @@ export function getAt(object: unknown, path: PathElement[]): unknown {
   return node;
 }
 
-function removeAt(object: Record<string, any>, path: PathElement[]): void {
+function removeAt(object: Record<string, unknown>, path: PathElement[]): void {
   const last = path[path.length - 1]!;
   if (last === ".") {
     const list = getAt(object, path.slice(0, -2));
@@ -206,12 +207,12 @@ const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 export function apply(input: {
   kind: string;
   apiVersion: string;
-  live: Record<string, any> | undefined;
+  live: Record<string, unknown> | undefined;
   managers: Map<string, Manager>;
-  config: Record<string, any>;
+  config: Record<string, unknown>;
   manager: string;
   force: boolean;
-}): { object: Record<string, any>; managers: Map<string, Manager> } {
+}): { object: Record<string, unknown>; managers: Map<string, Manager> } {
   const { kind, apiVersion, config } = input;
   const live = input.live ?? {};
   const newSet = fieldSet(kind, config, "main");
@@ -239,7 +240,7 @@ export function apply(input: {
     .sort((a, b) => b.length - a.length);
   for (const path of removed) removeAt(object, path);
 
-  const merged = merge(kind, object, config) as Record<string, any>;
+  const merged = merge(kind, object, config) as Record<string, unknown>;
   const before = managers.get(self);
   managers.set(self, {
     manager: input.manager,
@@ -260,8 +261,8 @@ function sameSet(a: FieldSet, b: FieldSet): boolean {
 export function recordUpdate(input: {
   kind: string;
   apiVersion: string;
-  before: Record<string, any> | undefined;
-  after: Record<string, any>;
+  before: Record<string, unknown> | undefined;
+  after: Record<string, unknown>;
   managers: Map<string, Manager>;
   manager: string;
   subresource?: string;
@@ -298,10 +299,11 @@ export function recordUpdate(input: {
 /** `metadata.managedFields` as the server renders it. */
 export function renderManagedFields(managers: Map<string, Manager>): Array<Record<string, unknown>> {
   return [...managers.values()].map((m) => {
-    const fieldsV1: Record<string, any> = {};
+    const fieldsV1: Record<string, unknown> = {};
     for (const p of [...m.fields].sort()) {
+      // A tree of plain objects: every node below fieldsV1 is created here as `{}`.
       let node = fieldsV1;
-      for (const el of JSON.parse(p) as PathElement[]) node = node[el] ??= {};
+      for (const el of JSON.parse(p) as PathElement[]) node = (node[el] ??= {}) as Record<string, unknown>;
     }
     return {
       manager: m.manager,

@@ -8,14 +8,42 @@ import { type StandIn, startStandIn } from ".";
 
 const TOKEN = "standin-token";
 
-interface Raw {
+interface Raw<T> {
   status: number;
-  body: any;
+  /** The parsed JSON (or the text): T is what the test expects it to be. */
+  body: T;
   text: string;
   headers: http.IncomingHttpHeaders;
 }
 
-function raw(port: number, method: string, path: string, body?: unknown, contentType = "application/json", token: string | null = TOKEN): Promise<Raw> {
+/** The parts of API answers these tests look into. */
+interface ObjectJson {
+  metadata: {
+    name: string;
+    resourceVersion: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    ownerReferences?: Array<Record<string, unknown>>;
+    managedFields?: Array<{ manager: string; operation: string; fieldsV1: Record<string, object | undefined> }>;
+  };
+  spec: { replicas?: number };
+  status: { phase?: string; podIP?: string };
+}
+
+interface ListJson {
+  metadata: { resourceVersion: string };
+  items: ObjectJson[];
+}
+
+interface StatusJson {
+  message: string;
+}
+
+interface ResourceListJson {
+  resources: Array<{ name: string }>;
+}
+
+function raw<T = unknown>(port: number, method: string, path: string, body?: unknown, contentType = "application/json", token: string | null = TOKEN): Promise<Raw<T>> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = token ? { Authorization: `Bearer ${token}` } : {};
@@ -31,7 +59,7 @@ function raw(port: number, method: string, path: string, body?: unknown, content
         } catch {
           // plain text
         }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text, headers: res.headers });
+        resolve({ status: res.statusCode ?? 0, body: parsed as T, text, headers: res.headers });
       });
     });
     req.on("error", reject);
@@ -40,8 +68,8 @@ function raw(port: number, method: string, path: string, body?: unknown, content
 }
 
 /** Opens a watch and collects its events until `stop()`. */
-function watch(port: number, path: string): { events: Array<{ type: string; object: any }>; stop: () => void; ended: Promise<void> } {
-  const events: Array<{ type: string; object: any }> = [];
+function watch(port: number, path: string): { events: Array<{ type: string; object: ObjectJson }>; stop: () => void; ended: Promise<void> } {
+  const events: Array<{ type: string; object: ObjectJson }> = [];
   let req!: http.ClientRequest;
   const ended = new Promise<void>((resolve) => {
     req = http.request({ host: "127.0.0.1", port, path, headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
@@ -64,10 +92,43 @@ function watch(port: number, path: string): { events: Array<{ type: string; obje
   return { events, stop: () => req.destroy(), ended };
 }
 
+/**
+ * The parts of @kubernetes/client-node this test calls. Its types are out of reach: the test package
+ * does not depend on it directly (it loads @hydra/cluster's copy).
+ */
+interface ClientNode {
+  KubeConfig: new () => ClientKubeConfig;
+  CoreV1Api: unknown;
+  KubernetesObjectApi: { makeApiClient(kc: ClientKubeConfig): ClientObjectApi };
+  PatchStrategy: { ServerSideApply: string };
+}
+
+interface ClientKubeConfig {
+  loadFromFile(path: string): void;
+  setCurrentContext(name: string): void;
+  makeApiClient(api: unknown): ClientCoreV1Api;
+}
+
+interface ClientCoreV1Api {
+  listNamespace(): Promise<{ items: Array<{ metadata?: { name?: string } }> }>;
+  readNamespacedService(input: { name: string; namespace: string }): Promise<{ spec?: { clusterIP?: string } }>;
+}
+
+interface ClientObjectApi {
+  patch(
+    spec: { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec?: object },
+    pretty: undefined,
+    dryRun: undefined,
+    fieldManager: string,
+    force: boolean,
+    strategy: string,
+  ): Promise<{ metadata?: { managedFields?: Array<{ manager?: string; operation?: string }> } }>;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const APPLY = "application/apply-patch+yaml";
 
-function deployment(name: string, extra: Record<string, any> = {}) {
+function deployment(name: string, extra: Record<string, unknown> = {}) {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -96,8 +157,8 @@ describe("Kubernetes API stand-in", () => {
   afterAll(() => standIn?.stop());
 
   it("serves discovery and requires the kubeconfig's bearer token", async () => {
-    expect((await raw(port, "GET", "/apis/apps/v1")).body.resources.map((r: any) => r.name)).toEqual(["deployments", "deployments/status", "deployments/scale"]);
-    expect((await raw(port, "GET", "/apis/cilium.io/v2")).body.resources[0]).toMatchObject({ name: "ciliumnetworkpolicies", kind: "CiliumNetworkPolicy", namespaced: true });
+    expect((await raw<ResourceListJson>(port, "GET", "/apis/apps/v1")).body.resources.map((r) => r.name)).toEqual(["deployments", "deployments/status", "deployments/scale"]);
+    expect((await raw<ResourceListJson>(port, "GET", "/apis/cilium.io/v2")).body.resources[0]).toMatchObject({ name: "ciliumnetworkpolicies", kind: "CiliumNetworkPolicy", namespaced: true });
     const denied = await raw(port, "GET", "/api/v1/namespaces", undefined, undefined, null);
     expect(denied).toMatchObject({ status: 401, body: { kind: "Status", reason: "Unauthorized", code: 401 } });
     expect((await raw(port, "GET", "/apis/example.com/v1/things")).status).toBe(404);
@@ -126,7 +187,7 @@ describe("Kubernetes API stand-in", () => {
 
     const bad = deployment("bad");
     bad.spec.replicas = -1;
-    (bad.spec.template.spec.containers[0] as any).image = "";
+    bad.spec.template.spec.containers[0]!.image = "";
     const invalid = await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/bad?fieldManager=test`, bad, APPLY);
     expect(invalid.status).toBe(422);
     expect(invalid.body).toMatchObject({
@@ -147,13 +208,13 @@ describe("Kubernetes API stand-in", () => {
 
   it("validates against the real schemas: required fields, undeclared fields, wrong types", async () => {
     const noContainers = deployment("nocontainers");
-    (noContainers.spec.template.spec as any).containers = [{ image: "nginx" }];
+    (noContainers.spec.template.spec as { containers: unknown[] }).containers = [{ image: "nginx" }];
     const missingName = await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/nocontainers?fieldManager=test`, noContainers, "application/apply-patch+yaml");
     // An element of an associative list without its key field cannot even be typed.
     expect(missingName.body).toMatchObject({ code: 500, message: expect.stringContaining('omits key field "name"') });
 
     const typo = deployment("typo");
-    (typo.spec.template.spec.containers[0] as any).imagePullPolicyy = "Always";
+    Object.assign(typo.spec.template.spec.containers[0]!, { imagePullPolicyy: "Always" });
     const undeclared = await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/typo?fieldManager=test`, typo, APPLY);
     expect(undeclared.body).toEqual({
       kind: "Status",
@@ -165,7 +226,7 @@ describe("Kubernetes API stand-in", () => {
     });
 
     const wrongType = deployment("wrongtype", { replicas: "two" });
-    expect((await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/wrongtype?fieldManager=test`, wrongType, APPLY)).body.message).toContain(
+    expect((await raw<StatusJson>(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/wrongtype?fieldManager=test`, wrongType, APPLY)).body.message).toContain(
       ".spec.replicas: expected numeric (int or float), got string",
     );
 
@@ -187,7 +248,7 @@ describe("Kubernetes API stand-in", () => {
     expect((await raw(port, "PATCH", path, good, APPLY)).status).toBe(201);
 
     const badProtocol = policy({ endpointSelector: {}, ingress: [{ toPorts: [{ ports: [{ port: "8080", protocol: "HTTP" }] }] }] });
-    const r1 = await raw(port, "PATCH", path, badProtocol, APPLY);
+    const r1 = await raw<StatusJson>(port, "PATCH", path, badProtocol, APPLY);
     expect(r1.body).toMatchObject({
       code: 422,
       reason: "Invalid",
@@ -207,8 +268,8 @@ describe("Kubernetes API stand-in", () => {
     const first = await raw(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
     expect(first.status).toBe(201);
     await sleep(300); // the kubelet settles the status
-    const settled = (await raw(port, "GET", path)).body.metadata.resourceVersion;
-    const again = await raw(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
+    const settled = (await raw<ObjectJson>(port, "GET", path)).body.metadata.resourceVersion;
+    const again = await raw<ObjectJson>(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
     expect(again.status).toBe(200);
     expect(again.body.metadata.resourceVersion).toBe(settled);
 
@@ -220,18 +281,18 @@ describe("Kubernetes API stand-in", () => {
       message: 'Apply failed with 1 conflict: conflict with "hydra" using apps/v1: .spec.replicas',
       details: { causes: [{ reason: "FieldManagerConflict", field: ".spec.replicas", message: 'conflict with "hydra" using apps/v1' }] },
     });
-    const forced = await raw(port, "PATCH", `${path}?fieldManager=operator&force=true`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "ssa" }, spec: { replicas: 5 } }, APPLY);
+    const forced = await raw<ObjectJson>(port, "PATCH", `${path}?fieldManager=operator&force=true`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "ssa" }, spec: { replicas: 5 } }, APPLY);
     expect(forced.status).toBe(200);
     expect(forced.body.spec.replicas).toBe(5);
-    const managers = forced.body.metadata.managedFields.map((m: any) => [m.manager, m.operation, Object.keys(m.fieldsV1["f:spec"] ?? {})]);
+    const managers = forced.body.metadata.managedFields!.map((m) => [m.manager, m.operation, Object.keys(m.fieldsV1["f:spec"] ?? {})] as const);
     expect(managers).toContainEqual(["operator", "Apply", ["f:replicas"]]);
-    expect(managers.find((m: any) => m[0] === "hydra")[2]).not.toContain("f:replicas");
+    expect(managers.find((m) => m[0] === "hydra")![2]).not.toContain("f:replicas");
 
     // A field the applier stops setting (and nobody else owns) is removed.
     const withLabel = deployment("ssa", { replicas: 2 });
-    (withLabel.metadata.labels as any).tier = "web";
+    Object.assign(withLabel.metadata.labels, { tier: "web" });
     await raw(port, "PATCH", `${path}?fieldManager=hydra&force=true`, withLabel, APPLY);
-    const withoutLabel = await raw(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
+    const withoutLabel = await raw<ObjectJson>(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
     expect(withoutLabel.body.metadata.labels).toEqual({ app: "ssa" });
     expect(withoutLabel.body.spec.replicas).toBe(2);
     expect(withoutLabel.body.metadata.generation).toBeGreaterThanOrEqual(3);
@@ -242,19 +303,19 @@ describe("Kubernetes API stand-in", () => {
     await raw(port, "PATCH", `${path}?fieldManager=hydra`, deployment("scaled", { replicas: 1 }), APPLY);
     const scale = await raw(port, "PATCH", `${path}/scale?fieldManager=hydra`, { spec: { replicas: 3 } }, "application/merge-patch+json");
     expect(scale.body).toMatchObject({ kind: "Scale", apiVersion: "autoscaling/v1", spec: { replicas: 3 }, status: { selector: "app=scaled" } });
-    expect((await raw(port, "GET", path)).body.spec.replicas).toBe(3);
+    expect((await raw<ObjectJson>(port, "GET", path)).body.spec.replicas).toBe(3);
     const invalid = await raw(port, "PATCH", `${path}/scale`, { spec: { replicas: -1 } }, "application/merge-patch+json");
     expect(invalid.body).toMatchObject({ code: 422, message: 'Scale.autoscaling "scaled" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0' });
     await sleep(300);
-    const pods = await raw(port, "GET", `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dscaled`);
+    const pods = await raw<ListJson>(port, "GET", `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dscaled`);
     expect(pods.body.items).toHaveLength(3);
-    expect(pods.body.items[0].metadata.ownerReferences[0]).toMatchObject({ kind: "ReplicaSet", controller: true });
-    expect(pods.body.items.every((p: any) => p.status.phase === "Running" && p.status.podIP)).toBe(true);
+    expect(pods.body.items[0]!.metadata.ownerReferences![0]).toMatchObject({ kind: "ReplicaSet", controller: true });
+    expect(pods.body.items.every((p) => p.status.phase === "Running" && p.status.podIP)).toBe(true);
   });
 
   it("watches with label selectors, replays from a resourceVersion, sends bookmarks, and answers 410 for expired versions", async () => {
     const base = `/apis/apps/v1/namespaces/${ns}/deployments`;
-    const start = (await raw(port, "GET", `${base}?labelSelector=app%3Dwatched`)).body.metadata.resourceVersion;
+    const start = (await raw<ListJson>(port, "GET", `${base}?labelSelector=app%3Dwatched`)).body.metadata.resourceVersion;
     const w = watch(port, `${base}?watch=true&labelSelector=app%3Dwatched&resourceVersion=${start}&allowWatchBookmarks=true`);
     await raw(port, "PATCH", `${base}/watched?fieldManager=hydra`, deployment("watched"), APPLY);
     await raw(port, "PATCH", `${base}/unrelated?fieldManager=hydra`, deployment("unrelated"), APPLY);
@@ -288,17 +349,16 @@ describe("Kubernetes API stand-in", () => {
   it("works with @kubernetes/client-node's own clients through the kubeconfig it writes (http://, insecure-skip-tls-verify)", async () => {
     // Loaded the way @hydra/cluster loads it (the test package does not depend on it directly).
     const entry = createRequire(require.resolve("@hydra/cluster/package.json")).resolve("@kubernetes/client-node");
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped here: the test package has no direct dependency
-    const k8s = require(entry) as any;
+    const k8s = require(entry) as ClientNode;
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(standIn.kubeconfigPath);
     kc.setCurrentContext(standIn.clusters.one!.context);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const list = await core.listNamespace();
-    expect(list.items.map((n: { metadata?: { name?: string } }) => n.metadata?.name)).toContain(ns);
+    expect(list.items.map((n) => n.metadata?.name)).toContain(ns);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const applied = await objects.patch(
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: ns } } as any,
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: ns } },
       undefined,
       undefined,
       "hydra",
@@ -308,7 +368,7 @@ describe("Kubernetes API stand-in", () => {
     // ConfigMaps are not served by the stand-in: discovery says so, as a real server would for an unknown kind.
     expect(String(applied)).toContain("Unrecognized API version and kind: v1 ConfigMap");
     const svc = await objects.patch(
-      { apiVersion: "v1", kind: "Service", metadata: { name: "from-client-node", namespace: ns }, spec: { ports: [{ name: "http", port: 80, protocol: "TCP" }] } } as any,
+      { apiVersion: "v1", kind: "Service", metadata: { name: "from-client-node", namespace: ns }, spec: { ports: [{ name: "http", port: 80, protocol: "TCP" }] } },
       undefined,
       undefined,
       "hydra",
