@@ -48,7 +48,10 @@ export class Hydra {
       ROUTING_SVC_URL: hydra.routingSvc.url,
       HYDRA_DEFAULT_DOMAIN: APEX,
       HYDRA_LEASE_MS: "1500",
-      HYDRA_SIMULATED_READY_MS: "20",
+      // Instant readiness: with a delay, the simulated driver's waitReady can sleep past the
+      // moment a pod becomes ready (packages/cluster/src/simulated.ts drops a pod whose readyAt
+      // is exactly now from the wake-up time) and hang until HYDRA_READY_TIMEOUT — reported.
+      HYDRA_SIMULATED_READY_MS: "0",
       ...options.deployEnv,
     };
     await hydra.startDeploy();
@@ -132,7 +135,9 @@ export class Hydra {
     const run = await this.pool.query("SELECT id, status::text AS status, owner, epoch, lease_expires_at, wake_at, error, cancel_reason FROM workflow_runs WHERE id = $1", [deployment.workflow_id]);
     const steps = deployment.workflow_id ? await this.steps(deployment.workflow_id) : [];
     const lines = this.deploySvc.lines.filter((line) => !line.includes('"deploy step"') || line.includes(id)).slice(-12);
-    return [JSON.stringify(deployment), JSON.stringify(run.rows), JSON.stringify(steps.map((s) => `${s.name}:${s.status}:${s.attempts}`)), ...lines].join("\n");
+    const json = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    const others = await this.pool.query("SELECT id, kind, key, status::text AS status, owner, lease_expires_at FROM workflow_runs WHERE status IN ('pending', 'running')");
+    return [json(deployment), json(run.rows), json(steps.map((s) => `${s.name}:${s.status}:${s.attempts}`)), `active runs: ${json(others.rows)}`, ...lines].join("\n");
   }
 
   /** Waits until the deployment's Deploy run has ended (READY comes before update-live and schedule-standby). */
