@@ -237,6 +237,10 @@ export function deployWorkflow(deps: DeployDeps) {
           generation: response.routingGeneration.toString(),
           previousLive: response.previousLiveDeploymentId,
         };
+      }, {
+        // routing-svc being restarted or briefly away is the transient failure to ride out (the
+        // call is idempotent by its key): minutes, not the default few seconds, before pausing.
+        retry: { maxAttempts: 20, initialMs: 250, maxMs: 15_000 },
       });
 
       await step("ready", async () => {
