@@ -19,10 +19,10 @@ async function assignAttempts(id: string): Promise<number> {
   return rows[0]?.attempts ?? 0;
 }
 
-// Only a short outage: assign-routes has the engine's default retry budget (5 attempts, a few
-// seconds), after which the run is paused and the deployment stays NETWORK until an operator
-// resumes it — a longer outage is reported, not tested here.
-it.each([["a routing-svc restart (about a second)", 0]])("the deploy survives %s during assign-routes", async (_what, extraDownMs) => {
+it.each([
+  ["a routing-svc restart (about a second)", 0],
+  ["an outage of eight seconds", 8_000],
+])("the deploy survives %s during assign-routes", async (_what, extraDownMs) => {
   await h.routingSvc.stop("SIGKILL");
   const id = await h.deploy(project);
   await waitFor("a failed assign-routes attempt", async () => ((await assignAttempts(id)) >= 1 ? true : undefined), 10_000);
