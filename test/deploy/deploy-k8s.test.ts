@@ -213,6 +213,23 @@ it("out of order: the older deployment finishing last leaves the newer one live"
   expect((await h.deployment(newer)).desired_state).toBe("running");
 });
 
+it("transient API errors while applying (503s, a 429) are retried: the deploy still becomes READY", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  await standIn.injectFault("eu-west", { status: 503, count: 3, method: "PATCH", path: "/deployments/" });
+  await standIn.injectFault("us-east", { status: 429, count: 1, method: "PATCH", path: "/ciliumnetworkpolicies/", retryAfterSeconds: 1 });
+  try {
+    const id = await h.deployReady(project);
+    expect(await replicasIn(project, id)).toEqual(REGIONS);
+    expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  } finally {
+    await standIn.clearFaults("eu-west");
+    await standIn.clearFaults("us-east");
+  }
+  // The faults were hit (and answered) before the deploy went through.
+  const eu = await standIn.requests("eu-west");
+  expect(eu.filter((r) => r.method === "PATCH" && r.path.includes("/deployments/") && r.status === 503)).toHaveLength(3);
+});
+
 it("a region that never becomes ready → FAILED at wait-ready after the deadline, scaled down, no route moved", async () => {
   const project = await h.createProject({ regions: REGIONS });
   const live = await h.deployReady(project);
