@@ -83,14 +83,14 @@ describe("WatchDeployment", () => {
     expect(new Set(eventIds).size).toBe(eventIds.length);
     for (const e of events) expect(e.deploymentId).toBe(id);
 
-    // Step events in step order. (Only a prefix is certain: deploy-svc writes step events after
-    // the fact, so the stream may end before the last ones are written — reported.)
-    const steps = events.flatMap((e) => (e.event.case === "step" && !e.event.value.name.startsWith("$") ? [`${e.event.value.name}:${e.event.value.state}`] : []));
-    const expected = DEPLOY_STEPS.flatMap((s) => [`${s}:started`, `${s}:completed`]);
-    expect(steps).toEqual(expected.slice(0, steps.length));
-    expect(steps.length).toBeGreaterThanOrEqual(expected.indexOf("ready:started"));
-    const statuses = events.flatMap((e) => (e.event.case === "status" ? [DeploymentStatus[e.event.value.status]] : []));
-    expect(statuses).toEqual(["DEPLOYING", "NETWORK", "READY"]);
+    // Every step's started and completed event, with each status change inside the step that
+    // made it, in exactly this order (the engine awaits the event writes).
+    const sequence = events.flatMap((e) =>
+      e.event.case === "step" ? [`${e.event.value.name}:${e.event.value.state}`] : e.event.case === "status" ? [`status:${DeploymentStatus[e.event.value.status]}`] : [],
+    );
+    const statusInStep: Record<string, string> = { deploying: "status:DEPLOYING", "assign-routes": "status:NETWORK", ready: "status:READY" };
+    const expected = DEPLOY_STEPS.flatMap((s) => [`${s}:started`, ...(statusInStep[s] ? [statusInStep[s]!] : []), `${s}:completed`]);
+    expect(sequence).toEqual(expected);
   });
 
   it("resumes after an event id with exactly the later events", async () => {

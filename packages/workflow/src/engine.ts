@@ -35,8 +35,8 @@ export interface EngineOptions {
   /** Runs executed at once by this instance. Default 32. */
   concurrency?: number;
   logger?: Logger;
-  /** Live step executions (not replays): started, completed, retrying, failed. */
-  onStepEvent?: (event: StepEvent) => void;
+  /** Live step executions (not replays): started, completed, retrying, failed. Awaited: keep it fast. */
+  onStepEvent?: (event: StepEvent) => void | Promise<void>;
 }
 
 export interface StartRunRequest<I> {

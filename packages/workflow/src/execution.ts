@@ -18,7 +18,7 @@ import { sleepRun } from "./sql/sleepRun";
 export interface ExecutionHooks {
   db: Queryable;
   logger: Logger;
-  onStepEvent?: (event: StepEvent) => void;
+  onStepEvent?: (event: StepEvent) => void | Promise<void>;
   /** A sleeping run is due at `at`: sweep then, so the timer fires on time. */
   wakeAt(at: Date): void;
 }
@@ -354,22 +354,22 @@ export class RunExecution {
     }
     let policy: RetryPolicy | undefined; // only needed once an attempt fails
     const parentSignal = mode.compensation ? this.lifeAbort.signal : this.bodyAbort.signal;
-    const event = (type: StepEvent["type"], attempt: number, extra: Partial<StepEvent> = {}) => {
-      if (mode.events) this.emit({ type, runId: this.id, kind: this.run.kind, key: this.run.key, step: name, sequence, attempt, compensation: mode.compensation, ...extra });
+    const event = async (type: StepEvent["type"], attempt: number, extra: Partial<StepEvent> = {}) => {
+      if (mode.events) await this.emit({ type, runId: this.id, kind: this.run.kind, key: this.run.key, step: name, sequence, attempt, compensation: mode.compensation, ...extra });
     };
 
     // A compensation goes on after the body halted (that is when it runs); only loss of the run stops it.
     const stopped = () => (mode.compensation ? this.dead !== null : this.halted !== null);
     for (let attempt = previousAttempts + 1; ; attempt++) {
       if (stopped()) return { kind: "halted" };
-      event("started", attempt);
+      await event("started", attempt);
       const outcome = await this.attempt(fn, attempt, options.timeoutMs, parentSignal, name);
       if (stopped()) return { kind: "halted" };
 
       if (outcome.ok) {
         const saved = await completeStep(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, attempts: attempt, output: outcome.value, startedAt });
         if (!this.accept(saved)) return { kind: "halted" };
-        event("completed", attempt);
+        await event("completed", attempt);
         return { kind: "ok", value: outcome.value };
       }
 
@@ -383,7 +383,7 @@ export class RunExecution {
       if (terminal) {
         const saved = await saveStepAttempt(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, status: "failed", attempts: attempt, error: message, startedAt });
         if (!this.accept(saved)) return { kind: "halted" };
-        event("failed", attempt, { error: message, outcome: "terminal" });
+        await event("failed", attempt, { error: message, outcome: "terminal" });
         const error = outcome.error instanceof TerminalError ? outcome.error : new TerminalError(message);
         return { kind: "terminal", error };
       }
@@ -396,7 +396,7 @@ export class RunExecution {
           return { kind: "halted" };
         }
         this.settled = true;
-        event("failed", attempt, { error: message, outcome: "paused" });
+        await event("failed", attempt, { error: message, outcome: "paused" });
         this.hooks.logger.warn({ runId: this.id, step: name, attempts: attempt, error: message }, "workflow paused: retries exhausted");
         this.halt({ kind: "suspended" });
         return { kind: "halted" };
@@ -404,7 +404,7 @@ export class RunExecution {
       const delay = backoffMs(policy, attempt);
       const saved = await saveStepAttempt(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, status: "running", attempts: attempt, error: message, startedAt });
       if (!this.accept(saved)) return { kind: "halted" };
-      event("retrying", attempt, { error: message, retryInMs: delay });
+      await event("retrying", attempt, { error: message, retryInMs: delay });
       await abortableDelay(delay, parentSignal);
       if (mode.boundary) {
         // A cancel or the deadline may have cut the wait short: no further attempt then.
@@ -537,10 +537,15 @@ export class RunExecution {
     return never();
   }
 
-  private emit(event: StepEvent): void {
+  /**
+   * Awaited, so what the hook records (deployment events) is in order with the steps: a step's
+   * "started" before its body runs, "completed" before the next step. A failing hook is logged,
+   * never the step's failure.
+   */
+  private async emit(event: StepEvent): Promise<void> {
     if (!this.hooks.onStepEvent) return;
     try {
-      this.hooks.onStepEvent(event);
+      await this.hooks.onStepEvent(event);
     } catch (error) {
       this.hooks.logger.warn({ runId: this.id, err: error }, "onStepEvent threw");
     }

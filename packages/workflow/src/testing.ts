@@ -35,7 +35,9 @@ export async function engineHarness(label: string): Promise<EngineHarness> {
         pool: enginePool,
         leaseMs: 1_000,
         sweepMs: 200,
-        onStepEvent: (event) => events.push(event),
+        onStepEvent: (event) => {
+          events.push(event);
+        },
         logger: pino({ level: process.env.HYDRA_WORKFLOW_LOG_LEVEL ?? "silent" }),
         ...options,
       });

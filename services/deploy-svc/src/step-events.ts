@@ -5,11 +5,10 @@ import type { StepEvent } from "@hydra/workflow";
 
 /**
  * Turns the engine's step events of Deploy runs into deployment events (what WatchDeployment
- * streams) and log lines. Writes are chained per deployment so events keep their order.
+ * streams) and log lines. The engine awaits this, so events are written in step order.
  */
-export function deployStepEvents(pool: Pool, logger: Logger): (event: StepEvent) => void {
-  const chains = new Map<string, Promise<void>>();
-  return (event) => {
+export function deployStepEvents(pool: Pool, logger: Logger): (event: StepEvent) => Promise<void> {
+  return async (event) => {
     if (event.kind !== DEPLOY_KIND) return;
     const deploymentId = event.runId.slice(`${DEPLOY_KIND}:`.length);
     const name = event.compensation ? `compensate:${event.step.replace(/^\$compensate:/, "")}` : event.step;
@@ -17,13 +16,10 @@ export function deployStepEvents(pool: Pool, logger: Logger): (event: StepEvent)
       { deployment_id: deploymentId, project_id: event.key, step: name, state: event.type, attempt: event.attempt, error: event.error },
       "deploy step",
     );
-    const previous = chains.get(deploymentId) ?? Promise.resolve();
-    const next = previous
-      .then(() => appendDeploymentEvent(pool, deploymentId, "step", { name, state: event.type, attempt: event.attempt, error: event.error ?? "" }))
-      .catch((error: unknown) => logger.warn({ err: error, deployment_id: deploymentId }, "could not record a step event"));
-    chains.set(deploymentId, next);
-    void next.finally(() => {
-      if (chains.get(deploymentId) === next) chains.delete(deploymentId);
-    });
+    try {
+      await appendDeploymentEvent(pool, deploymentId, "step", { name, state: event.type, attempt: event.attempt, error: event.error ?? "" });
+    } catch (error) {
+      logger.warn({ err: error, deployment_id: deploymentId }, "could not record a step event");
+    }
   };
 }
