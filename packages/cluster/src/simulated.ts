@@ -295,13 +295,16 @@ export class SimulatedDriver implements ClusterDriver {
     if (!state.objects.has(k)) {
       throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, { code: "NotFound", transient: false, region, status: 404, reason: "NotFound" });
     }
-    const ready = () =>
+    const ready = (at: number) =>
       (state.pods.get(k) ?? [])
-        .filter((pod) => pod.readyAt <= Date.now())
+        .filter((pod) => pod.readyAt <= at)
         .map((pod): InstanceInfo => ({ id: `${region}/${pod.name}`, address: formatAddress(pod.ip, ref.port), region, status: "ready" }))
         .sort((a, b) => (a.id < b.id ? -1 : 1));
     for (;;) {
-      const now = ready();
+      // One timestamp for "who is ready" and "who is not yet": with two, a pod that turned
+      // ready between them is in neither set and the wait sleeps to the deadline.
+      const at = Date.now();
+      const now = ready(at);
       if (now.length >= minReady || minReady <= 0) return now;
       if (opts.signal?.aborted || this.closing.signal.aborted) {
         throw new ClusterError(`region ${region}: waiting for ${ref.namespace}/${ref.name} aborted`, { code: "Aborted", transient: true, region });
@@ -317,7 +320,8 @@ export class SimulatedDriver implements ClusterDriver {
         ];
         throw new ClusterDeadlineError({ region, ready: now.length, required: minReady, deadline: opts.deadline, problems });
       }
-      const next = Math.min(left, ...(state.pods.get(k) ?? []).map((p) => p.readyAt - Date.now()).filter((ms) => ms > 0));
+      const pending = (state.pods.get(k) ?? []).filter((p) => p.readyAt > at).map((p) => p.readyAt - at);
+      const next = Math.min(left, ...pending);
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);

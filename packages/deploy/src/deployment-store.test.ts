@@ -171,4 +171,18 @@ describe("event feed", () => {
     const row = await store.get(deployment.id);
     expect(row).toMatchObject({ status: "failed", failure_reason: "boom", failed_step: "wait-ready" });
   });
+
+  it("ends when the deploy run is paused (waiting for an operator), after the events so far", async () => {
+    const { deployment } = await store.create(checkCreateDeployment(request({ branch: "paused" }), noImageProblem));
+    await pool.query(
+      `INSERT INTO workflow_runs (id, kind, key, input, input_hash, status, error) VALUES ($1, 'deploy', $2, '{}', 'x', 'paused', 'step assign-routes failed after 20 attempt(s)')`,
+      [deployment.workflow_id, deployment.project_id],
+    );
+    await appendDeploymentEvent(pool, deployment.id, "step", { name: "assign-routes", state: "failed", attempt: 20 });
+    const seen: string[] = [];
+    for await (const event of deploymentEvents(pool, wakeups, deployment.id, 0n, new AbortController().signal, { pollMs: 60_000 })) {
+      seen.push(String(event.payload.state));
+    }
+    expect(seen).toEqual(["failed"]);
+  });
 });

@@ -19,13 +19,13 @@ export interface EventFeedOptions {
   pollMs?: number;
 }
 
-async function runIsActive(pool: Pool, runId: string): Promise<boolean> {
-  const result = await pool.query({
-    name: "deploy_runIsActive",
-    text: "SELECT 1 FROM workflow_runs WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled', 'paused')",
+async function runStatus(pool: Pool, runId: string): Promise<string | null> {
+  const result = await pool.query<{ status: string }>({
+    name: "deploy_runStatus",
+    text: "SELECT status::text AS status FROM workflow_runs WHERE id = $1",
     values: [runId],
   });
-  return (result.rowCount ?? 0) > 0;
+  return result.rows[0]?.status ?? null;
 }
 
 export async function* deploymentEvents(
@@ -50,12 +50,13 @@ export async function* deploymentEvents(
       // Read the status before the events: events written before a terminal status are then
       // certainly in the batch read after it.
       const deployment = await findDeployment(pool, deploymentId);
-      // Terminal means the status is final and the Deploy run has ended too (update-live and
-      // schedule-standby come after READY).
+      const run = deployment?.workflow_id ? await runStatus(pool, deployment.workflow_id) : null;
+      // The stream ends when the status is final and the Deploy run has ended too (update-live
+      // and schedule-standby come after READY), or when the run is paused: it waits for an
+      // operator, and a watcher can resume from its last event id after `resume`.
       const terminal =
         deployment !== null &&
-        TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status) &&
-        !(deployment.workflow_id && (await runIsActive(pool, deployment.workflow_id)));
+        (run === "paused" || (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status) && (run === null || ["completed", "failed", "cancelled"].includes(run))));
       let batch: DeploymentEventRow[];
       do {
         batch = await listDeploymentEvents(pool, deploymentId, after);
