@@ -5,6 +5,7 @@ import { isId } from "@hydra/db";
 import { WorkflowTimeoutError, type WorkflowEngine } from "@hydra/workflow";
 import { checkCreateDeployment, type CreateDeploymentInput } from "./deployment-input";
 import { DeploymentStore } from "./deployment-store";
+import { claimDeploymentCancel } from "./sql/claimDeploymentCancel";
 import { findSupersedable } from "./sql/findActiveRuns";
 import { TERMINAL_DEPLOYMENT_STATUSES, type DeploymentRow, type DeploymentSource } from "./sql/rows";
 import { codeOfFailure, type DeployDeps } from "./workflows/deps";
@@ -86,20 +87,28 @@ export class DeployApi {
       branch: deployment.branch,
       sequence: deployment.sequence,
     });
-    await Promise.all(older.filter((d) => d.workflow_id).map((d) => this.engine.cancel(d.workflow_id!, `superseded by ${deployment.id}`)));
+    await Promise.all(
+      older.map(async (d) => {
+        const reason = `superseded by ${deployment.id}`;
+        // Only if it has not begun routing: past that, newest-wins in routing decides.
+        if (d.workflow_id && (await claimDeploymentCancel(this.deps.pool, d.id, reason))) await this.engine.cancel(d.workflow_id, reason);
+      }),
+    );
     return workflowId;
   }
 
   async cancelDeployment(deploymentId: string, reason: string): Promise<DeploymentRow> {
     const deployment = await this.store.get(deploymentId);
-    if (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status)) {
-      throw new ConnectError(`deployment ${deploymentId} is already ${deployment.status}`, Code.FailedPrecondition);
-    }
-    if (deployment.status === "network") {
+    const why = reason || "cancelled by request";
+    if (!(await claimDeploymentCancel(this.deps.pool, deploymentId, why))) {
+      const now = await this.store.get(deploymentId);
+      if (TERMINAL_DEPLOYMENT_STATUSES.includes(now.status)) {
+        throw new ConnectError(`deployment ${deploymentId} is already ${now.status}`, Code.FailedPrecondition);
+      }
       throw new ConnectError(`deployment ${deploymentId} is already being routed; roll back instead`, Code.FailedPrecondition);
     }
     const workflowId = deployment.workflow_id ?? `deploy:${deployment.id}`;
-    await this.engine.cancel(workflowId, reason || "cancelled by request");
+    await this.engine.cancel(workflowId, why);
     // Usually settles in milliseconds (at the next step boundary); a long step is aborted.
     await this.engine.result(workflowId, { timeoutMs: 10_000, settleOnPause: true }).catch((error: unknown) => {
       if (!(error instanceof WorkflowTimeoutError)) throw error;

@@ -6,6 +6,7 @@ import { checkCreateDeployment, type CreateDeploymentInput } from "./deployment-
 import { DeploymentStore } from "./deployment-store";
 import { deploymentEvents, type Wakeups } from "./event-feed";
 import { appendDeploymentEvent } from "./sql/appendDeploymentEvent";
+import { claimDeploymentCancel } from "./sql/claimDeploymentCancel";
 import { setDeploymentStatus } from "./sql/setDeploymentStatus";
 
 let db: TestDatabase;
@@ -184,5 +185,28 @@ describe("event feed", () => {
       seen.push(String(event.payload.state));
     }
     expect(seen).toEqual(["failed"]);
+  });
+
+  it("a claimed cancel and the move to NETWORK exclude each other", async () => {
+    const a = (await store.create(checkCreateDeployment(request({ branch: "race-a" }), noImageProblem))).deployment;
+    await setDeploymentStatus(pool, { id: a.id, status: "deploying" });
+    expect(await claimDeploymentCancel(pool, a.id, "cancelled by test")).toBe(true);
+    expect(await setDeploymentStatus(pool, { id: a.id, status: "network", from: ["deploying"], unlessCancelRequested: true })).toBe(false);
+
+    const b = (await store.create(checkCreateDeployment(request({ branch: "race-b" }), noImageProblem))).deployment;
+    await setDeploymentStatus(pool, { id: b.id, status: "deploying" });
+    expect(await setDeploymentStatus(pool, { id: b.id, status: "network", from: ["deploying"], unlessCancelRequested: true })).toBe(true);
+    expect(await claimDeploymentCancel(pool, b.id, "too late")).toBe(false);
+
+    // Both at once, many times: exactly one wins each time.
+    for (let i = 0; i < 20; i++) {
+      const c = (await store.create(checkCreateDeployment(request({ branch: `race-${i}` }), noImageProblem))).deployment;
+      await setDeploymentStatus(pool, { id: c.id, status: "deploying" });
+      const [cancelled, routed] = await Promise.all([
+        claimDeploymentCancel(pool, c.id, "race"),
+        setDeploymentStatus(pool, { id: c.id, status: "network", from: ["deploying"], unlessCancelRequested: true }),
+      ]);
+      expect(cancelled !== routed).toBe(true);
+    }
   });
 });

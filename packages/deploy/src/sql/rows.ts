@@ -44,6 +44,8 @@ export interface DeploymentRow {
   gateway_config: unknown;
   workflow_id: string | null;
   idempotency_key: string | null;
+  cancel_requested_at: Date | null;
+  cancel_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -53,7 +55,7 @@ export const DEPLOYMENT_COLUMNS = `
   d.id, d.workspace_id, d.project_id, d.environment_id, e.slug AS environment_slug, e.production,
   d.sequence, d.branch, d.commit_sha, d.commit_message, d.author_handle, d.commit_at, d.source,
   d.command, d.image, d.status, d.desired_state, d.failure_reason, d.failed_step, d.gateway_config,
-  d.workflow_id, d.idempotency_key, d.created_at, d.updated_at`;
+  d.workflow_id, d.idempotency_key, d.cancel_requested_at, d.cancel_reason, d.created_at, d.updated_at`;
 
 export interface DeploymentEventRow {
   id: bigint;

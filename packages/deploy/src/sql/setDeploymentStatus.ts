@@ -7,6 +7,8 @@ export interface SetDeploymentStatusParams {
   failedStep?: string;
   /** Only move from one of these (e.g. never out of a terminal status); any when omitted. */
   from?: DeploymentStatus[];
+  /** Only move when no cancel was claimed on the deployment (the move to NETWORK). */
+  unlessCancelRequested?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function setDeploymentStatus(db: Queryable, p: SetDeploymentStatusP
             updated_at = now()
         WHERE id = $1 AND status <> $2::deployment_status
           AND ($5::deployment_status[] IS NULL OR status = ANY($5::deployment_status[]))
+          AND (NOT $6::boolean OR cancel_requested_at IS NULL)
         RETURNING id
       ), event AS (
         INSERT INTO deployment_events (deployment_id, kind, payload)
@@ -34,7 +37,7 @@ export async function setDeploymentStatus(db: Queryable, p: SetDeploymentStatusP
         RETURNING id, deployment_id
       )
       SELECT pg_notify('${EVENTS_CHANNEL}', json_build_object('deployment_id', deployment_id, 'event_id', id)::text) FROM event`,
-    values: [p.id, p.status, p.reason ?? null, p.failedStep ?? null, p.from ?? null],
+    values: [p.id, p.status, p.reason ?? null, p.failedStep ?? null, p.from ?? null, p.unlessCancelRequested ?? false],
   });
   return (result.rowCount ?? 0) > 0;
 }

@@ -3,6 +3,7 @@ import { newId } from "@hydra/db";
 import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { defineWorkflow, TerminalError, type StepOptions, type WorkflowContext } from "@hydra/workflow";
 import { buildRoutes, type Route, type RouteSticky } from "../routes";
+import { findDeployment } from "../sql/findDeployment";
 import { findProjectLive } from "../sql/findProjectLive";
 import { loadDeployMetadata, type DeployMetadata } from "../sql/loadDeployMetadata";
 import { createTopologies, findBuildId, recordBuildId, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
@@ -217,7 +218,16 @@ export function deployWorkflow(deps: DeployDeps) {
       });
 
       const assigned = await step("assign-routes", async (signal) => {
-        await setDeploymentStatus(pool, { id, status: "network", from: ["deploying"] });
+        const routing = await setDeploymentStatus(pool, { id, status: "network", from: ["deploying"], unlessCancelRequested: true });
+        if (!routing) {
+          const row = await findDeployment(pool, id);
+          if (row?.status !== "network") {
+            // A cancel won the row before routing began: make sure the run is cancelled too
+            // (the canceller may have died between the two), then stop here without routing.
+            await deps.engine.cancel(ctx.runId, row?.cancel_reason ?? "cancelled");
+            throw new Error(`deployment ${id} was cancelled before routing`);
+          }
+        }
         const live = await findProjectLive(pool, meta.project.id);
         const isRolledBack = live?.isRolledBack ?? false;
         const response = await router.assignDomains(
