@@ -13,6 +13,6 @@ COPY --from=build --chown=node:node /app /app
 USER node
 EXPOSE 7001
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:7001/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# The TypeScript sources run through tsx's CommonJS hook (no build output to drift from the code;
-# the ESM hook would cost a loader thread, ~27 MB).
-CMD ["node", "--require", "tsx/cjs", "services/deploy-svc/src/main.ts"]
+# Started as scripts/service-node-args.ts says: tsx's CommonJS hook (no build output to drift from
+# the code), young generation capped for a lower peak RSS.
+CMD ["node", "--max-semi-space-size=8", "--require", "tsx/cjs", "services/deploy-svc/src/main.ts"]

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
+import { SERVICE_NODE_ARGS } from "./service-node-args";
 import { applyMigrations, ensureDatabase, redact, withDatabase } from "@hydra/db";
 import { checkPostgres, checkRedis } from "@hydra/server-kit";
 
@@ -11,7 +12,7 @@ const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1
 const redisUrls = (process.env.REDIS_URLS ?? "redis://127.0.0.1:6379").split(",");
 
 function run(name: string, entry: string): { child: ChildProcess; listening: Promise<string> } {
-  const child = spawn(process.execPath, ["--require", "tsx/cjs", entry], { cwd: root, env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry], { cwd: root, env: process.env, stdio: ["ignore", "pipe", "inherit"] });
   const listening = new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on("line", (line) => {
       process.stdout.write(`${line}\n`);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
+import { SERVICE_NODE_ARGS } from "../../scripts/service-node-args";
 
 /**
  * A hydra server started as its own process (the real entry point, the real port), for
@@ -47,7 +48,7 @@ export async function startService(name: ServiceName, options: StartOptions = {}
     [ADDRESS_VARIABLE[name]]: "127.0.0.1:0",
     ...options.env,
   };
-  const child = spawn(process.execPath, ["--require", "tsx/cjs", SERVICE_ENTRY[name]], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, SERVICE_ENTRY[name]], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
