@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { SERVICE_NODE_ARGS } from "./service-node-args";
-import { applyMigrations, ensureDatabase, redact, withDatabase } from "@hydra/db";
+import { applyMigrations, databaseName, ensureDatabase, redact, withDatabase } from "@hydra/db";
 import { checkPostgres, checkRedis } from "@hydra/server-kit";
 
 const root = path.resolve(__dirname, "..");
@@ -21,6 +21,12 @@ function run(name: string, entry: string): { child: ChildProcess; listening: Pro
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before listening`)));
   });
   return { child, listening };
+}
+
+// Without clusters, deploy-svc runs the simulated one; keep it in a file so it outlives a
+// restart (kill -9 mid-deploy, then `pnpm start` again) the way a real cluster would.
+if (!process.env.HYDRA_CLUSTERS && !process.env.HYDRA_SIMULATED_STATE) {
+  process.env.HYDRA_SIMULATED_STATE = path.join(root, ".tmp", `simulated-cluster-${databaseName(databaseUrl)}.json`);
 }
 
 async function main(): Promise<void> {

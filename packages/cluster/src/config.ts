@@ -29,6 +29,11 @@ export interface SimulatedDriverConfig {
   regions?: string[];
   /** Instances become ready this long after they are created; default 50. */
   readyMs?: number;
+  /**
+   * A file the simulated cluster keeps its objects in, so it outlives a restart of deploy-svc
+   * the way a real cluster does (one deploy-svc per file). In memory only when unset.
+   */
+  statePath?: string;
   onEvent?: (event: DriverEvent) => void;
 }
 
@@ -120,7 +125,8 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
  * - `HYDRA_CLUSTER_DRIVER`: `kubernetes` or `simulated`; unset means `kubernetes` when
  *   `HYDRA_CLUSTERS` is set and `simulated` otherwise.
  * - `HYDRA_CLUSTERS`: see parseClusters (required for `kubernetes`).
- * - `HYDRA_SIMULATED_READY_MS` (default 50), `HYDRA_SIMULATED_REGIONS` (comma separated, default `local`).
+ * - `HYDRA_SIMULATED_READY_MS` (default 50), `HYDRA_SIMULATED_REGIONS` (comma separated, default `local`),
+ *   `HYDRA_SIMULATED_STATE` (a file that keeps the simulated cluster across restarts).
  */
 export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterDriverConfig {
   const clusters = env.HYDRA_CLUSTERS?.trim();
@@ -135,7 +141,8 @@ export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Clus
     if (!Number.isFinite(readyMs) || readyMs < 0) throw configError(`HYDRA_SIMULATED_READY_MS must be a number of milliseconds ≥ 0, not "${readyText}"`);
     const regions = (env.HYDRA_SIMULATED_REGIONS?.trim() || "local").split(",").map((r) => r.trim()).filter(Boolean);
     for (const region of regions) checkRegion(region, "HYDRA_SIMULATED_REGIONS");
-    return { kind, regions, readyMs };
+    const statePath = env.HYDRA_SIMULATED_STATE?.trim() || undefined;
+    return { kind, regions, readyMs, statePath };
   }
   throw configError(`HYDRA_CLUSTER_DRIVER must be "kubernetes" or "simulated", not "${kind}"`);
 }

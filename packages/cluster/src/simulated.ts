@@ -3,9 +3,12 @@
  * manifests the kubernetes driver would apply (built by the same functions) in memory, applies
  * them with the same observable semantics (an unchanged apply keeps its resourceVersion, a
  * missing namespace is NotFound, invalid values are a terminal `Invalid` naming the field),
- * and makes each instance ready `readyMs` after it is created.
+ * and makes each instance ready `readyMs` after it is created. With `statePath` it keeps its
+ * objects in a file, so, like a real cluster, it outlives a restart of deploy-svc.
  */
 import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { SimulatedDriverConfig } from "./config";
 import type {
   AppliedWorkload,
@@ -45,6 +48,14 @@ interface SimPod {
   name: string;
   ip: string;
   readyAt: number;
+}
+
+interface SavedRegion {
+  resourceVersion: number;
+  nextIp: number;
+  nextPod: number;
+  objects: [string, { manifest: KubeObject; resourceVersion: string; json: string }][];
+  pods: [string, (Omit<SimPod, "readyAt"> & { readyAt: number | null })[]][];
 }
 
 interface SimRegion {
@@ -127,12 +138,50 @@ export class SimulatedDriver implements ClusterDriver {
   readonly readyMs: number;
   private readonly state = new Map<string, SimRegion>();
   private readonly closing = new AbortController();
+  private readonly statePath: string | undefined;
 
   constructor(config: Omit<SimulatedDriverConfig, "kind"> = {}) {
     this.readyMs = config.readyMs ?? 50;
+    this.statePath = config.statePath;
     (config.regions ?? ["local"]).forEach((region, index) =>
       this.state.set(region, { index, mode: "ready", resourceVersion: 0, objects: new Map(), pods: new Map(), nextIp: 2, nextPod: 0, changed: new Set() }),
     );
+    this.load();
+  }
+
+  /** Restores the regions saved in `statePath` (regions no longer configured are dropped). */
+  private load(): void {
+    if (!this.statePath || !existsSync(this.statePath)) return;
+    const saved = JSON.parse(readFileSync(this.statePath, "utf8")) as Record<string, SavedRegion>;
+    for (const [region, data] of Object.entries(saved)) {
+      const state = this.state.get(region);
+      if (!state) continue;
+      state.resourceVersion = data.resourceVersion;
+      state.nextIp = data.nextIp;
+      state.nextPod = data.nextPod;
+      state.objects = new Map(data.objects);
+      // JSON has no Infinity: a pod that will never be ready was saved with readyAt null.
+      state.pods = new Map(data.pods.map(([k, pods]) => [k, pods.map((p) => ({ ...p, readyAt: p.readyAt ?? Infinity }))]));
+    }
+  }
+
+  /** Writes every region to `statePath` (atomically: a crash mid-write keeps the old file). */
+  private save(): void {
+    if (!this.statePath) return;
+    const data: Record<string, SavedRegion> = {};
+    for (const [region, state] of this.state) {
+      data[region] = {
+        resourceVersion: state.resourceVersion,
+        nextIp: state.nextIp,
+        nextPod: state.nextPod,
+        objects: [...state.objects],
+        pods: [...state.pods].map(([k, pods]) => [k, pods.map((p) => ({ ...p, readyAt: Number.isFinite(p.readyAt) ? p.readyAt : null }))]),
+      };
+    }
+    mkdirSync(dirname(this.statePath), { recursive: true });
+    const tmp = `${this.statePath}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(data));
+    renameSync(tmp, this.statePath);
   }
 
   regions(): string[] {
@@ -167,7 +216,9 @@ export class SimulatedDriver implements ClusterDriver {
     return entry ? { ...structuredClone(entry.manifest), resourceVersion: entry.resourceVersion } : undefined;
   }
 
+  /** After every change: wake waiters, and keep the file (if any) current. */
   private notify(state: SimRegion): void {
+    this.save();
     for (const wake of [...state.changed]) wake();
   }
 
@@ -197,6 +248,8 @@ export class SimulatedDriver implements ClusterDriver {
       const templateChanged = existing && JSON.stringify((existing.manifest.spec as DeploymentSpecFields).template) !== JSON.stringify(spec.template);
       if (templateChanged) state.pods.set(k, []);
       this.reconcile(state, k, spec.replicas);
+    } else {
+      this.save();
     }
     return resourceVersion;
   }
@@ -225,7 +278,10 @@ export class SimulatedDriver implements ClusterDriver {
     const state = this.region(region);
     const k = key("Namespace", undefined, namespace);
     const json = JSON.stringify(manifest);
-    if (state.objects.get(k)?.json !== json) state.objects.set(k, { manifest, json, resourceVersion: String(++state.resourceVersion) });
+    if (state.objects.get(k)?.json !== json) {
+      state.objects.set(k, { manifest, json, resourceVersion: String(++state.resourceVersion) });
+      this.save();
+    }
   }
 
   async ensureSentinel(region: string, spec: SentinelSpec): Promise<SentinelRef> {

@@ -48,9 +48,6 @@ export class Hydra {
       ROUTING_SVC_URL: hydra.routingSvc.url,
       HYDRA_DEFAULT_DOMAIN: APEX,
       HYDRA_LEASE_MS: "1500",
-      // Instant readiness: with a delay, the simulated driver's waitReady can sleep past the
-      // moment a pod becomes ready (packages/cluster/src/simulated.ts drops a pod whose readyAt
-      // is exactly now from the wake-up time) and hang until HYDRA_READY_TIMEOUT — reported.
       HYDRA_SIMULATED_READY_MS: "0",
       ...options.deployEnv,
     };
