@@ -1,7 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ClusterDriver } from "@hydra/cluster";
 import type { Pool } from "@hydra/db";
-import type { AssignDomainsResponse, SwitchDomainsResponse } from "@hydra/proto/hydra/v1";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { GatewayConfigSchema } from "@hydra/proto/hydra/v1";
+import type { RoutingClient } from "@hydra/routing/client";
 import type { WorkflowEngine } from "@hydra/workflow";
 import { TerminalError, type StepContext } from "@hydra/workflow";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,38 +28,11 @@ export interface ImageBuilder {
   ): Promise<{ image: string }>;
 }
 
-/** The RoutingService calls the workflows make (packages/routing's client). */
-export interface Router {
-  assignDomains(request: {
-    workspaceId: string;
-    projectId: string;
-    environmentId: string;
-    deploymentId: string;
-    domains: { name: string; sticky: number }[];
-    gatewayConfig: GatewayConfigInit;
-    isRolledBack: boolean;
-    idempotencyKey: string;
-    setLive: boolean;
-  }, options?: { signal?: AbortSignal }): Promise<AssignDomainsResponse>;
-  switchDomains(request: {
-    targetDeploymentId: string;
-    domainIds: string[];
-    idempotencyKey: string;
-    setLive: boolean;
-    rolledBack: boolean;
-    expectedLiveDeploymentId: string;
-  }, options?: { signal?: AbortSignal }): Promise<SwitchDomainsResponse>;
-}
+/** The RoutingService calls the workflows make: packages/routing's client. */
+export type Router = Pick<RoutingClient, "assignDomains" | "switchDomains">;
 
-export interface GatewayConfigInit {
-  deploymentId: string;
-  isEnabled: boolean;
-  instances: { id: string; address: string; region: string }[];
-  workspaceId: string;
-  projectId: string;
-  environmentId: string;
-  port: number;
-}
+/** A deployment's gateway config as the Deploy workflow builds it (hydra.v1.GatewayConfig). */
+export type GatewayConfigInit = Omit<MessageInitShape<typeof GatewayConfigSchema>, "$typeName">;
 
 export interface DeploySettings {
   /** HYDRA_DEFAULT_DOMAIN */
