@@ -3,7 +3,7 @@ import { newId } from "@hydra/db";
 import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { defineWorkflow, TerminalError, type StepOptions, type WorkflowContext } from "@hydra/workflow";
 import { buildRoutes, type Route, type RouteSticky } from "../routes";
-import { findDeployment } from "../sql/findDeployment";
+import { findDeployment, isRouted } from "../sql/findDeployment";
 import { findProjectLive } from "../sql/findProjectLive";
 import { loadDeployMetadata, type DeployMetadata } from "../sql/loadDeployMetadata";
 import { createTopologies, findBuildId, recordBuildId, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
@@ -166,8 +166,14 @@ export function deployWorkflow(deps: DeployDeps) {
       );
 
       // From here on a failure or cancel scales the workloads down (before apply, so a crash
-      // in the middle of applying is covered too; scaling what does not exist succeeds).
-      ctx.compensate("scale-down", () => scaleDown(deps, id, "failed"));
+      // in the middle of applying is covered too; scaling what does not exist succeeds) —
+      // unless routing already points domains here: a failure after that (say, scheduling the
+      // previous deployment's standby) must not take serving pods away.
+      ctx.compensate("scale-down", async () => {
+        if (await isRouted(pool, id)) return { scaledDown: false };
+        await scaleDown(deps, id, "failed");
+        return { scaledDown: true };
+      });
 
       const workloads = await step("apply-workloads", () =>
         perRegion(regions, async (region): Promise<WorkloadRef> => {
