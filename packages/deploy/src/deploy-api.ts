@@ -2,14 +2,16 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isId } from "@hydra/db";
-import { WorkflowTimeoutError, type WorkflowEngine } from "@hydra/workflow";
+import { WorkflowNotFoundError, WorkflowTimeoutError, type WorkflowEngine } from "@hydra/workflow";
 import { checkCreateDeployment, type CreateDeploymentInput } from "./deployment-input";
 import { DeploymentStore } from "./deployment-store";
 import { claimDeploymentCancel } from "./sql/claimDeploymentCancel";
 import { findSupersedable } from "./sql/findActiveRuns";
+import { findUnstartedDeployments } from "./sql/findUnstartedDeployments";
+import { setDeploymentStatus } from "./sql/setDeploymentStatus";
 import { TERMINAL_DEPLOYMENT_STATUSES, type DeploymentRow, type DeploymentSource } from "./sql/rows";
 import { codeOfFailure, type DeployDeps } from "./workflows/deps";
-import { DEPLOY_KIND, deployWorkflow, type DeployInput } from "./workflows/deploy";
+import { ACTIVE_STATUSES, DEPLOY_KIND, deployWorkflow, type DeployInput } from "./workflows/deploy";
 import { standbyWorkflow } from "./workflows/standby";
 import {
   checkPromote,
@@ -87,14 +89,49 @@ export class DeployApi {
       branch: deployment.branch,
       sequence: deployment.sequence,
     });
-    await Promise.all(
+    // Best effort: this deploy goes on whatever happens to the older ones (routing's
+    // newest-wins protects it anyway).
+    await Promise.allSettled(
       older.map(async (d) => {
         const reason = `superseded by ${deployment.id}`;
         // Only if it has not begun routing: past that, newest-wins in routing decides.
-        if (d.workflow_id && (await claimDeploymentCancel(this.deps.pool, d.id, reason))) await this.engine.cancel(d.workflow_id, reason);
+        if (await claimDeploymentCancel(this.deps.pool, d.id, reason)) await this.cancelRun(d.id, d.workflow_id ?? `deploy:${d.id}`, reason);
       }),
     );
     return workflowId;
+  }
+
+  /**
+   * Cancels a deployment's Deploy run. A run that never started is cancelled at once without
+   * its compensations (nothing was done to undo), and one that was never created has no
+   * compensations at all: the deployment's final status is then recorded here.
+   */
+  private async cancelRun(deploymentId: string, workflowId: string, reason: string): Promise<void> {
+    let status: string;
+    try {
+      status = await this.engine.cancel(workflowId, reason);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      status = "cancelled";
+    }
+    if (status === "cancelled") {
+      await setDeploymentStatus(this.deps.pool, {
+        id: deploymentId,
+        status: reason.startsWith("superseded by ") ? "superseded" : "cancelled",
+        reason,
+        from: ACTIVE_STATUSES,
+      });
+    }
+  }
+
+  /**
+   * Starts the Deploy runs of deployments that never got one (a crash between inserting the
+   * row and starting its run). deploy-svc calls it at start and then periodically.
+   */
+  async startUnstarted(): Promise<string[]> {
+    const rows = await findUnstartedDeployments(this.deps.pool);
+    for (const row of rows) await this.startDeploy(row);
+    return rows.map((r) => r.id);
   }
 
   async cancelDeployment(deploymentId: string, reason: string): Promise<DeploymentRow> {
@@ -108,10 +145,10 @@ export class DeployApi {
       throw new ConnectError(`deployment ${deploymentId} is already being routed; roll back instead`, Code.FailedPrecondition);
     }
     const workflowId = deployment.workflow_id ?? `deploy:${deployment.id}`;
-    await this.engine.cancel(workflowId, why);
+    await this.cancelRun(deploymentId, workflowId, why);
     // Usually settles in milliseconds (at the next step boundary); a long step is aborted.
     await this.engine.result(workflowId, { timeoutMs: 10_000, settleOnPause: true }).catch((error: unknown) => {
-      if (!(error instanceof WorkflowTimeoutError)) throw error;
+      if (!(error instanceof WorkflowTimeoutError) && !(error instanceof WorkflowNotFoundError)) throw error;
     });
     return this.store.get(deploymentId);
   }

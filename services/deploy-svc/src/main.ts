@@ -81,6 +81,16 @@ async function main(): Promise<void> {
   const wakeups = new DeploymentEventWakeups(pool, (error) => logger.warn({ err: error }, "deployment event listener"));
   await wakeups.start();
   await engine.start();
+  // Deployments whose run was never started (a crash between the insert and the start): now,
+  // and every minute, since another instance may have crashed so.
+  const startUnstarted = () =>
+    api.startUnstarted().then(
+      (ids) => ids.length > 0 && logger.warn({ deployments: ids }, "started the runs of deployments that had none"),
+      (error: unknown) => logger.warn({ err: error }, "could not start unstarted deployments"),
+    );
+  await startUnstarted();
+  const unstartedTimer = setInterval(startUnstarted, 60_000);
+  unstartedTimer.unref();
 
   const projects = new ProjectStore(prisma, () => cluster.regions());
   const server = await startServer({
@@ -100,6 +110,7 @@ async function main(): Promise<void> {
   logger.info({ url: server.url, clusterDriver: cluster.kind, regions: cluster.regions(), worker: engine.workerId, auth: Boolean(config.apiToken) }, "listening");
 
   exitOnSignals(logger, async () => {
+    clearInterval(unstartedTimer);
     await server.close();
     // Runs in flight finish or are handed back (their leases released) for another instance.
     await engine.stop({ graceMs: 5_000 });

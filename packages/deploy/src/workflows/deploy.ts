@@ -4,7 +4,6 @@ import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { defineWorkflow, TerminalError, type StepOptions, type WorkflowContext } from "@hydra/workflow";
 import { buildRoutes, type Route, type RouteSticky } from "../routes";
 import { findDeployment, isRouted } from "../sql/findDeployment";
-import { findProjectLive } from "../sql/findProjectLive";
 import { loadDeployMetadata, type DeployMetadata } from "../sql/loadDeployMetadata";
 import { createTopologies, findBuildId, recordBuildId, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
 import type { DeploymentStatus } from "../sql/rows";
@@ -234,17 +233,17 @@ export function deployWorkflow(deps: DeployDeps) {
             throw new Error(`deployment ${id} was cancelled before routing`);
           }
         }
-        const live = await findProjectLive(pool, meta.project.id);
-        const isRolledBack = live?.isRolledBack ?? false;
+        // Whether the project is rolled back, and whether this deployment is still the newest,
+        // are decided by routing on the locked project row: a flag read here could be stale.
         const response = await router.assignDomains(
           {
             ...owner,
             deploymentId: id,
             domains: plan.routes.map((r) => ({ name: r.name, sticky: STICKY[r.sticky] })),
             gatewayConfig: plan.gatewayConfig,
-            isRolledBack,
+            isRolledBack: false,
             idempotencyKey: `assign:${id}`,
-            setLive: meta.environment.production && !isRolledBack,
+            setLive: meta.environment.production,
           },
           { signal },
         );
@@ -264,15 +263,17 @@ export function deployWorkflow(deps: DeployDeps) {
         return null;
       });
 
-      // The live pointer moved (or not) inside the routing transaction of assign-routes; this
-      // step records the outcome, which the standby decision depends on.
+      // The live pointer moved (or not) inside the routing transaction of assign-routes, with
+      // the LIVE domain: that transaction's answer, not the pointer now (a newer deploy may
+      // have taken it since), says whether this deployment replaced the previous live one.
       const live = await step("update-live", async () => {
-        const project = await findProjectLive(pool, meta.project.id);
-        const isLive = project?.liveDeploymentId === id;
-        return { isLive, previousLive: isLive && assigned.previousLive && assigned.previousLive !== id ? assigned.previousLive : null };
+        const liveDomain = plan.routes.find((r) => r.sticky === "live")?.name;
+        const tookLive = liveDomain !== undefined && assigned.changed.includes(liveDomain);
+        return { isLive: tookLive, previousLive: tookLive && assigned.previousLive && assigned.previousLive !== id ? assigned.previousLive : null };
       });
 
       const standby = await step("schedule-standby", async () => {
+        if (!live.isLive) return { runId: null };
         await cancelStandby(deps, id);
         if (!live.previousLive) return { runId: null };
         return { runId: await scheduleStandby(deps, live.previousLive, id, ctx.runId) };

@@ -139,7 +139,8 @@ async function asTerminal<T>(fn: () => Promise<T>): Promise<T> {
 async function switchLive(
   ctx: WorkflowContext,
   deps: DeployDeps,
-  plan: { target: DeploymentFacts; expectedLive: string; rolledBack: boolean },
+  /** `moveDomains: false`: only the live pointer and flag change (promoting the live deployment while rolled back). */
+  plan: { target: DeploymentFacts; expectedLive: string; rolledBack: boolean; moveDomains: boolean },
 ): Promise<SwitchLiveOutput> {
   const targetId = plan.target.id;
   // First, so a standby timer cannot scale the target down while it is being woken.
@@ -174,7 +175,7 @@ async function switchLive(
     "switch-domains",
     withTestDelay(deps.settings, "switch-domains", (s) =>
       asTerminal(async () => {
-        const domainIds = await listSwitchableDomainIds(deps.pool, plan.target.projectId, plan.target.environmentId);
+        const domainIds = plan.moveDomains ? await listSwitchableDomainIds(deps.pool, plan.target.projectId, plan.target.environmentId) : [];
         const response = await deps.router.switchDomains(
           {
             targetDeploymentId: targetId,
@@ -199,7 +200,7 @@ async function switchLive(
 export function rollbackWorkflow(deps: DeployDeps) {
   return defineWorkflow<RollbackInput, SwitchLiveOutput>(ROLLBACK_KIND, async (ctx, input) => {
     const checked = await ctx.step("validate", withTestDelay(deps.settings, "validate", () => asTerminal(() => checkRollback(deps.pool, input))), { isTerminal: isTerminalError });
-    return switchLive(ctx, deps, { target: checked.target, expectedLive: input.sourceDeploymentId, rolledBack: true });
+    return switchLive(ctx, deps, { target: checked.target, expectedLive: input.sourceDeploymentId, rolledBack: true, moveDomains: true });
   });
 }
 
@@ -207,7 +208,10 @@ export function promoteWorkflow(deps: DeployDeps) {
   return defineWorkflow<PromoteInput, SwitchLiveOutput>(PROMOTE_KIND, async (ctx, input) => {
     const checked = await ctx.step("validate", withTestDelay(deps.settings, "validate", () => asTerminal(() => checkPromote(deps.pool, input))), { isTerminal: isTerminalError });
     const previousLive = checked.project.liveDeploymentId!;
-    const result = await switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false });
+    // Promoting the live deployment while rolled back just clears the flag (SPEC §3): its LIVE
+    // domains are already there, and ENVIRONMENT may rightly follow a newer deploy.
+    const moveDomains = checked.target.id !== previousLive;
+    const result = await switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false, moveDomains });
     await ctx.step(
       "schedule-standby",
       withTestDelay(deps.settings, "schedule-standby", async () => ({
