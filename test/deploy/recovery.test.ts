@@ -70,3 +70,24 @@ it("a newer deploy supersedes an orphan without failing, and cancelling an orpha
   expect(cancelled.deployment?.failureReason).toBe("not wanted");
   expect((await h.deployment(lonely)).status).toBe("cancelled");
 });
+
+it("Rollback does not wait behind deploys that hold every deploy slot", async () => {
+  const project = await h.createProject();
+  const a = await h.deployReady(project);
+  const b = await h.deployReady(project);
+  // One deploy slot, held by a deploy parked in wait-ready.
+  await h.deploySvc.stop();
+  await h.startDeploy({ HYDRA_WORKFLOW_CONCURRENCY: "1", HYDRA_TEST_STEP_DELAY: "wait-ready=8000" });
+  const busy = await h.createProject();
+  const slow = await h.deploy(busy);
+  const queued = await h.deploy(busy, { branch: "other" });
+  await h.deploySvc.waitForLine((line) => line.includes(slow) && line.includes('"step":"wait-ready"') && line.includes('"state":"started"'));
+
+  const result = await h.deploys.rollback({ sourceDeploymentId: b, targetDeploymentId: a });
+  expect(result.liveDeploymentId).toBe(a);
+  // The rollback finished while the deploy slot was still taken.
+  expect((await h.deployment(slow)).status).toBe("deploying");
+  expect((await h.deployment(queued)).status).toBe("pending");
+  await h.deploySvc.stop();
+  await h.startDeploy();
+});

@@ -34,11 +34,14 @@ export interface DeployApiOptions {
   switchTimeoutMs?: number;
   /** Checks a docker image reference; undefined when it is fine. */
   imageProblem?: (image: string) => string | undefined;
+  /** Runs Rollback and Promote (default: the main engine). */
+  switchEngine?: WorkflowEngine;
 }
 
 export class DeployApi {
   readonly store: DeploymentStore;
   private readonly engine: WorkflowEngine;
+  private readonly switchEngine: WorkflowEngine;
 
   constructor(
     private readonly deps: DeployDeps,
@@ -46,15 +49,17 @@ export class DeployApi {
   ) {
     this.store = new DeploymentStore(deps.pool);
     this.engine = deps.engine;
+    this.switchEngine = options.switchEngine ?? deps.engine;
   }
 
-  /** Registers the workflows on the engine (before engine.start()). */
+  /**
+   * Registers the workflows (before the engines start). Rollback and Promote go on their own
+   * engine when one is given, so they never queue behind deploys holding every slot of the
+   * main engine through a 15-minute wait-ready or a build.
+   */
   registerWorkflows(): void {
-    this.engine
-      .register(deployWorkflow(this.deps))
-      .register(standbyWorkflow(this.deps))
-      .register(rollbackWorkflow(this.deps))
-      .register(promoteWorkflow(this.deps));
+    this.engine.register(deployWorkflow(this.deps)).register(standbyWorkflow(this.deps));
+    this.switchEngine.register(rollbackWorkflow(this.deps)).register(promoteWorkflow(this.deps));
   }
 
   async createDeployment(input: CreateDeploymentInput): Promise<{ deployment: DeploymentRow; workflowId: string }> {
@@ -170,11 +175,12 @@ export class DeployApi {
   }
 
   private async runSwitch(kind: string, projectId: string, input: RollbackInput | PromoteInput): Promise<SwitchLiveOutput> {
+    const engine = this.switchEngine;
     const id = `${kind}:${randomUUID()}`;
-    await this.engine.startRun({ kind, id, key: projectId, input });
+    await engine.startRun({ kind, id, key: projectId, input });
     let outcome;
     try {
-      outcome = await this.engine.result<SwitchLiveOutput>(id, { timeoutMs: this.options.switchTimeoutMs ?? 60_000, settleOnPause: true });
+      outcome = await engine.result<SwitchLiveOutput>(id, { timeoutMs: this.options.switchTimeoutMs ?? 60_000, settleOnPause: true });
     } catch (error) {
       if (error instanceof WorkflowTimeoutError) {
         throw new ConnectError(`${kind} ${id} is still running; it will complete without you`, Code.DeadlineExceeded);
@@ -183,7 +189,12 @@ export class DeployApi {
     }
     if (outcome.status === "completed") return outcome.output;
     if (outcome.status === "paused") {
-      throw new ConnectError(`${kind} ${id} paused after its retries: ${outcome.error}; resume or cancel it`, Code.Unavailable);
+      // A synchronous call gives up rather than waiting for an operator: cancelling runs the
+      // compensations (the target's standby comes back), so the refused call changes nothing.
+      await engine.cancel(id, `${kind} gave up after its retries`);
+      await engine.result(id, { timeoutMs: 10_000 }).catch(() => {});
+      const code = /\[aborted\]/i.test(outcome.error) ? Code.Aborted : Code.Unavailable;
+      throw new ConnectError(`${kind} ${id} gave up after its retries: ${outcome.error}`, code);
     }
     const { code, message } = codeOfFailure(outcome.error);
     throw new ConnectError(message, code);

@@ -20,6 +20,8 @@ const schema = z
     HYDRA_SENTINEL_IMAGE: z.string().min(1).default("nginxinc/nginx-unprivileged:1.27-alpine"),
     HYDRA_SENTINEL_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     HYDRA_LEASE_MS: duration.default(15_000),
+    // Deploy and standby runs executed at once by this instance (Rollback/Promote have their own 16).
+    HYDRA_WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
     // Fault injection for crash tests: "step=ms,step=ms".
     HYDRA_TEST_STEP_DELAY: z
       .string()
@@ -42,6 +44,7 @@ const schema = z
     sentinelImage: env.HYDRA_SENTINEL_IMAGE,
     sentinelPort: env.HYDRA_SENTINEL_PORT,
     leaseMs: env.HYDRA_LEASE_MS,
+    workflowConcurrency: env.HYDRA_WORKFLOW_CONCURRENCY,
     testStepDelayMs: env.HYDRA_TEST_STEP_DELAY,
     maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
     logLevel: env.LOG_LEVEL,

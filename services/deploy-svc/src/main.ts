@@ -57,9 +57,12 @@ async function main(): Promise<void> {
   const engine = createEngine({
     pool,
     leaseMs: config.leaseMs,
+    concurrency: config.workflowConcurrency,
     logger: logger.child({ component: "workflow" }),
     onStepEvent: deployStepEvents(pool, logger),
   });
+  // Rollback and Promote have slots of their own: they must not wait behind deploys.
+  const switchEngine = createEngine({ pool, leaseMs: config.leaseMs, concurrency: 16, logger: logger.child({ component: "workflow-switch" }) });
   const deps = {
     pool,
     cluster,
@@ -76,11 +79,12 @@ async function main(): Promise<void> {
       testStepDelayMs: config.testStepDelayMs,
     },
   };
-  const api = new DeployApi(deps, { imageProblem });
+  const api = new DeployApi(deps, { imageProblem, switchEngine });
   api.registerWorkflows();
   const wakeups = new DeploymentEventWakeups(pool, (error) => logger.warn({ err: error }, "deployment event listener"));
   await wakeups.start();
   await engine.start();
+  await switchEngine.start();
   // Deployments whose run was never started (a crash between the insert and the start): now,
   // and every minute, since another instance may have crashed so.
   const startUnstarted = () =>
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
     clearInterval(unstartedTimer);
     await server.close();
     // Runs in flight finish or are handed back (their leases released) for another instance.
-    await engine.stop({ graceMs: 5_000 });
+    await Promise.all([engine.stop({ graceMs: 5_000 }), switchEngine.stop({ graceMs: 5_000 })]);
     await wakeups.stop();
     router.close();
     await cluster.close();
