@@ -163,30 +163,37 @@ export function workloadRef(spec: Pick<WorkloadSpec, "deploymentId" | "namespace
   };
 }
 
+/** The one container of a workload or sentinel pod: image, command, the named port, env, resources, probe. */
+function hydraContainer(
+  region: string,
+  name: string,
+  port: number,
+  spec: Pick<WorkloadSpec, "image" | "command" | "env" | "resources">,
+  readiness: WorkloadSpec["readiness"],
+  ids: Record<string, string>,
+): Record<string, unknown> {
+  return {
+    name,
+    image: spec.image,
+    ...(spec.command && spec.command.length > 0 ? { command: spec.command } : {}),
+    ports: [{ name: PORT_NAME, containerPort: port, protocol: "TCP" }],
+    env: envList(region, port, ids, spec.env),
+    resources: resourceRequirements(spec.resources),
+    readinessProbe: readinessProbe(readiness),
+  };
+}
+
 export function workloadManifests(region: string, spec: WorkloadSpec): { deployment: KubeObject; service: KubeObject } {
   const name = workloadName(spec.deploymentId);
   const labels = workloadLabels(spec);
   const selector = workloadSelector(spec.deploymentId);
   const port = spec.port ?? DEFAULT_PORT;
-  const container: Record<string, unknown> = {
-    name: "app",
-    image: spec.image,
-    ...(spec.command && spec.command.length > 0 ? { command: spec.command } : {}),
-    ports: [{ name: PORT_NAME, containerPort: port, protocol: "TCP" }],
-    env: envList(
-      region,
-      port,
-      {
-        HYDRA_WORKSPACE_ID: spec.workspaceId,
-        HYDRA_PROJECT_ID: spec.projectId,
-        HYDRA_ENVIRONMENT_ID: spec.environmentId,
-        HYDRA_DEPLOYMENT_ID: spec.deploymentId,
-      },
-      spec.env,
-    ),
-    resources: resourceRequirements(spec.resources),
-    readinessProbe: readinessProbe(spec.readiness),
-  };
+  const container = hydraContainer(region, "app", port, spec, spec.readiness, {
+    HYDRA_WORKSPACE_ID: spec.workspaceId,
+    HYDRA_PROJECT_ID: spec.projectId,
+    HYDRA_ENVIRONMENT_ID: spec.environmentId,
+    HYDRA_DEPLOYMENT_ID: spec.deploymentId,
+  });
   return {
     deployment: deployment({ name, namespace: spec.namespace, labels, selector, replicas: spec.replicas, container }),
     service: service(name, spec.namespace, labels, selector),
@@ -198,20 +205,11 @@ export function sentinelManifests(region: string, spec: SentinelSpec): { deploym
   const labels = sentinelLabels(spec);
   const selector = sentinelSelector(spec.environmentId);
   const port = spec.port ?? DEFAULT_PORT;
-  const container: Record<string, unknown> = {
-    name: "sentinel",
-    image: spec.image,
-    ...(spec.command && spec.command.length > 0 ? { command: spec.command } : {}),
-    ports: [{ name: PORT_NAME, containerPort: port, protocol: "TCP" }],
-    env: envList(
-      region,
-      port,
-      { HYDRA_WORKSPACE_ID: spec.workspaceId, HYDRA_PROJECT_ID: spec.projectId, HYDRA_ENVIRONMENT_ID: spec.environmentId },
-      spec.env,
-    ),
-    resources: resourceRequirements(spec.resources),
-    readinessProbe: readinessProbe({ type: "tcp" }),
-  };
+  const container = hydraContainer(region, "sentinel", port, spec, { type: "tcp" }, {
+    HYDRA_WORKSPACE_ID: spec.workspaceId,
+    HYDRA_PROJECT_ID: spec.projectId,
+    HYDRA_ENVIRONMENT_ID: spec.environmentId,
+  });
   return {
     deployment: deployment({ name, namespace: spec.namespace, labels, selector, replicas: spec.replicas, container }),
     service: service(name, spec.namespace, labels, selector),
