@@ -1,6 +1,6 @@
-import { createPool, type Pool } from "@hydra/db";
-import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
-import { spawnWorker, type WorkerProcess } from "./fixtures/processes";
+import type { Pool } from "@hydra/db";
+import type { TestDatabase } from "@hydra/db/testing";
+import { createSideEffectsDatabase, spawnWorker, type WorkerProcess } from "./fixtures/processes";
 
 // Many runs over three processes sharing one database, one of them SIGKILLed mid-flight at an
 // arbitrary moment: every run still completes, each with exactly its journal, and no step body
@@ -11,9 +11,7 @@ describe("chaos: a worker killed under load (real processes)", () => {
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase("wf_chaos");
-    pool = createPool(db.url, { max: 2 });
-    await pool.query(`CREATE TABLE side_effects (run_id text NOT NULL, step text NOT NULL, worker text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    ({ db, pool } = await createSideEffectsDatabase("wf_chaos"));
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.kill()));

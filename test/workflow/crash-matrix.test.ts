@@ -1,6 +1,6 @@
-import { createPool, type Pool } from "@hydra/db";
-import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
-import { eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
+import type { Pool } from "@hydra/db";
+import type { TestDatabase } from "@hydra/db/testing";
+import { createSideEffectsDatabase, eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
 
 // The crash matrix: a four-step workflow runs in a child process that is SIGKILLed (a) between
 // two steps, (b) after a step's side effect but before its checkpoint, (c) during a durable
@@ -15,9 +15,7 @@ describe("crash matrix (SIGKILL, real processes)", () => {
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase("wf_crash");
-    pool = createPool(db.url, { max: 2 });
-    await pool.query(`CREATE TABLE side_effects (run_id text NOT NULL, step text NOT NULL, worker text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    ({ db, pool } = await createSideEffectsDatabase("wf_crash"));
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.kill()));

@@ -1,6 +1,6 @@
-import { createPool, type Pool } from "@hydra/db";
-import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
-import { eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
+import type { Pool } from "@hydra/db";
+import type { TestDatabase } from "@hydra/db/testing";
+import { createSideEffectsDatabase, eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
 
 // A worker frozen past its lease (SIGSTOP: a GC pause, a suspended VM) while a step's side
 // effect is done but not checkpointed. Another process reclaims the run and finishes it. When
@@ -12,9 +12,7 @@ describe("a stale owner after SIGSTOP/SIGCONT (real processes)", () => {
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase("wf_stale");
-    pool = createPool(db.url, { max: 2 });
-    await pool.query(`CREATE TABLE side_effects (run_id text NOT NULL, step text NOT NULL, worker text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    ({ db, pool } = await createSideEffectsDatabase("wf_stale"));
   });
   afterAll(async () => {
     for (const w of workers) w.child.kill("SIGCONT");

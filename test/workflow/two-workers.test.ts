@@ -1,6 +1,6 @@
-import { createPool, type Pool } from "@hydra/db";
-import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
-import { eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
+import type { Pool } from "@hydra/db";
+import type { TestDatabase } from "@hydra/db/testing";
+import { createSideEffectsDatabase, eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
 
 // Two deploy-svc processes are handed the same run at the same moment (the same webhook
 // delivered twice): one runs it, the other stands aside; every step ran once and the outcome
@@ -11,9 +11,7 @@ describe("two workers, one run (real processes)", () => {
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase("wf_two");
-    pool = createPool(db.url, { max: 2 });
-    await pool.query(`CREATE TABLE side_effects (run_id text NOT NULL, step text NOT NULL, worker text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    ({ db, pool } = await createSideEffectsDatabase("wf_two"));
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.kill()));
