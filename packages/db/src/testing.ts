@@ -61,8 +61,10 @@ export async function prepareTestTemplate(): Promise<string> {
       );
       for (const { datname } of old.rows) {
         const created = Number(/_(\d{10})_[0-9a-f]{8}$/.exec(datname)?.[1] ?? 0);
-        const isTemplate = datname.startsWith(TEMPLATE_PREFIX);
-        if (isTemplate || now - created > STALE_AFTER_S) {
+        // Other templates belong to other checkouts (other migrations) that may be cloning from
+        // them right now: they are left alone (a template is a few MB).
+        if (datname.startsWith(TEMPLATE_PREFIX)) continue;
+        if (now - created > STALE_AFTER_S) {
           await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)}`).catch(() => {
             // In use by a run still going: leave it.
           });
