@@ -76,7 +76,7 @@ describe("a deploy of an image", () => {
         .map((d) => ({ ...d, deployment_id: first, environment_id: project.productionId }))
         .sort((a, b) => a.name.localeCompare(b.name)),
     );
-    const gateway = await h.pool.query<{ hostname: string; deployment_id: string; config: { deploymentId: string; instances: { id: string; region: string }[] } }>(
+    const gateway = await h.pool.query<{ hostname: string; deployment_id: string; config: { deploymentId: string; sentinels: { region: string; serviceHost: string; servicePort: number }[] } }>(
       "SELECT hostname, deployment_id, config FROM gateway_configs WHERE project_id = $1 ORDER BY hostname",
       [project.projectId],
     );
@@ -89,7 +89,12 @@ describe("a deploy of an image", () => {
     );
     expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
     for (const instance of instances.rows) expect(instance.address).toMatch(/^\d+\.\d+\.\d+\.\d+(:\d+)?$/);
-    expect(gateway.rows[0]!.config.instances.map((i) => i.id).sort()).toEqual(instances.rows.map((i) => i.id).sort());
+    // The edge is sent to the environment's sentinel Service in each region, never to pod addresses.
+    const namespace = namespaceName(project.workspaceId);
+    const sentinelHost = `${sentinelName(project.productionId)}.${namespace}.svc.cluster.local`;
+    for (const row of gateway.rows) {
+      expect(row.config.sentinels).toEqual(Object.keys(REGIONS).sort().map((region) => ({ region, serviceHost: sentinelHost, servicePort: 80, externalAddress: "" })));
+    }
 
     const project_ = await h.projects.getProject({ projectId: project.projectId });
     expect({ live: project_.project?.liveDeploymentId, rolledBack: project_.project?.isRolledBack }).toEqual({ live: first, rolledBack: false });
@@ -152,8 +157,7 @@ describe("a deploy of an image", () => {
     expect((await h.deployment(first)).desired_state).toBe("running");
     const instances = await h.pool.query<{ region: string }>("SELECT region FROM instances WHERE deployment_id = $1 AND status <> 'stopped' ORDER BY region", [first]);
     expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
-    // Every gateway config of the target (the switched LIVE and ENVIRONMENT domains and its own
-    // commit domain) serves the woken instances, not the ones scaling to 0 removed.
+    // The target's gateway configs name its sentinels, so the woken pods need no routing change.
     const names = expectedDomains(project, { sha: firstSha, branch: "main", environment: "production" });
     const gateway = await h.pool.query<{ hostname: string; deployment_id: string; config: { deploymentId: string; instances: { id: string }[] } }>(
       "SELECT hostname, deployment_id, config FROM gateway_configs WHERE hostname = ANY($1) ORDER BY hostname",
@@ -162,10 +166,9 @@ describe("a deploy of an image", () => {
     expect(gateway.rows.map((g) => [g.hostname, g.deployment_id, g.config.deploymentId])).toEqual(
       [names.environment, names.live].sort().map((n) => [n, first, first]),
     );
-    const woken = (await h.pool.query<{ id: string }>("SELECT id FROM instances WHERE deployment_id = $1 AND status <> 'stopped'", [first])).rows.map((r) => r.id).sort();
-    const configs = await h.pool.query<{ hostname: string; config: { instances: { id: string }[] } }>("SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1", [first]);
+    const configs = await h.pool.query<{ hostname: string; config: { sentinels: { region: string }[] } }>("SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1", [first]);
     expect(configs.rows.map((g) => g.hostname).sort()).toEqual([names.commit, names.environment, names.live].sort());
-    for (const row of configs.rows) expect({ hostname: row.hostname, instances: row.config.instances.map((i) => i.id).sort() }).toEqual({ hostname: row.hostname, instances: woken });
+    for (const row of configs.rows) expect(row.config.sentinels.map((s) => s.region)).toEqual(Object.keys(REGIONS).sort());
     expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: first, is_rolled_back: true });
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
   });

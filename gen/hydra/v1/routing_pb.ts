@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hydra/v1/routing.proto.
  */
 export const file_hydra_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("ChZoeWRyYS92MS9yb3V0aW5nLnByb3RvEghoeWRyYS52MSKOAgoUQXNzaWduRG9tYWluc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSFQoNZGVwbG95bWVudF9pZBgEIAEoCRIpCgdkb21haW5zGAUgAygLMhguaHlkcmEudjEuRG9tYWluVG9Bc3NpZ24SLwoOZ2F0ZXdheV9jb25maWcYBiABKAsyFy5oeWRyYS52MS5HYXRld2F5Q29uZmlnEhYKDmlzX3JvbGxlZF9iYWNrGAcgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIQCghzZXRfbGl2ZRgJIAEoCCJGCg5Eb21haW5Ub0Fzc2lnbhIMCgRuYW1lGAEgASgJEiYKBnN0aWNreRgCIAEoDjIWLmh5ZHJhLnYxLkRvbWFpblN0aWNreSJ2ChVBc3NpZ25Eb21haW5zUmVzcG9uc2USHAoUY2hhbmdlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSKtAQoUU3dpdGNoRG9tYWluc1JlcXVlc3QSHAoUdGFyZ2V0X2RlcGxveW1lbnRfaWQYASABKAkSEgoKZG9tYWluX2lkcxgCIAMoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEAoIc2V0X2xpdmUYBCABKAgSEwoLcm9sbGVkX2JhY2sYBSABKAgSIwobZXhwZWN0ZWRfbGl2ZV9kZXBsb3ltZW50X2lkGAYgASgJIncKFVN3aXRjaERvbWFpbnNSZXNwb25zZRIdChVzd2l0Y2hlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSKxAQoNR2F0ZXdheUNvbmZpZxIVCg1kZXBsb3ltZW50X2lkGAEgASgJEhIKCmlzX2VuYWJsZWQYAiABKAgSJQoJaW5zdGFuY2VzGAMgAygLMhIuaHlkcmEudjEuSW5zdGFuY2USFAoMd29ya3NwYWNlX2lkGAQgASgJEhIKCnByb2plY3RfaWQYBSABKAkSFgoOZW52aXJvbm1lbnRfaWQYBiABKAkSDAoEcG9ydBgHIAEoDSI3CghJbnN0YW5jZRIKCgJpZBgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEg4KBnJlZ2lvbhgDIAEoCSp+CgxEb21haW5TdGlja3kSHQoZRE9NQUlOX1NUSUNLWV9VTlNQRUNJRklFRBAAEhgKFERPTUFJTl9TVElDS1lfQlJBTkNIEAESHQoZRE9NQUlOX1NUSUNLWV9FTlZJUk9OTUVOVBACEhYKEkRPTUFJTl9TVElDS1lfTElWRRADMrQBCg5Sb3V0aW5nU2VydmljZRJQCg1Bc3NpZ25Eb21haW5zEh4uaHlkcmEudjEuQXNzaWduRG9tYWluc1JlcXVlc3QaHy5oeWRyYS52MS5Bc3NpZ25Eb21haW5zUmVzcG9uc2USUAoNU3dpdGNoRG9tYWlucxIeLmh5ZHJhLnYxLlN3aXRjaERvbWFpbnNSZXF1ZXN0Gh8uaHlkcmEudjEuU3dpdGNoRG9tYWluc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChZoeWRyYS92MS9yb3V0aW5nLnByb3RvEghoeWRyYS52MSKOAgoUQXNzaWduRG9tYWluc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSFQoNZGVwbG95bWVudF9pZBgEIAEoCRIpCgdkb21haW5zGAUgAygLMhguaHlkcmEudjEuRG9tYWluVG9Bc3NpZ24SLwoOZ2F0ZXdheV9jb25maWcYBiABKAsyFy5oeWRyYS52MS5HYXRld2F5Q29uZmlnEhYKDmlzX3JvbGxlZF9iYWNrGAcgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIQCghzZXRfbGl2ZRgJIAEoCCJGCg5Eb21haW5Ub0Fzc2lnbhIMCgRuYW1lGAEgASgJEiYKBnN0aWNreRgCIAEoDjIWLmh5ZHJhLnYxLkRvbWFpblN0aWNreSJ2ChVBc3NpZ25Eb21haW5zUmVzcG9uc2USHAoUY2hhbmdlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSKtAQoUU3dpdGNoRG9tYWluc1JlcXVlc3QSHAoUdGFyZ2V0X2RlcGxveW1lbnRfaWQYASABKAkSEgoKZG9tYWluX2lkcxgCIAMoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEAoIc2V0X2xpdmUYBCABKAgSEwoLcm9sbGVkX2JhY2sYBSABKAgSIwobZXhwZWN0ZWRfbGl2ZV9kZXBsb3ltZW50X2lkGAYgASgJIncKFVN3aXRjaERvbWFpbnNSZXNwb25zZRIdChVzd2l0Y2hlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSLIAQoNR2F0ZXdheUNvbmZpZxIVCg1kZXBsb3ltZW50X2lkGAEgASgJEhIKCmlzX2VuYWJsZWQYAiABKAgSFAoMd29ya3NwYWNlX2lkGAQgASgJEhIKCnByb2plY3RfaWQYBSABKAkSFgoOZW52aXJvbm1lbnRfaWQYBiABKAkSDAoEcG9ydBgHIAEoDRIrCglzZW50aW5lbHMYCCADKAsyGC5oeWRyYS52MS5TZW50aW5lbFRhcmdldEoECAMQBFIJaW5zdGFuY2VzImYKDlNlbnRpbmVsVGFyZ2V0Eg4KBnJlZ2lvbhgBIAEoCRIUCgxzZXJ2aWNlX2hvc3QYAiABKAkSFAoMc2VydmljZV9wb3J0GAMgASgNEhgKEGV4dGVybmFsX2FkZHJlc3MYBCABKAkqfgoMRG9tYWluU3RpY2t5Eh0KGURPTUFJTl9TVElDS1lfVU5TUEVDSUZJRUQQABIYChRET01BSU5fU1RJQ0tZX0JSQU5DSBABEh0KGURPTUFJTl9TVElDS1lfRU5WSVJPTk1FTlQQAhIWChJET01BSU5fU1RJQ0tZX0xJVkUQAzK0AQoOUm91dGluZ1NlcnZpY2USUAoNQXNzaWduRG9tYWlucxIeLmh5ZHJhLnYxLkFzc2lnbkRvbWFpbnNSZXF1ZXN0Gh8uaHlkcmEudjEuQXNzaWduRG9tYWluc1Jlc3BvbnNlElAKDVN3aXRjaERvbWFpbnMSHi5oeWRyYS52MS5Td2l0Y2hEb21haW5zUmVxdWVzdBofLmh5ZHJhLnYxLlN3aXRjaERvbWFpbnNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message hydra.v1.AssignDomainsRequest
@@ -199,7 +199,11 @@ export const SwitchDomainsResponseSchema: GenMessage<SwitchDomainsResponse> = /*
   messageDesc(file_hydra_v1_routing, 4);
 
 /**
- * GatewayConfig is what the data plane needs to route a hostname to a deployment.
+ * GatewayConfig is what the data plane needs to route a hostname to a deployment: stable
+ * targets (the deployment and, per region, its environment's sentinel), never pod addresses,
+ * so pod churn needs no routing change. The edge sends a request to the sentinel of a region
+ * with the header `X-Hydra-Deployment-Id: <deployment_id>`; the sentinel forwards it to the
+ * deployment's Service through cluster DNS.
  *
  * @generated from message hydra.v1.GatewayConfig
  */
@@ -213,11 +217,6 @@ export type GatewayConfig = Message<"hydra.v1.GatewayConfig"> & {
    * @generated from field: bool is_enabled = 2;
    */
   isEnabled: boolean;
-
-  /**
-   * @generated from field: repeated hydra.v1.Instance instances = 3;
-   */
-  instances: Instance[];
 
   /**
    * @generated from field: string workspace_id = 4;
@@ -240,6 +239,13 @@ export type GatewayConfig = Message<"hydra.v1.GatewayConfig"> & {
    * @generated from field: uint32 port = 7;
    */
   port: number;
+
+  /**
+   * One per region the deployment runs in, sorted by region.
+   *
+   * @generated from field: repeated hydra.v1.SentinelTarget sentinels = 8;
+   */
+  sentinels: SentinelTarget[];
 };
 
 /**
@@ -250,30 +256,43 @@ export const GatewayConfigSchema: GenMessage<GatewayConfig> = /*@__PURE__*/
   messageDesc(file_hydra_v1_routing, 5);
 
 /**
- * @generated from message hydra.v1.Instance
+ * Where a region's edge sends the requests of one environment: its sentinel.
+ *
+ * @generated from message hydra.v1.SentinelTarget
  */
-export type Instance = Message<"hydra.v1.Instance"> & {
+export type SentinelTarget = Message<"hydra.v1.SentinelTarget"> & {
   /**
-   * @generated from field: string id = 1;
-   */
-  id: string;
-
-  /**
-   * @generated from field: string address = 2;
-   */
-  address: string;
-
-  /**
-   * @generated from field: string region = 3;
+   * @generated from field: string region = 1;
    */
   region: string;
+
+  /**
+   * The sentinel Service's cluster DNS name, e.g. `sentinel-env-01h….ws-01h….svc.cluster.local`.
+   *
+   * @generated from field: string service_host = 2;
+   */
+  serviceHost: string;
+
+  /**
+   * @generated from field: uint32 service_port = 3;
+   */
+  servicePort: number;
+
+  /**
+   * `host:port` where the sentinel is reachable from outside its cluster (HYDRA_CLUSTERS
+   * `sentinelAddress`; the local sentinel's listen address on the simulated cluster). Empty:
+   * reachable in-cluster only.
+   *
+   * @generated from field: string external_address = 4;
+   */
+  externalAddress: string;
 };
 
 /**
- * Describes the message hydra.v1.Instance.
- * Use `create(InstanceSchema)` to create a new message.
+ * Describes the message hydra.v1.SentinelTarget.
+ * Use `create(SentinelTargetSchema)` to create a new message.
  */
-export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
+export const SentinelTargetSchema: GenMessage<SentinelTarget> = /*@__PURE__*/
   messageDesc(file_hydra_v1_routing, 6);
 
 /**

@@ -12,6 +12,12 @@ describe("HYDRA_CLUSTERS", () => {
     });
   });
 
+  it("keeps a region's sentinelAddress template", () => {
+    expect(parseClusters('{"us-east": {"inCluster": true, "sentinelAddress": "{name}.{namespace}.use1.example.net:80"}}')).toEqual({
+      "us-east": { inCluster: true, sentinelAddress: "{name}.{namespace}.use1.example.net:80" },
+    });
+  });
+
   it("reads a YAML file, resolving relative kubeconfig paths against it", () => {
     const dir = mkdtempSync(join(tmpdir(), "hydra-clusters-"));
     const file = join(dir, "clusters.yaml");
@@ -28,6 +34,10 @@ describe("HYDRA_CLUSTERS", () => {
     ['{"a": {"kubeconfig": 1}}', /kubeconfig must be a path/],
     ['{"a": {"inCluster": true, "context": "c"}}', /inCluster excludes/],
     ['{"a": {"kubconfig": "/x"}}', /unknown keys kubconfig/],
+    ['{"a": {"sentinelAddress": "no-port"}}', /sentinelAddress must be host:port/],
+    ['{"a": {"sentinelAddress": "{name}.x:70000"}}', /port must be 1-65535/],
+    ['{"a": {"sentinelAddress": "{env}.x:80"}}', /unknown placeholder \{env\}/],
+    ['{"a": {"sentinelAddress": 80}}', /sentinelAddress must be a string/],
   ])("rejects %j", (value, message) => {
     expect(() => parseClusters(value)).toThrow(message);
     try {

@@ -6,11 +6,33 @@ import { ClusterError } from "./errors";
 import { isDns1123Label } from "./names";
 
 /** How to reach one region's cluster. */
-export type ClusterTarget =
+export type ClusterTarget = (
   /** A kubeconfig file (default: `KUBECONFIG` or `~/.kube/config`) and a context in it (default: its current context). */
   | { kubeconfig?: string; context?: string; inCluster?: false }
   /** The service account of the pod hydra runs in. */
-  | { inCluster: true };
+  | { inCluster: true }
+) & {
+  /**
+   * Where an edge outside the cluster reaches an environment's sentinel: `host:port`, in which
+   * `{name}` and `{namespace}` stand for the sentinel Service's name and namespace (e.g.
+   * `{name}.{namespace}.use1.example.net:80`). Absent: the edge reaches sentinels by cluster DNS.
+   */
+  sentinelAddress?: string;
+};
+
+/** `host:port` (host a name or `[IPv6]`), with the `{name}`/`{namespace}` placeholders allowed in the host. */
+const SENTINEL_ADDRESS = /^(?:[A-Za-z0-9.{}-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
+/** Why a `sentinelAddress` template is not usable, or null. */
+export function sentinelAddressProblem(template: string): string | null {
+  const match = SENTINEL_ADDRESS.exec(template);
+  if (!match) return "must be host:port, e.g. {name}.{namespace}.use1.example.net:80";
+  const port = Number(match[1]);
+  if (port < 1 || port > 65535) return "port must be 1-65535";
+  const unknown = template.match(/\{[^}]*\}/g)?.filter((p) => p !== "{name}" && p !== "{namespace}") ?? [];
+  if (unknown.length > 0) return `unknown placeholder ${unknown[0]} (only {name} and {namespace})`;
+  return null;
+}
 
 export interface KubernetesDriverConfig {
   kind: "kubernetes";
@@ -51,7 +73,8 @@ function checkRegion(region: string, source: string): void {
 
 /**
  * Parses `HYDRA_CLUSTERS`: a JSON object, or the path of a JSON or YAML file holding one,
- * mapping each region to `{ "kubeconfig": path, "context": name }` or `{ "inCluster": true }`.
+ * mapping each region to `{ "kubeconfig": path, "context": name }` or `{ "inCluster": true }`,
+ * either with an optional `"sentinelAddress"` (see ClusterTarget).
  * Relative kubeconfig paths in a file are relative to that file.
  *
  *   {"us-east-1": {"kubeconfig": "/etc/hydra/us-east-1.yaml", "context": "prod-use1"},
@@ -94,13 +117,19 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
       throw configError(`${source}: region ${region} must be an object with kubeconfig/context or inCluster`);
     }
     const e = entry as Record<string, unknown>;
-    const unknown = Object.keys(e).filter((k) => !["kubeconfig", "context", "inCluster"].includes(k));
+    const unknown = Object.keys(e).filter((k) => !["kubeconfig", "context", "inCluster", "sentinelAddress"].includes(k));
     if (unknown.length > 0) throw configError(`${source}: region ${region} has unknown keys ${unknown.join(", ")}`);
+    let sentinel: { sentinelAddress?: string } = {};
+    if (e.sentinelAddress !== undefined) {
+      const problem = typeof e.sentinelAddress === "string" ? sentinelAddressProblem(e.sentinelAddress) : "must be a string";
+      if (problem) throw configError(`${source}: region ${region}: sentinelAddress ${problem}`);
+      sentinel = { sentinelAddress: e.sentinelAddress as string };
+    }
     if (e.inCluster === true) {
       if (e.kubeconfig !== undefined || e.context !== undefined) {
         throw configError(`${source}: region ${region}: inCluster excludes kubeconfig and context`);
       }
-      clusters[region] = { inCluster: true };
+      clusters[region] = { inCluster: true, ...sentinel };
       continue;
     }
     if (e.inCluster !== undefined && e.inCluster !== false) throw configError(`${source}: region ${region}: inCluster must be a boolean`);
@@ -114,6 +143,7 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
     clusters[region] = {
       ...(kubeconfig !== undefined ? { kubeconfig: baseDir && !isAbsolute(kubeconfig) ? resolve(baseDir, kubeconfig) : kubeconfig } : {}),
       ...(e.context !== undefined ? { context: e.context as string } : {}),
+      ...sentinel,
     };
   }
   if (Object.keys(clusters).length === 0) throw configError(`${source} configures no region`);

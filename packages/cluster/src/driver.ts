@@ -66,7 +66,14 @@ export interface SentinelRef {
   name: string;
   /** Labels selecting the sentinel's pods (what the network policies admit). */
   selector: Record<string, string>;
+  /** The proxy's container port. */
   port: number;
+  /** The Service's cluster DNS name: `<name>.<namespace>.svc.cluster.local`. */
+  host: string;
+  /** The Service's port. */
+  servicePort: number;
+  /** `host:port` where the sentinel is reachable from outside its cluster; absent: in-cluster only. */
+  externalAddress?: string;
   resourceVersion: { deployment: string; service: string };
 }
 

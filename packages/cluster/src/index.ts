@@ -15,6 +15,7 @@ export {
   workloadManifests,
   workloadRef,
   sentinelManifests,
+  sentinelRef,
   networkPolicyManifest,
   workloadLabels,
   workloadSelector,

@@ -21,11 +21,11 @@ import {
   namespaceManifest,
   networkPolicyManifest,
   sentinelManifests,
-  sentinelSelector,
+  sentinelRef,
   workloadManifests,
   workloadRef,
 } from "./manifests";
-import { labelSelector, sentinelName } from "./names";
+import { labelSelector } from "./names";
 import { type Pod, instanceOf, isPodReady, podProblems } from "./pods";
 
 export { KubeHttp, type WatchEvent };
@@ -93,6 +93,8 @@ const DEADLINE = Symbol("deadline");
 export class KubernetesDriver implements ClusterDriver {
   readonly kind = "kubernetes" as const;
   private readonly clients = new Map<string, KubeHttp>();
+  /** region → its `sentinelAddress` template (HYDRA_CLUSTERS). */
+  private readonly sentinelAddresses = new Map<string, string>();
   private readonly closing = new AbortController();
   private readonly watchTimeoutSeconds: number;
   private readonly emit: (event: DriverEvent) => void;
@@ -103,6 +105,7 @@ export class KubernetesDriver implements ClusterDriver {
     this.emit = config.onEvent ?? (() => {});
     for (const [region, target] of Object.entries(config.clusters)) {
       this.clients.set(region, new KubeHttp(region, loadKubeConfig(region, target), requestTimeoutMs));
+      if (target.sentinelAddress) this.sentinelAddresses.set(region, target.sentinelAddress);
     }
   }
 
@@ -180,11 +183,7 @@ export class KubernetesDriver implements ClusterDriver {
     const deployment = await this.apply(region, manifests.deployment);
     const service = await this.apply(region, manifests.service);
     return {
-      environmentId: spec.environmentId,
-      namespace: spec.namespace,
-      name: sentinelName(spec.environmentId),
-      selector: sentinelSelector(spec.environmentId),
-      port: spec.port ?? 8080,
+      ...sentinelRef(spec, this.sentinelAddresses.get(region)),
       resourceVersion: { deployment: deployment.metadata.resourceVersion!, service: service.metadata.resourceVersion! },
     };
   }

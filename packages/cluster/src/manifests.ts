@@ -2,9 +2,9 @@
  * The manifests hydra applies, as pure functions of the specs: both drivers build them here,
  * so the simulated driver holds exactly what the kubernetes driver would send.
  */
-import type { NetworkPolicySpec, OwnerIds, ReadinessCheck, Resources, SentinelSpec, WorkloadRef, WorkloadSpec } from "./driver";
+import type { NetworkPolicySpec, OwnerIds, ReadinessCheck, Resources, SentinelRef, SentinelSpec, WorkloadRef, WorkloadSpec } from "./driver";
 import { ClusterError } from "./errors";
-import { networkPolicyName, sentinelName, workloadName } from "./names";
+import { networkPolicyName, sentinelName, serviceHost, workloadName } from "./names";
 
 export const FIELD_MANAGER = "hydra";
 
@@ -197,6 +197,25 @@ export function workloadManifests(region: string, spec: WorkloadSpec): { deploym
   return {
     deployment: deployment({ name, namespace: spec.namespace, labels, selector, replicas: spec.replicas, container }),
     service: service(name, spec.namespace, labels, selector),
+  };
+}
+
+/**
+ * The ref of an environment's sentinel in a region, computed from its spec (no cluster call).
+ * `externalAddress` is a region's `sentinelAddress` (HYDRA_CLUSTERS): `host:port`, where
+ * `{name}` and `{namespace}` stand for the sentinel Service's name and namespace.
+ */
+export function sentinelRef(spec: Pick<SentinelSpec, "environmentId" | "namespace" | "port">, externalAddress?: string): Omit<SentinelRef, "resourceVersion"> {
+  const name = sentinelName(spec.environmentId);
+  return {
+    environmentId: spec.environmentId,
+    namespace: spec.namespace,
+    name,
+    selector: sentinelSelector(spec.environmentId),
+    port: spec.port ?? DEFAULT_PORT,
+    host: serviceHost(name, spec.namespace),
+    servicePort: SERVICE_PORT,
+    ...(externalAddress ? { externalAddress: externalAddress.replaceAll("{name}", name).replaceAll("{namespace}", spec.namespace) } : {}),
   };
 }
 

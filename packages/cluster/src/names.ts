@@ -78,6 +78,14 @@ export function sentinelName(environmentId: string): string {
   return toDnsLabel(`sentinel-${environmentId}`);
 }
 
+/** The cluster DNS domain of every region's cluster (kubelet's `clusterDomain` default). */
+export const CLUSTER_DOMAIN = "cluster.local";
+
+/** A Service's cluster DNS name: `<name>.<namespace>.svc.cluster.local`. */
+export function serviceHost(name: string, namespace: string): string {
+  return `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`;
+}
+
 /** `{ b: "2", a: "1" }` → `a=1,b=2`: the equality-based label selector of a label map. */
 export function labelSelector(labels: Record<string, string>): string {
   return Object.keys(labels)

@@ -28,11 +28,11 @@ import {
   namespaceManifest,
   networkPolicyManifest,
   sentinelManifests,
-  sentinelSelector,
+  sentinelRef,
   workloadManifests,
   workloadRef,
 } from "./manifests";
-import { isDns1035Label, isDns1123Label, isDns1123Subdomain, sentinelName } from "./names";
+import { isDns1035Label, isDns1123Label, isDns1123Subdomain } from "./names";
 import { formatAddress } from "./pods";
 
 /** What a simulated region does with new instances. */
@@ -289,11 +289,7 @@ export class SimulatedDriver implements ClusterDriver {
     const deployment = this.apply(region, manifests.deployment);
     const service = this.apply(region, manifests.service);
     return {
-      environmentId: spec.environmentId,
-      namespace: spec.namespace,
-      name: sentinelName(spec.environmentId),
-      selector: sentinelSelector(spec.environmentId),
-      port: spec.port ?? 8080,
+      ...sentinelRef(spec),
       resourceVersion: { deployment, service },
     };
   }

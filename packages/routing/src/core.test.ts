@@ -103,7 +103,7 @@ describe("AssignDomains", () => {
     expect(gw.rows.map((r) => r.hostname)).toEqual([...names].sort());
     for (const row of gw.rows) expect(row.config.deploymentId).toBe(dep.id);
     const stored = await pool.query("SELECT gateway_config FROM deployments WHERE id = $1", [dep.id]);
-    expect(stored.rows[0].gateway_config.instances).toHaveLength(1);
+    expect(stored.rows[0].gateway_config.sentinels).toHaveLength(1);
     await expectInvariants();
   });
 
@@ -215,7 +215,7 @@ describe("SwitchDomains", () => {
     expect(rollback.routingGeneration).toBe(3n);
     expect(await live()).toEqual({ live_deployment_id: a.id, is_rolled_back: true });
     const gw = await pool.query("SELECT config FROM gateway_configs WHERE hostname = $1", [apex("env")]);
-    expect(gw.rows[0].config.instances).toHaveLength(2);
+    expect(gw.rows[0].config.sentinels).toHaveLength(2);
     await expectInvariants();
 
     const promote = await switchTo({ targetDeploymentId: b.id, domainIds: ids, setLive: true, rolledBack: false, expectedLiveDeploymentId: a.id });

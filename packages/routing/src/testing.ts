@@ -54,12 +54,12 @@ export async function createDeploymentFixture(
 }
 
 /** A gateway config as AssignDomains takes it (init shape of hydra.v1.GatewayConfig). */
-export function gatewayConfigFor(deploymentId: string, instances = 1) {
+export function gatewayConfigFor(deploymentId: string, regions = 1) {
   return {
     deploymentId,
     isEnabled: true,
     port: 8080,
-    instances: Array.from({ length: instances }, (_, i) => ({ id: `${deploymentId}-${i}`, address: `10.0.0.${i + 1}:8080`, region: "local" })),
+    sentinels: Array.from({ length: regions }, (_, i) => ({ region: `r${i}`, serviceHost: `sentinel-env-x.ws-x.svc.cluster.local`, servicePort: 80, externalAddress: "" })),
   };
 }
 

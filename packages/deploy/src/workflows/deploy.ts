@@ -2,13 +2,14 @@ import { namespaceName, type InstanceInfo, type SentinelRef, type WorkloadRef } 
 import { newId } from "@hydra/db";
 import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { defineWorkflow, TerminalError, type StepOptions, type WorkflowContext } from "@hydra/workflow";
+import { gatewayConfigFor } from "../gateway-config";
 import { buildRoutes, type Route, type RouteSticky } from "../routes";
 import { findDeployment, isRouted } from "../sql/findDeployment";
 import { loadDeployMetadata, type DeployMetadata } from "../sql/loadDeployMetadata";
 import { createTopologies, findBuildId, recordBuildId, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
 import type { DeploymentStatus } from "../sql/rows";
 import { setDeploymentStatus } from "../sql/setDeploymentStatus";
-import { failureReason, isTerminalError, withTestDelay, type DeployDeps, type GatewayConfigInit } from "./deps";
+import { failureReason, isTerminalError, withTestDelay, type DeployDeps } from "./deps";
 import { cancelStandby, scaleDown, scheduleStandby } from "./standby";
 
 /**
@@ -192,7 +193,7 @@ export function deployWorkflow(deps: DeployDeps) {
 
       // The deadline is recorded, so a restart does not grant a fresh 15 minutes.
       const readyDeadline = new Date((await ctx.now()).getTime() + settings.readyTimeoutMs);
-      const instances = await step(
+      await step(
         "wait-ready",
         async (signal) => {
           const byRegion = await perRegion(regions, async (region) => {
@@ -218,7 +219,7 @@ export function deployWorkflow(deps: DeployDeps) {
           deploymentId: id,
           apex: settings.apex,
         });
-        const gatewayConfig: GatewayConfigInit = { deploymentId: id, isEnabled: true, instances, ...owner, port: settings.appPort };
+        const gatewayConfig = gatewayConfigFor({ deploymentId: id, ...owner, port: settings.appPort, sentinels });
         return { routes, gatewayConfig };
       });
 

@@ -1,6 +1,4 @@
-import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { defineWorkflow, type WorkflowContext } from "@hydra/workflow";
 import { promoteRefusal, rollbackRefusal, type DeploymentFacts, type ProjectFacts } from "../preconditions";
 import { findProjectLive, listSwitchableDomainIds } from "../sql/findProjectLive";
@@ -60,48 +58,6 @@ async function inStandby(db: Queryable, id: string): Promise<boolean> {
   return result.rows[0]?.desired_state === "standby";
 }
 
-const STICKY: Record<string, DomainSticky> = {
-  unspecified: DomainSticky.UNSPECIFIED,
-  branch: DomainSticky.BRANCH,
-  environment: DomainSticky.ENVIRONMENT,
-  live: DomainSticky.LIVE,
-};
-
-/**
- * A deployment woken from standby runs on new pods, but its stored gateway config (which
- * SwitchDomains copies to the domains it moves) still names the pods scaling to 0 removed.
- * When they differ, the config is replaced through routing with the deployment's own domains
- * (which stay where they are), so they and the switch that follows serve the live instances.
- */
-async function refreshGatewayConfig(deps: DeployDeps, deploymentId: string, idempotencyKey: string, signal: AbortSignal): Promise<void> {
-  const deployment = await deps.pool.query<{ workspace_id: string; project_id: string; environment_id: string; gateway_config: { instances?: { id: string }[] } | null }>(
-    "SELECT workspace_id, project_id, environment_id, gateway_config FROM deployments WHERE id = $1",
-    [deploymentId],
-  );
-  const row = deployment.rows[0];
-  if (!row?.gateway_config) return;
-  const instances = await deps.pool.query<{ id: string; address: string; region: string }>(
-    "SELECT id, address, region FROM instances WHERE deployment_id = $1 AND status <> 'stopped' ORDER BY region, id",
-    [deploymentId],
-  );
-  const stored = (row.gateway_config.instances ?? []).map((i) => i.id).sort();
-  if (isDeepStrictEqual(stored, instances.rows.map((i) => i.id).sort())) return;
-  const domains = await deps.pool.query<{ name: string; sticky: string }>("SELECT name, sticky::text AS sticky FROM domains WHERE deployment_id = $1 ORDER BY name", [deploymentId]);
-  const owner = { workspaceId: row.workspace_id, projectId: row.project_id, environmentId: row.environment_id };
-  await deps.router.assignDomains(
-    {
-      ...owner,
-      deploymentId,
-      domains: domains.rows.map((d) => ({ name: d.name, sticky: STICKY[d.sticky] ?? DomainSticky.UNSPECIFIED })),
-      gatewayConfig: { deploymentId, isEnabled: true, instances: instances.rows, ...owner, port: deps.settings.appPort },
-      isRolledBack: false,
-      idempotencyKey,
-      setLive: false,
-    },
-    { signal },
-  );
-}
-
 async function requireDeployment(db: Queryable, id: string, role: string): Promise<DeploymentFacts> {
   const facts = await loadDeploymentFacts(db, id);
   if (!facts) throw new ConnectError(`${role} deployment ${id} not found`, Code.NotFound);
@@ -159,7 +115,6 @@ async function switchLive(
     withTestDelay(deps.settings, "wake-target", (s) => asTerminal(async () => {
       try {
         await wakeDeployment(deps, targetId, wakeDeadline, s.signal);
-        await refreshGatewayConfig(deps, targetId, `${ctx.runId}:wake`, s.signal);
       } catch (error) {
         if (!isTerminalError(error) || error instanceof NotWakeableError) throw error;
         // Scaled up for nothing: a target in standby goes back to 0 replicas, and the caller
