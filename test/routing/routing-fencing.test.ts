@@ -50,7 +50,7 @@ async function holdAfterLock(): Promise<pg.Client> {
 async function fencingReadWaiting(): Promise<void> {
   await waitUntil("a fencing read to wait on the table lock", async () => {
     const { rows } = await pool.query(
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%routing_generation AS generation%'",
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%SELECT routing_generation FROM projects%'",
     );
     return rows[0];
   });

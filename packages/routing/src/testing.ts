@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { newId } from "@hydra/db";
 import Redis from "ioredis";
-import type { Queryable } from "./sql/queryable";
+import type { Queryable } from "@hydra/db";
 
 export interface ProjectFixture {
   workspaceId: string;

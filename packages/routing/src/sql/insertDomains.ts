@@ -1,5 +1,5 @@
+import type { Queryable } from "@hydra/db";
 import type { StickyLevel } from "../sticky";
-import type { Queryable } from "./queryable";
 
 export interface NewDomain {
   id: string;
@@ -14,12 +14,13 @@ export interface NewDomain {
 /** Inserts new domains in one statement; every row carries its own values (unnest of arrays). */
 export async function insertDomains(db: Queryable, domains: NewDomain[]): Promise<void> {
   if (domains.length === 0) return;
-  await db.query(
-    `INSERT INTO domains (id, name, workspace_id, project_id, environment_id, deployment_id, sticky, created_at, updated_at)
-     SELECT id, name, workspace_id, project_id, environment_id, deployment_id, sticky::domain_sticky, now(), now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-         AS t(id, name, workspace_id, project_id, environment_id, deployment_id, sticky)`,
-    [
+  await db.query({
+    name: "routing_insertDomains",
+    text: `INSERT INTO domains (id, name, workspace_id, project_id, environment_id, deployment_id, sticky, created_at, updated_at)
+           SELECT id, name, workspace_id, project_id, environment_id, deployment_id, sticky::domain_sticky, now(), now()
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+               AS t(id, name, workspace_id, project_id, environment_id, deployment_id, sticky)`,
+    values: [
       domains.map((d) => d.id),
       domains.map((d) => d.name),
       domains.map((d) => d.workspaceId),
@@ -28,5 +29,5 @@ export async function insertDomains(db: Queryable, domains: NewDomain[]): Promis
       domains.map((d) => d.deploymentId),
       domains.map((d) => d.sticky),
     ],
-  );
+  });
 }

@@ -1,0 +1,47 @@
+import type { StickyLevel } from "../sticky";
+
+/** A gateway config as stored (proto JSON of hydra.v1.GatewayConfig). */
+export type GatewayConfigJson = Record<string, unknown>;
+
+/** The project's row as the routing transaction locks it, with the live deployment's creation sequence. */
+export interface LockedProjectRow {
+  id: string;
+  workspace_id: string;
+  live_deployment_id: string | null;
+  live_sequence: bigint | null;
+  is_rolled_back: boolean;
+  routing_generation: bigint;
+}
+
+export interface DeploymentRow {
+  id: string;
+  workspace_id: string;
+  project_id: string;
+  environment_id: string;
+  sequence: bigint;
+  gateway_config: GatewayConfigJson | null;
+}
+
+/** A domain with the creation sequence of the deployment it points at. */
+export interface DomainRow {
+  id: string;
+  name: string;
+  workspace_id: string;
+  project_id: string;
+  environment_id: string | null;
+  deployment_id: string;
+  sticky: StickyLevel;
+  deployment_sequence: bigint;
+}
+
+export const DOMAIN_COLUMNS = `d.id, d.name, d.workspace_id, d.project_id, d.environment_id, d.deployment_id,
+  d.sticky::text AS sticky, dep.sequence AS deployment_sequence`;
+
+export interface RoutingOperationRow {
+  id: string;
+  project_id: string;
+  routing_generation: bigint;
+  kind: string;
+  request_hash: string;
+  response: unknown;
+}
