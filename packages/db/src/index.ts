@@ -5,3 +5,4 @@ export * from "./queryable";
 export * from "./prisma";
 export * from "./migrate";
 export * from "./listener";
+export * from "./errors";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isId } from "@hydra/db";
-import { WorkflowNotFoundError, WorkflowTimeoutError, type WorkflowEngine } from "@hydra/workflow";
+import { WorkflowNotFoundError, WorkflowTimeoutError, type CancelKind, type WorkflowEngine } from "@hydra/workflow";
 import { checkCreateDeployment, type CreateDeploymentInput } from "./deployment-input";
 import { DeploymentStore } from "./deployment-store";
 import { claimDeploymentCancel } from "./sql/claimDeploymentCancel";
@@ -100,7 +100,7 @@ export class DeployApi {
       older.map(async (d) => {
         const reason = `superseded by ${deployment.id}`;
         // Only if it has not begun routing: past that, newest-wins in routing decides.
-        if (await claimDeploymentCancel(this.deps.pool, d.id, reason)) await this.cancelRun(d.id, d.workflow_id ?? `deploy:${d.id}`, reason);
+        if (await claimDeploymentCancel(this.deps.pool, d.id, reason)) await this.cancelRun(d.id, d.workflow_id ?? `deploy:${d.id}`, reason, "superseded");
       }),
     );
     return workflowId;
@@ -111,10 +111,10 @@ export class DeployApi {
    * its compensations (nothing was done to undo), and one that was never created has no
    * compensations at all: the deployment's final status is then recorded here.
    */
-  private async cancelRun(deploymentId: string, workflowId: string, reason: string): Promise<void> {
+  private async cancelRun(deploymentId: string, workflowId: string, reason: string, kind: CancelKind): Promise<void> {
     let status: string;
     try {
-      status = await this.engine.cancel(workflowId, reason);
+      status = await this.engine.cancel(workflowId, reason, { kind });
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       status = "cancelled";
@@ -122,7 +122,7 @@ export class DeployApi {
     if (status === "cancelled") {
       await setDeploymentStatus(this.deps.pool, {
         id: deploymentId,
-        status: reason.startsWith("superseded by ") ? "superseded" : "cancelled",
+        status: kind,
         reason,
         from: ACTIVE_STATUSES,
       });
@@ -150,7 +150,7 @@ export class DeployApi {
       throw new ConnectError(`deployment ${deploymentId} is already being routed; roll back instead`, Code.FailedPrecondition);
     }
     const workflowId = deployment.workflow_id ?? `deploy:${deployment.id}`;
-    await this.cancelRun(deploymentId, workflowId, why);
+    await this.cancelRun(deploymentId, workflowId, why, "cancelled");
     // Usually settles in milliseconds (at the next step boundary); a long step is aborted.
     await this.engine.result(workflowId, { timeoutMs: 10_000, settleOnPause: true }).catch((error: unknown) => {
       if (!(error instanceof WorkflowTimeoutError) && !(error instanceof WorkflowNotFoundError)) throw error;
@@ -193,10 +193,10 @@ export class DeployApi {
       // compensations (the target's standby comes back), so the refused call changes nothing.
       await engine.cancel(id, `${kind} gave up after its retries`);
       await engine.result(id, { timeoutMs: 10_000 }).catch(() => {});
-      const code = /\[aborted\]/i.test(outcome.error) ? Code.Aborted : Code.Unavailable;
+      const code = outcome.code === "aborted" ? Code.Aborted : Code.Unavailable;
       throw new ConnectError(`${kind} ${id} gave up after its retries: ${outcome.error}`, code);
     }
-    const { code, message } = codeOfFailure(outcome.error);
+    const { code, message } = codeOfFailure(outcome);
     throw new ConnectError(message, code);
   }
 }

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { classifyPostgresError } from "@hydra/db/errors";
 
 /**
  * Maps what a handler threw to the Connect error the caller sees. Domain code throws
@@ -19,23 +20,16 @@ interface ErrorWithCode {
   message?: unknown;
 }
 
-const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
-
+/** Infrastructure failures by the one classifier in @hydra/db: unreachable → unavailable, contention → aborted. */
 function infrastructureCode(error: unknown): Code | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const { code, message } = error as ErrorWithCode;
-  if (typeof code === "string") {
-    if (UNAVAILABLE_NODE_CODES.has(code)) return Code.Unavailable;
-    // PostgreSQL SQLSTATE classes: 08 connection exception, 57P01-03 shutdown/cannot connect
-    // now, 53300 too many connections.
-    if (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === "53300") return Code.Unavailable;
-    // 40001 serialization failure, 40P01 deadlock: safe to retry the whole call.
-    if (code === "40001" || code === "40P01") return Code.Aborted;
+  switch (classifyPostgresError(error)) {
+    case "unavailable":
+      return Code.Unavailable;
+    case "aborted":
+      return Code.Aborted;
+    default:
+      return undefined;
   }
-  if (typeof message === "string" && /Connection terminated|timeout exceeded when trying to connect|Connection is closed/i.test(message)) {
-    return Code.Unavailable;
-  }
-  return undefined;
 }
 
 function describe(error: unknown): string {

@@ -38,7 +38,7 @@ describe("cancellation and compensation", () => {
     await engine.startRun({ kind: "provision", id: "cancel-1", key: "k", input: null });
     await entered.promise;
     expect(await engine.cancel("cancel-1", "user asked")).toBe("running");
-    await expect(engine.result("cancel-1", { timeoutMs: 10_000 })).resolves.toEqual({ id: "cancel-1", status: "cancelled", error: "user asked" });
+    await expect(engine.result("cancel-1", { timeoutMs: 10_000 })).resolves.toEqual({ id: "cancel-1", status: "cancelled", error: "user asked", code: null, kind: "cancelled" });
     // The step in flight was aborted through its signal; announce never ran; only delete-vm was registered.
     expect(log).toEqual(["create-vm", "create-dns", "delete vm-1 (cancelled: user asked)"]);
     const view = await engine.get("cancel-1");
@@ -83,7 +83,7 @@ describe("cancellation and compensation", () => {
     const engine = h.engine().register(failing);
     await engine.start();
     await engine.startRun({ kind: "failing", id: "fail-1", key: "k", input: null });
-    await expect(engine.result("fail-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "failed", error: "TerminalError: card declined" });
+    await expect(engine.result("fail-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "failed", error: "TerminalError: card declined", code: null, kind: "failed" });
     expect(log).toEqual(["reserve", "unreserve (failed)"]);
     const compensation = h.events.find((e) => e.runId === "fail-1" && e.compensation && e.type === "completed");
     expect(compensation?.step).toBe("$compensate:unreserve");
@@ -103,7 +103,12 @@ describe("cancellation and compensation", () => {
     const engine = h.engine().register(late);
     await engine.start();
     await engine.startRun({ kind: "late", id: "late-1", key: "k", input: null, deadlineMs: 300 });
-    await expect(engine.result("late-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "failed", error: "deadline exceeded" });
+    await expect(engine.result("late-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "failed",
+      error: "deadline exceeded",
+      code: "deadline_exceeded",
+      kind: "deadline",
+    });
     expect(log).toEqual(["begin", "undo-begin (deadline)"]);
     expect((await engine.get("late-1"))?.steps.map((s) => s.name)).toEqual(["begin", "$deadline", "$compensate:undo-begin"]);
   });

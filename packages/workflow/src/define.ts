@@ -1,3 +1,4 @@
+import type { CancelKind } from "./errors";
 import type { RetryPolicy } from "./retry";
 
 /** What a step body receives. */
@@ -44,6 +45,8 @@ export interface WorkflowContext {
   readonly cancelled: boolean;
   /** The reason given to cancel(), once known (always known by the time compensations run). */
   readonly cancelReason: string | null;
+  /** The kind given to cancel() (cancelled, or superseded by a newer run), once a cancel was requested; null before. */
+  readonly cancelKind: CancelKind | null;
   /** While compensations run: why. Null otherwise. */
   readonly compensating: "cancelled" | "deadline" | "failed" | null;
   /** Aborted when a cancel is requested, the lease is lost, the engine stops or the deadline passes. */

@@ -3,7 +3,8 @@ import { hostname } from "node:os";
 import pino from "pino";
 import type { Pool } from "@hydra/db";
 import type { Logger, StepEvent, WorkflowDefinition } from "./define";
-import { WorkflowInputConflictError, WorkflowNotFoundError, WorkflowTimeoutError } from "./errors";
+import type { ErrorCode } from "@hydra/db/errors";
+import { WorkflowInputConflictError, WorkflowNotFoundError, WorkflowTimeoutError, type CancelKind, type FailureKind } from "./errors";
 import { RunExecution } from "./execution";
 import { inputHash } from "./hash";
 import { Listener, type Notification } from "./listener";
@@ -57,9 +58,18 @@ export interface StartedRun {
   status: RunStatus;
 }
 
+/**
+ * How a run ended (or parked). A failure is data: `code` (a Connect code name, null when the
+ * error had none) and `kind` say what happened; `error` is the message for people.
+ */
 export type RunOutcome<O = unknown> =
   | { id: string; status: "completed"; output: O }
-  | { id: string; status: "failed" | "cancelled" | "paused"; error: string };
+  | { id: string; status: "failed" | "cancelled" | "paused"; error: string; code: ErrorCode | null; kind: FailureKind | null };
+
+export interface CancelOptions {
+  /** superseded: a newer run replaces this one (the run ends with that kind). Default cancelled. */
+  kind?: CancelKind;
+}
 
 export interface ResultOptions {
   deadline?: Date;
@@ -84,7 +94,7 @@ export interface WorkflowEngine {
   /** Waits (notified, not polled) until the run ends; WorkflowTimeoutError at the deadline. */
   result<O = unknown>(id: string, options: ResultOptions): Promise<RunOutcome<O>>;
   /** Requests cancellation; returns the status right after (cancelled at once if it never started). */
-  cancel(id: string, reason: string): Promise<RunStatus>;
+  cancel(id: string, reason: string, options?: CancelOptions): Promise<RunStatus>;
   /** Resumes a paused run; false when it was not paused. */
   resume(id: string): Promise<boolean>;
   get(id: string): Promise<RunView | null>;
@@ -261,8 +271,8 @@ class Engine implements WorkflowEngine {
     });
   }
 
-  async cancel(id: string, reason: string): Promise<RunStatus> {
-    const answer = await requestCancel(this.pool, id, reason);
+  async cancel(id: string, reason: string, options: CancelOptions = {}): Promise<RunStatus> {
+    const answer = await requestCancel(this.pool, id, reason, options.kind ?? "cancelled");
     if (!answer) throw new WorkflowNotFoundError(id);
     this.active.get(id)?.execution.noteCancel();
     return answer.current;
@@ -433,7 +443,13 @@ class Engine implements WorkflowEngine {
 function outcomeOf<O>(run: RunRow, settleOnPause: boolean): RunOutcome<O> | null {
   if (run.status === "completed") return { id: run.id, status: "completed", output: run.output as O };
   if (TERMINAL_STATUSES.includes(run.status) || (settleOnPause && run.status === "paused")) {
-    return { id: run.id, status: run.status as "failed" | "cancelled" | "paused", error: run.error ?? run.status };
+    return {
+      id: run.id,
+      status: run.status as "failed" | "cancelled" | "paused",
+      error: run.error ?? run.status,
+      code: run.error_code,
+      kind: run.error_kind,
+    };
   }
   return null;
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition } from "./define";
-import { errorMessage, NondeterminismError, StepTimeoutError, TerminalError } from "./errors";
+import { errorCode } from "@hydra/db/errors";
+import { errorMessage, NondeterminismError, StepTimeoutError, TerminalError, type CancelKind } from "./errors";
 import { backoffMs, retryPolicy, type RetryPolicy } from "./retry";
 import { completeRun } from "./sql/completeRun";
 import { completeStep, type CheckpointResult } from "./sql/completeStep";
-import { failRun } from "./sql/failRun";
+import { failRun, type RunFailure } from "./sql/failRun";
 import { findRun } from "./sql/findRun";
 import { listSteps } from "./sql/listSteps";
 import { pauseRun } from "./sql/pauseRun";
@@ -85,6 +86,7 @@ export class RunExecution {
   private readonly lifeAbort = new AbortController();
   private cancelRequested: boolean;
   private cancelReason: string | null;
+  private cancelKind: CancelKind;
   private compensating: "cancelled" | "deadline" | "failed" | null = null;
   private readonly compensations: { name: string; fn: (step: StepContext) => unknown; options?: StepOptions }[] = [];
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -101,6 +103,7 @@ export class RunExecution {
     this.epoch = run.epoch;
     this.cancelRequested = run.cancel_requested_at !== null;
     this.cancelReason = run.cancel_reason;
+    this.cancelKind = run.cancel_kind ?? "cancelled";
     this.ctx = this.createContext();
   }
 
@@ -130,7 +133,7 @@ export class RunExecution {
         // back here again and again). Park it for an operator with what went wrong.
         const error = `execution stopped without an outcome: ${this.problem ? errorMessage(this.problem) : "unknown cause"}`;
         this.hooks.logger.error({ runId: this.id }, error);
-        await this.pause(error);
+        await this.pause(error, this.problem instanceof NondeterminismError ? "nondeterministic" : "failed");
       }
     } catch (error) {
       // A database error with the outcome unknown: stop, let the lease lapse, and let a sweeper
@@ -212,13 +215,13 @@ export class RunExecution {
     if (error instanceof TerminalError) {
       const compensationErrors = await this.runCompensations("failed");
       if (compensationErrors === null) return;
-      await this.end("failed", appendErrors(errorMessage(error), compensationErrors));
+      await this.end({ status: "failed", error: appendErrors(errorMessage(error), compensationErrors), code: error.code, kind: error.kind });
     } else if (this.cancelRequested) {
       await this.afterHalt({ kind: "cancel" });
     } else {
       // Not a step failure: a bug in the workflow code. Park it, visibly, for a fix and resume.
       this.hooks.logger.error({ runId: this.id, err: error }, "workflow code threw; run paused");
-      await this.pause(errorMessage(error));
+      await this.pause(errorMessage(error), "failed");
     }
   }
 
@@ -230,37 +233,41 @@ export class RunExecution {
       case "stopping":
         return;
       case "cancel": {
-        this.cancelReason = (await findRun(this.hooks.db, this.id))?.cancel_reason ?? this.cancelReason ?? "cancelled";
+        const run = await findRun(this.hooks.db, this.id);
+        this.cancelReason = run?.cancel_reason ?? this.cancelReason ?? "cancelled";
+        this.cancelKind = run?.cancel_kind ?? this.cancelKind;
         const errors = await this.runCompensations("cancelled");
         if (errors === null) return;
-        return this.end("cancelled", appendErrors(this.cancelReason, errors));
+        return this.end({ status: "cancelled", error: appendErrors(this.cancelReason, errors), code: null, kind: this.cancelKind });
       }
       case "deadline": {
         const errors = await this.runCompensations("deadline");
         if (errors === null) return;
-        return this.end("failed", appendErrors("deadline exceeded", errors));
+        return this.end({ status: "failed", error: appendErrors("deadline exceeded", errors), code: "deadline_exceeded", kind: "deadline" });
       }
       case "nondeterminism":
         this.hooks.logger.error({ runId: this.id, err: halt.error }, "workflow nondeterminism; run paused");
         if (this.cancelRequested) {
           // The code does not match the journal, so its compensations cannot be trusted either.
-          return this.end("cancelled", `cancelled; compensations skipped: ${errorMessage(halt.error)}`);
+          const run = await findRun(this.hooks.db, this.id);
+          const error = `cancelled; compensations skipped: ${errorMessage(halt.error)}`;
+          return this.end({ status: "cancelled", error, code: null, kind: run?.cancel_kind ?? this.cancelKind });
         }
-        await this.pause(errorMessage(halt.error));
+        await this.pause(errorMessage(halt.error), "nondeterministic");
     }
   }
 
-  private async end(status: "failed" | "cancelled", error: string): Promise<void> {
+  private async end(failure: RunFailure): Promise<void> {
     if (this.dead) return;
     this.windingDown = true;
-    if (await failRun(this.hooks.db, this.id, this.epoch, status, error)) this.settled = true;
+    if (await failRun(this.hooks.db, this.id, this.epoch, failure)) this.settled = true;
     else this.noteLeaseLost();
   }
 
-  private async pause(error: string): Promise<void> {
+  private async pause(error: string, kind: "failed" | "nondeterministic"): Promise<void> {
     if (this.dead) return;
     this.windingDown = true;
-    if (await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error })) this.settled = true;
+    if (await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, code: null, kind })) this.settled = true;
     else this.noteLeaseLost();
   }
 
@@ -290,6 +297,9 @@ export class RunExecution {
       },
       get cancelReason() {
         return execution.cancelReason;
+      },
+      get cancelKind() {
+        return execution.cancelRequested ? execution.cancelKind : null;
       },
       get compensating() {
         return execution.compensating;
@@ -381,16 +391,20 @@ export class RunExecution {
       const message = errorMessage(outcome.error);
       const terminal = outcome.error instanceof TerminalError || options.isTerminal?.(outcome.error) === true;
       if (terminal) {
-        const saved = await saveStepAttempt(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, status: "failed", attempts: attempt, error: message, startedAt });
+        const error = outcome.error instanceof TerminalError ? outcome.error : new TerminalError(message, { code: errorCode(outcome.error), cause: outcome.error });
+        const saved = await saveStepAttempt(this.hooks.db, {
+          runId: this.id, epoch: this.epoch, sequence, name, status: "failed", attempts: attempt, error: message, code: error.code, kind: error.kind, startedAt,
+        });
         if (!this.accept(saved)) return { kind: "halted" };
         await event("failed", attempt, { error: message, outcome: "terminal" });
-        const error = outcome.error instanceof TerminalError ? outcome.error : new TerminalError(message);
         return { kind: "terminal", error };
       }
       policy ??= retryPolicy(options.retry);
       if (attempt >= policy.maxAttempts) {
         const error = `step ${name} failed after ${attempt} attempt(s): ${message}`;
-        const paused = await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, step: { sequence, name, attempts: attempt, error: message, startedAt } });
+        const paused = await pauseRun(this.hooks.db, {
+          runId: this.id, epoch: this.epoch, error, code: errorCode(outcome.error), kind: "exhausted", step: { sequence, name, attempts: attempt, error: message, startedAt },
+        });
         if (!paused) {
           this.noteLeaseLost();
           return { kind: "halted" };
@@ -430,7 +444,10 @@ export class RunExecution {
     if (recorded.status === "completed") {
       return { kind: "ok", value: (recorded.output_missing ? undefined : recorded.output) as T };
     }
-    if (recorded.status === "failed") return { kind: "terminal", error: new TerminalError(recorded.error ?? "step failed") };
+    if (recorded.status === "failed") {
+      const error = new TerminalError(recorded.error ?? "step failed", { code: recorded.error_code, kind: recorded.error_kind ?? undefined });
+      return { kind: "terminal", error };
+    }
     return null;
   }
 

@@ -52,6 +52,8 @@ describe("step retries", () => {
       id: "doomed-1",
       status: "failed",
       error: "TerminalError: image not found",
+      code: null,
+      kind: "failed",
     });
     expect([calls, after]).toEqual([1, 0]);
     const view = await engine.get("doomed-1");
@@ -99,7 +101,7 @@ describe("step retries", () => {
     await engine.start();
     await engine.startRun({ kind: "fragile", id: "fragile-1", key: "k", input: null });
     const paused = await engine.result("fragile-1", { timeoutMs: 10_000, settleOnPause: true });
-    expect(paused).toEqual({ id: "fragile-1", status: "paused", error: "step wait-ready failed after 3 attempt(s): not ready" });
+    expect(paused).toEqual({ id: "fragile-1", status: "paused", error: "step wait-ready failed after 3 attempt(s): not ready", code: null, kind: "exhausted" });
     expect(calls).toBe(3);
     const view = await engine.get("fragile-1");
     expect(view).toMatchObject({ status: "paused", owner: null, leaseExpiresAt: null });

@@ -1,3 +1,5 @@
+import type { ErrorCode } from "@hydra/db/errors";
+import type { CancelKind, FailureKind } from "./errors";
 import type { RunRow, RunStatus, StepRow, StepStatus } from "./sql/rows";
 
 export interface StepView {
@@ -8,6 +10,7 @@ export interface StepView {
   attempts: number;
   output: unknown;
   error: string | null;
+  errorCode: ErrorCode | null;
   startedAt: Date;
   endedAt: Date | null;
 }
@@ -20,6 +23,9 @@ export interface RunView {
   status: RunStatus;
   output: unknown;
   error: string | null;
+  /** Errors as data: the failure's code and kind, never parsed from `error`. */
+  errorCode: ErrorCode | null;
+  errorKind: FailureKind | null;
   owner: string | null;
   epoch: bigint;
   leaseExpiresAt: Date | null;
@@ -27,6 +33,7 @@ export interface RunView {
   deadlineAt: Date | null;
   cancelRequestedAt: Date | null;
   cancelReason: string | null;
+  cancelKind: CancelKind | null;
   createdAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
@@ -42,6 +49,8 @@ export function runView(run: RunRow, steps: StepRow[]): RunView {
     status: run.status,
     output: run.output,
     error: run.error,
+    errorCode: run.error_code,
+    errorKind: run.error_kind,
     owner: run.owner,
     epoch: run.epoch,
     leaseExpiresAt: run.lease_expires_at,
@@ -49,6 +58,7 @@ export function runView(run: RunRow, steps: StepRow[]): RunView {
     deadlineAt: run.deadline_at,
     cancelRequestedAt: run.cancel_requested_at,
     cancelReason: run.cancel_reason,
+    cancelKind: run.cancel_kind,
     createdAt: run.created_at,
     updatedAt: run.updated_at,
     endedAt: run.ended_at,
@@ -59,6 +69,7 @@ export function runView(run: RunRow, steps: StepRow[]): RunView {
       attempts: s.attempts,
       output: s.output_missing ? undefined : s.output,
       error: s.error,
+      errorCode: s.error_code,
       startedAt: s.started_at,
       endedAt: s.ended_at,
     })),

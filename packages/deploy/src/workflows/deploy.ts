@@ -84,7 +84,7 @@ export function deployWorkflow(deps: DeployDeps) {
     ctx.compensate("record-outcome", async () => {
       if (ctx.compensating === "cancelled") {
         const reason = ctx.cancelReason ?? "cancelled";
-        const status = reason.startsWith("superseded by ") ? "superseded" : "cancelled";
+        const status = ctx.cancelKind === "superseded" ? "superseded" : "cancelled";
         await setDeploymentStatus(pool, { id, status, reason, from: ACTIVE_STATUSES });
       } else if (ctx.compensating === "deadline") {
         await setDeploymentStatus(pool, { id, status: "failed", reason: "deadline exceeded", failedStep: current, from: ACTIVE_STATUSES });
@@ -289,7 +289,7 @@ export function deployWorkflow(deps: DeployDeps) {
       };
     } catch (error) {
       if (error instanceof TerminalError) {
-        await setDeploymentStatus(pool, { id, status: "failed", reason: failureReason(error.message), failedStep: current, from: ACTIVE_STATUSES });
+        await setDeploymentStatus(pool, { id, status: "failed", reason: failureReason(error), failedStep: current, from: ACTIVE_STATUSES });
       }
       throw error;
     }

@@ -1,21 +1,27 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { TerminalError } from "@hydra/workflow";
+import { TerminalError, type ErrorCode } from "@hydra/workflow";
 import { codedTerminal, codeOfFailure, failureReason, isTerminalError } from "./deps";
 
 describe("failure codes", () => {
-  it.each([
-    ["[FailedPrecondition] source dep_a is not live", Code.FailedPrecondition, "source dep_a is not live", "failed_precondition: source dep_a is not live"],
-    ["TerminalError: [NotFound] deployment dep_x not found", Code.NotFound, "deployment dep_x not found", "not_found: deployment dep_x not found"],
-    ["plain failure", Code.Aborted, "plain failure", "plain failure"],
-    ["[NoSuchCode] x", Code.Aborted, "[NoSuchCode] x", "no_such_code: x"],
-  ])("%j", (message, code, text, reason) => {
-    expect(codeOfFailure(message)).toEqual({ code, message: text });
-    expect(failureReason(message)).toBe(reason);
+  it.each<[string, ErrorCode | null, Code]>([
+    ["source dep_a is not live", "failed_precondition", Code.FailedPrecondition],
+    ["deployment dep_x not found", "not_found", Code.NotFound],
+    ["plain failure", null, Code.Aborted],
+  ])("%j with code %s answers %s", (message, code, connectCode) => {
+    expect(codeOfFailure({ error: message, code })).toEqual({ code: connectCode, message });
   });
 
-  it("round-trips through codedTerminal", () => {
+  it.each<[string, TerminalError, string]>([
+    ["coded", new TerminalError("source dep_a is not live", { code: "failed_precondition" }), "failed_precondition: source dep_a is not live"],
+    ["uncoded", new TerminalError("build failed"), "build failed"],
+  ])("failureReason of a %s error", (_what, error, reason) => {
+    expect(failureReason(error)).toBe(reason);
+  });
+
+  it("codedTerminal carries the code as data, not in the message", () => {
     const error = codedTerminal(Code.PermissionDenied, "domain x.example is owned by ws_b");
-    expect(codeOfFailure(error.message)).toEqual({ code: Code.PermissionDenied, message: "domain x.example is owned by ws_b" });
+    expect(error).toMatchObject({ code: "permission_denied", kind: "refused", message: "domain x.example is owned by ws_b" });
+    expect(codeOfFailure({ error: error.message, code: error.code })).toEqual({ code: Code.PermissionDenied, message: "domain x.example is owned by ws_b" });
   });
 });
 

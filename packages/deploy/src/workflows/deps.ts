@@ -1,11 +1,12 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { ClusterDriver } from "@hydra/cluster";
 import type { Pool } from "@hydra/db";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { GatewayConfigSchema } from "@hydra/proto/hydra/v1";
 import type { RoutingClient } from "@hydra/routing/client";
 import type { WorkflowEngine } from "@hydra/workflow";
-import { TerminalError, type StepContext } from "@hydra/workflow";
+import { errorCodeOfNumber, isRetryable, numberOfErrorCode } from "@hydra/db/errors";
+import { TerminalError, type ErrorCode, type StepContext } from "@hydra/workflow";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DeploymentSource } from "../sql/rows";
 
@@ -62,34 +63,26 @@ export interface DeployDeps {
   settings: DeploySettings;
 }
 
-const TRANSIENT_CODES = new Set([Code.Unavailable, Code.Aborted, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Unknown, Code.Internal]);
-
 /**
- * Whether a step error is final. Cluster and build errors say so themselves (`transient`);
- * RoutingService answers by code: only `unavailable`-like codes are worth retrying.
+ * Whether a step error is final: a TerminalError, or not retryable by the one predicate in
+ * @hydra/db (cluster and build errors say so themselves with `transient`; RoutingService
+ * answers by code: only `unavailable`-like codes are worth retrying).
  */
 export function isTerminalError(error: unknown): boolean {
-  if (error instanceof TerminalError) return true;
-  if (typeof error === "object" && error !== null && typeof (error as { transient?: unknown }).transient === "boolean") {
-    return !(error as { transient: boolean }).transient;
-  }
-  if (error instanceof ConnectError) return !TRANSIENT_CODES.has(error.code);
-  return false;
+  return error instanceof TerminalError || !isRetryable(error);
 }
 
 /**
- * A terminal error that carries the Connect code the synchronous RPCs (Rollback, Promote)
- * answer with: the engine records only a message, so the code travels as its prefix.
+ * A terminal refusal with the Connect code the synchronous RPCs (Rollback, Promote) answer
+ * with: the engine stores the code in a column of its own (errors as data).
  */
 export function codedTerminal(code: Code, message: string): TerminalError {
-  return new TerminalError(`[${Code[code]}] ${message}`);
+  return new TerminalError(message, { code: errorCodeOfNumber(code), kind: "refused" });
 }
 
-export function codeOfFailure(message: string): { code: Code; message: string } {
-  const match = /^(?:TerminalError: )?\[([A-Za-z]+)\] ([\s\S]*)$/.exec(message);
-  const code = match ? Code[match[1] as keyof typeof Code] : undefined;
-  if (match && typeof code === "number") return { code, message: match[2]! };
-  return { code: Code.Aborted, message };
+/** The Connect error a failed run answers with: its recorded code, or aborted when it had none. */
+export function codeOfFailure(outcome: { error: string; code: ErrorCode | null }): { code: Code; message: string } {
+  return { code: outcome.code ? (numberOfErrorCode(outcome.code) as Code) : Code.Aborted, message: outcome.error };
 }
 
 /** Wraps a step body with the crash-test delay configured for `name` (none in production). */
@@ -102,10 +95,7 @@ export function withTestDelay<T>(settings: DeploySettings, name: string, fn: (st
   };
 }
 
-/** A failure as stored for people: "failed_precondition: …" rather than the coded form. */
-export function failureReason(message: string): string {
-  const match = /^(?:TerminalError: )?\[([A-Za-z]+)\] ([\s\S]*)$/.exec(message);
-  if (!match) return message;
-  const snake = match[1]!.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
-  return `${snake}: ${match[2]}`;
+/** A failure as stored for people: "failed_precondition: …", the code before the message. */
+export function failureReason(error: TerminalError): string {
+  return error.code ? `${error.code}: ${error.message}` : error.message;
 }

@@ -7,7 +7,7 @@ export async function completeRun(db: Queryable, runId: string, epoch: bigint, o
     text: `
       WITH done AS (
         UPDATE workflow_runs
-        SET status = 'completed', output = $3::jsonb, error = NULL, owner = NULL, lease_expires_at = NULL,
+        SET status = 'completed', output = $3::jsonb, error = NULL, error_code = NULL, error_kind = NULL, owner = NULL, lease_expires_at = NULL,
             ended_at = now(), updated_at = now()
         WHERE id = $1 AND epoch = $2 AND status = 'running'
         RETURNING id, kind

@@ -1,9 +1,14 @@
+import type { ErrorCode } from "@hydra/db/errors";
+import type { FailureKind } from "../errors";
 import { notifySql, type Queryable } from "./rows";
 
 export interface PauseParams {
   runId: string;
   epoch: bigint;
   error: string;
+  /** The last error's code, if it had one (e.g. aborted: contention that outlasted the retries). */
+  code: ErrorCode | null;
+  kind: Extract<FailureKind, "failed" | "exhausted" | "nondeterministic">;
   /** The step whose retry budget ran out, recorded with its attempts and last error; absent for other causes. */
   step?: { sequence: number; name: string; attempts: number; error: string; startedAt: Date };
 }
@@ -17,7 +22,7 @@ export async function pauseRun(db: Queryable, p: PauseParams): Promise<boolean> 
     text: `
       WITH run AS (
         UPDATE workflow_runs
-        SET status = 'paused', error = $3, owner = NULL, lease_expires_at = NULL, updated_at = now()
+        SET status = 'paused', error = $3, error_code = $9, error_kind = $10::workflow_failure_kind, owner = NULL, lease_expires_at = NULL, updated_at = now()
         WHERE id = $1 AND epoch = $2 AND status = 'running'
         RETURNING id, kind
       ), step AS (
@@ -37,6 +42,8 @@ export async function pauseRun(db: Queryable, p: PauseParams): Promise<boolean> 
       p.step?.attempts ?? null,
       p.step?.startedAt ?? null,
       p.step?.error ?? null,
+      p.code,
+      p.kind,
     ],
   });
   return result.rowCount === 1;

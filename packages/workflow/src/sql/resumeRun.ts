@@ -8,7 +8,7 @@ export async function resumeRun(db: Queryable, id: string): Promise<boolean> {
   const result = await db.query({
     text: `
       WITH run AS (
-        UPDATE workflow_runs SET status = 'pending', error = NULL, updated_at = now()
+        UPDATE workflow_runs SET status = 'pending', error = NULL, error_code = NULL, error_kind = NULL, updated_at = now()
         WHERE id = $1 AND status = 'paused'
         RETURNING id, kind
       ), fresh_budget AS (

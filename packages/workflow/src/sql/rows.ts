@@ -1,4 +1,6 @@
 import type { Pool, PoolClient } from "@hydra/db";
+import type { ErrorCode } from "@hydra/db/errors";
+import type { CancelKind, FailureKind } from "../errors";
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<Pool, "query"> | Pick<PoolClient, "query">;
@@ -27,6 +29,8 @@ export interface RunRow {
   status: RunStatus;
   output: unknown;
   error: string | null;
+  error_code: ErrorCode | null;
+  error_kind: FailureKind | null;
   owner: string | null;
   epoch: bigint;
   lease_expires_at: Date | null;
@@ -34,6 +38,7 @@ export interface RunRow {
   deadline_at: Date | null;
   cancel_requested_at: Date | null;
   cancel_reason: string | null;
+  cancel_kind: CancelKind | null;
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
@@ -47,6 +52,8 @@ export interface StepRow {
   attempts: number;
   output: unknown;
   error: string | null;
+  error_code: ErrorCode | null;
+  error_kind: "refused" | "failed" | null;
   started_at: Date;
   ended_at: Date | null;
   /** SQL NULL (the step returned undefined), as opposed to JSON null. */
