@@ -4,6 +4,8 @@ export * from "./deployment-store";
 export * from "./event-feed";
 export * from "./preconditions";
 export * from "./routes";
+export * from "./domain-label";
+export { migrateDomainNames } from "./migrate-domain-names";
 export { setDeploymentStatus } from "./sql/setDeploymentStatus";
 export { appendDeploymentEvent } from "./sql/appendDeploymentEvent";
 export type { DeploymentRow, DeploymentStatus, DeploymentEventRow, DeploymentSource } from "./sql/rows";

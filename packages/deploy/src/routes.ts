@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { DomainSticky } from "@hydra/proto/hydra/v1";
+import { domainLabel, type DomainLabelKind } from "./domain-label";
 
 /**
  * The domains a deployment gets (SPEC §3 step 9). Deterministic: the same deployment always
@@ -6,6 +7,13 @@ import { createHash } from "node:crypto";
  * journal (the original computed a random suffix here and broke replay).
  */
 export type RouteSticky = "unspecified" | "branch" | "environment" | "live";
+
+export const ROUTE_STICKY_PROTO: Record<RouteSticky, DomainSticky> = {
+  unspecified: DomainSticky.UNSPECIFIED,
+  branch: DomainSticky.BRANCH,
+  environment: DomainSticky.ENVIRONMENT,
+  live: DomainSticky.LIVE,
+};
 
 export interface Route {
   name: string;
@@ -25,52 +33,22 @@ export interface RouteInput {
   apex: string;
 }
 
-const MAX_LABEL = 63;
-
-/** A branch name as a DNS label fragment: "feature/Login_v2" → "feature-login-v2". */
-export function slugifyBranch(branch: string): string {
-  return branch
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-}
-
-function shortHash(value: string, length: number): string {
-  return createHash("sha256").update(value).digest("hex").slice(0, length);
-}
-
 /**
- * Fits `fragment` into `room` characters; when it has to be cut (or is empty), a hash of the
- * original keeps distinct branches distinct.
+ * The generated names, one per kind (see domain-label.ts for why they are injective). The
+ * commit domain uses the sha7 of a full or short sha; without a commit, the deployment id.
  */
-function fit(fragment: string, original: string, room: number): string {
-  if (fragment.length > 0 && fragment.length <= room) return fragment;
-  const hash = shortHash(original, 6);
-  const head = fragment.slice(0, Math.max(0, room - hash.length - 1)).replace(/-+$/, "");
-  return head ? `${head}-${hash}` : hash.slice(0, room);
-}
-
 export function buildRoutes(input: RouteInput): Route[] {
-  const { projectSlug: p, workspaceSlug: w, apex } = input;
-  const host = (label: string) => `${label}.${apex}`;
+  const owner = { projectSlug: input.projectSlug, workspaceSlug: input.workspaceSlug };
+  const host = (kind: DomainLabelKind) => `${domainLabel({ ...owner, ...kind })}.${input.apex}`;
   const routes: Route[] = [];
 
   const sha = input.commitSha.toLowerCase();
-  if (/^[0-9a-f]{7,64}$/.test(sha)) {
-    routes.push({ name: host(`${p}-git-${sha.slice(0, 7)}-${w}`), sticky: "unspecified" });
-  } else {
-    // No commit: a per-deployment domain still gives every deployment its own URL.
-    const suffix = input.deploymentId.slice(-10);
-    routes.push({ name: host(`${p}-${suffix}-${w}`), sticky: "unspecified" });
-  }
-
-  if (input.branch) {
-    const room = MAX_LABEL - `${p}-git--${w}`.length;
-    const branch = fit(slugifyBranch(input.branch), input.branch, room);
-    routes.push({ name: host(`${p}-git-${branch}-${w}`), sticky: "branch" });
-  }
-
-  routes.push({ name: host(`${p}-${input.environmentSlug}-${w}`), sticky: "environment" });
-  if (input.production) routes.push({ name: host(`${p}-${w}`), sticky: "live" });
+  routes.push({
+    name: host(/^[0-9a-f]{7,64}$/.test(sha) ? { kind: "commit", sha7: sha.slice(0, 7) } : { kind: "deployment", deploymentId: input.deploymentId }),
+    sticky: "unspecified",
+  });
+  if (input.branch) routes.push({ name: host({ kind: "branch", branch: input.branch }), sticky: "branch" });
+  routes.push({ name: host({ kind: "environment", environmentSlug: input.environmentSlug }), sticky: "environment" });
+  if (input.production) routes.push({ name: host({ kind: "live" }), sticky: "live" });
   return routes;
 }

@@ -3,3 +3,4 @@ export * from "./hostname";
 export * from "./sticky";
 export * from "./lock";
 export * from "./core";
+export * from "./rename-domains";

@@ -3,7 +3,7 @@
 import { buildBackendsConfigFromEnv, createBuildBackends, InvalidImageReferenceError, parseImageReference } from "@hydra/build";
 import { clusterConfigFromEnv, createClusterDriver, type ClusterDriverConfig } from "@hydra/cluster";
 import { applyMigrations, createPool, createPrisma, ensureDatabase, redact, withDatabase } from "@hydra/db";
-import { DeployApi, DeploymentEventWakeups } from "@hydra/deploy";
+import { DeployApi, DeploymentEventWakeups, migrateDomainNames } from "@hydra/deploy";
 import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
 import { file_ctrl_v1_deployment, file_ctrl_v1_project, file_hydra_v1_deployment } from "@hydra/proto/files";
 import { DeployService } from "@hydra/proto/hydra/v1";
@@ -51,6 +51,9 @@ async function main(): Promise<void> {
   logger.info({ database: redact(config.databaseUrl), applied: migrations.applied }, "database ready");
 
   const pool = createPool(config.databaseUrl, { applicationName: SERVICE, max: 30 });
+  // Before any run routes: domains named by the old, non-injective scheme move to their new names.
+  const moved = await migrateDomainNames(pool, config.defaultDomain);
+  if (moved.renamed.length + moved.dropped.length + moved.refused.length > 0) logger.info(moved, "migrated generated domain names");
   const prisma = createPrisma(pool);
   const cluster = createClusterDriver(clusterConfig);
   const router = createRoutingClient({ baseUrl: config.routingServiceUrl, token: config.apiToken });

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
 import type { Client } from "@connectrpc/connect";
 import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
 import { DeployService } from "@hydra/proto/hydra/v1";
+import { domainLabel, type DomainLabelKind } from "../../../packages/deploy/src/domain-label";
 import { isLocalHostname } from "../../../packages/routing/src/hostname";
 import { routingInvariantViolations } from "../../../packages/routing/src/testing";
 import { ClientFactory } from "../../support/clients";
@@ -265,15 +266,15 @@ export function randomSha(): string {
   return randomBytes(20).toString("hex");
 }
 
-/** The domains SPEC §3 step 9 gives a deployment. */
+/** The domains SPEC §3 step 9 gives a deployment (in the injective scheme of domain-label.ts). */
 export function expectedDomains(project: ProjectInfo, options: { sha: string; branch: string; environment: string }) {
-  const p = project.projectSlug;
-  const w = project.workspaceSlug;
+  const owner = { projectSlug: project.projectSlug, workspaceSlug: project.workspaceSlug };
+  const host = (kind: DomainLabelKind) => `${domainLabel({ ...owner, ...kind })}.${APEX}`;
   return {
-    commit: `${p}-git-${options.sha.slice(0, 7)}-${w}.${APEX}`,
-    branch: `${p}-git-${options.branch}-${w}.${APEX}`,
-    environment: `${p}-${options.environment}-${w}.${APEX}`,
-    live: `${p}-${w}.${APEX}`,
+    commit: host({ kind: "commit", sha7: options.sha.slice(0, 7) }),
+    branch: host({ kind: "branch", branch: options.branch }),
+    environment: host({ kind: "environment", environmentSlug: options.environment }),
+    live: host({ kind: "live" }),
   };
 }
 

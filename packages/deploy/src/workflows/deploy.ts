@@ -1,9 +1,8 @@
 import { namespaceName, type InstanceInfo, type SentinelRef, type WorkloadRef } from "@hydra/cluster";
 import { newId } from "@hydra/db";
-import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { defineWorkflow, TerminalError, type StepOptions, type WorkflowContext } from "@hydra/workflow";
 import { gatewayConfigFor } from "../gateway-config";
-import { buildRoutes, type Route, type RouteSticky } from "../routes";
+import { buildRoutes, type Route, ROUTE_STICKY_PROTO } from "../routes";
 import { findDeployment, isRouted } from "../sql/findDeployment";
 import { loadDeployMetadata, type DeployMetadata } from "../sql/loadDeployMetadata";
 import { createTopologies, findBuildId, recordBuildId, recordImage, recordSentinel, replaceInstances, setTopology } from "../sql/recordDeploymentFacts";
@@ -51,13 +50,6 @@ export interface DeployOutput {
 
 /** Statuses a deployment may leave for a terminal one (a terminal status is never left). */
 export const ACTIVE_STATUSES: DeploymentStatus[] = ["pending", "building", "deploying", "network"];
-
-const STICKY: Record<RouteSticky, DomainSticky> = {
-  unspecified: DomainSticky.UNSPECIFIED,
-  branch: DomainSticky.BRANCH,
-  environment: DomainSticky.ENVIRONMENT,
-  live: DomainSticky.LIVE,
-};
 
 function regionsOf(meta: DeployMetadata): string[] {
   return Object.keys(meta.environment.regions).sort();
@@ -240,7 +232,7 @@ export function deployWorkflow(deps: DeployDeps) {
           {
             ...owner,
             deploymentId: id,
-            domains: plan.routes.map((r) => ({ name: r.name, sticky: STICKY[r.sticky] })),
+            domains: plan.routes.map((r) => ({ name: r.name, sticky: ROUTE_STICKY_PROTO[r.sticky] })),
             gatewayConfig: plan.gatewayConfig,
             isRolledBack: false,
             idempotencyKey: `assign:${id}`,
