@@ -1,10 +1,10 @@
 import { inTransaction, newId, type Pool } from "@hydra/db";
-import { bumpRoutingGeneration } from "./sql/bump-routing-generation";
+import { bumpRoutingGeneration } from "./sql/bumpRoutingGeneration";
 import { deleteDomain } from "./sql/deleteDomain";
-import { insertRoutingOperation } from "./sql/insert-routing-operation";
-import { lockProject } from "./sql/lock-project";
+import { insertRoutingOperation } from "./sql/insertRoutingOperation";
+import { lockProject } from "./sql/lockProject";
 import { renameDomain } from "./sql/renameDomain";
-import { selectDomainsByName } from "./sql/select-domains";
+import { lockDomainsByName } from "./sql/lockDomainsByName";
 
 export interface DomainRename {
   from: string;
@@ -31,12 +31,12 @@ export async function renameDomains(pool: Pool, projectId: string, renames: Doma
     const outcome: RenameOutcome = { renamed: [], dropped: [], refused: [] };
     const project = await lockProject(tx, projectId);
     if (!project || renames.length === 0) return outcome;
-    const existing = new Map((await selectDomainsByName(tx, renames.flatMap((r) => [r.from, r.to]))).map((d) => [d.name, d]));
+    const existing = new Map((await lockDomainsByName(tx, renames.flatMap((r) => [r.from, r.to]))).map((d) => [d.name, d]));
     for (const rename of renames) {
       const old = existing.get(rename.from);
-      if (old?.projectId !== projectId) continue;
+      if (old?.project_id !== projectId) continue;
       const taken = existing.get(rename.to);
-      if (taken && taken.projectId !== projectId) {
+      if (taken && taken.project_id !== projectId) {
         outcome.refused.push(rename);
       } else if (taken) {
         await deleteDomain(tx, projectId, rename.from);
@@ -47,7 +47,7 @@ export async function renameDomains(pool: Pool, projectId: string, renames: Doma
       }
     }
     if (outcome.renamed.length + outcome.dropped.length === 0) return outcome;
-    const generation = await bumpRoutingGeneration(tx, projectId, project.routingGeneration);
+    const generation = await bumpRoutingGeneration(tx, projectId, project.routing_generation);
     // The row is locked: the generation cannot have moved.
     if (generation === undefined) throw new Error(`project ${projectId}: routing generation moved under a row lock`);
     await insertRoutingOperation(tx, {

@@ -1,12 +1,13 @@
-import type { Queryable } from "./queryable";
+import type { Queryable } from "@hydra/db";
 
 /** Deletes one of the project's domains and its gateway config together. */
 export async function deleteDomain(db: Queryable, projectId: string, name: string): Promise<void> {
-  await db.query(
-    `WITH deleted AS (
-       DELETE FROM domains WHERE project_id = $1 AND name = $2 RETURNING id
-     )
-     DELETE FROM gateway_configs WHERE project_id = $1 AND hostname = $2`,
-    [projectId, name],
-  );
+  await db.query({
+    name: "routing_deleteDomain",
+    text: `WITH deleted AS (
+             DELETE FROM domains WHERE project_id = $1 AND name = $2 RETURNING id
+           )
+           DELETE FROM gateway_configs WHERE project_id = $1 AND hostname = $2`,
+    values: [projectId, name],
+  });
 }
