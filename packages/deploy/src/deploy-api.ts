@@ -4,9 +4,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { isId } from "@hydra/db";
 import { WorkflowNotFoundError, WorkflowTimeoutError, type CancelKind, type WorkflowEngine } from "@hydra/workflow";
 import { checkCreateDeployment, type CreateDeploymentInput } from "./deployment-input";
-import { DeploymentStore } from "./deployment-store";
+import { DeploymentStore, deployWorkflowId } from "./deployment-store";
 import { claimDeploymentCancel } from "./sql/claimDeploymentCancel";
-import { findSupersedable } from "./sql/findActiveRuns";
+import { findSupersedable } from "./sql/findSupersedable";
 import { findUnstartedDeployments } from "./sql/findUnstartedDeployments";
 import { setDeploymentStatus } from "./sql/setDeploymentStatus";
 import { TERMINAL_DEPLOYMENT_STATUSES, type DeploymentRow, type DeploymentSource } from "./sql/rows";
@@ -84,7 +84,7 @@ export class DeployApi {
   }
 
   private async startDeploy(deployment: DeploymentRow): Promise<string> {
-    const workflowId = deployment.workflow_id ?? `deploy:${deployment.id}`;
+    const workflowId = deployment.workflow_id ?? deployWorkflowId(deployment.id);
     await this.engine.startRun<DeployInput>({ kind: DEPLOY_KIND, id: workflowId, key: deployment.project_id, input: { deploymentId: deployment.id } });
     // Newest wins before routing, too: older deployments of this environment and branch that
     // have not reached routing stop here.
@@ -100,7 +100,7 @@ export class DeployApi {
       older.map(async (d) => {
         const reason = `superseded by ${deployment.id}`;
         // Only if it has not begun routing: past that, newest-wins in routing decides.
-        if (await claimDeploymentCancel(this.deps.pool, d.id, reason)) await this.cancelRun(d.id, d.workflow_id ?? `deploy:${d.id}`, reason, "superseded");
+        if (await claimDeploymentCancel(this.deps.pool, d.id, reason)) await this.cancelRun(d.id, d.workflow_id ?? deployWorkflowId(d.id), reason, "superseded");
       }),
     );
     return workflowId;
@@ -149,7 +149,7 @@ export class DeployApi {
       }
       throw new ConnectError(`deployment ${deploymentId} is already being routed; roll back instead`, Code.FailedPrecondition);
     }
-    const workflowId = deployment.workflow_id ?? `deploy:${deployment.id}`;
+    const workflowId = deployment.workflow_id ?? deployWorkflowId(deployment.id);
     await this.cancelRun(deploymentId, workflowId, why, "cancelled");
     // Usually settles in milliseconds (at the next step boundary); a long step is aborted.
     await this.engine.result(workflowId, { timeoutMs: 10_000, settleOnPause: true }).catch((error: unknown) => {

@@ -2,10 +2,13 @@ import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isId, newId, type Pool } from "@hydra/db";
 import type { CheckedDeploymentInput } from "./deployment-input";
-import { findDeployment, findDeploymentByIdempotencyKey } from "./sql/findDeployment";
+import { findDeployment } from "./sql/findDeployment";
+import { findDeploymentByIdempotencyKey } from "./sql/findDeploymentByIdempotencyKey";
 import { insertDeployment } from "./sql/insertDeployment";
 import { listDeployments } from "./sql/listDeployments";
-import { listDomainsOfDeployment, listInstances, listTopologies, type DomainRow, type InstanceRow, type TopologyRow } from "./sql/listDeploymentParts";
+import { listDomainsOfDeployment, type DomainRow } from "./sql/listDomainsOfDeployment";
+import { listInstances, type InstanceRow } from "./sql/listInstances";
+import { listTopologies, type TopologyRow } from "./sql/listTopologies";
 import type { DeploymentRow } from "./sql/rows";
 
 /** The workflow id of a deployment's Deploy run: stable, so Deploy is idempotent per deployment. */

@@ -6,7 +6,8 @@ import { ProjectLock, RoutingCore, RoutingError } from "@hydra/routing";
 import { createDeploymentFixture, gatewayConfigFor, type ProjectFixture, routingInvariantViolations } from "@hydra/routing/testing";
 import { legacyRoutes } from "./legacy-domain-names";
 import { migrateDomainNames } from "./migrate-domain-names";
-import { buildRoutes, type Route, type RouteInput, ROUTE_STICKY_PROTO } from "./routes";
+import { stickyToProto } from "@hydra/routing";
+import { buildRoutes, type Route, type RouteInput } from "./routes";
 
 const APEX = "hydra.run";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -74,7 +75,7 @@ function assign(t: Tenant, deploymentId: string, routes: Route[]) {
       projectId: t.projectId,
       environmentId: t.productionId,
       deploymentId,
-      domains: routes.map((r) => ({ name: r.name, sticky: ROUTE_STICKY_PROTO[r.sticky] })),
+      domains: routes.map((r) => ({ name: r.name, sticky: stickyToProto(r.sticky) })),
       gatewayConfig: gatewayConfigFor(deploymentId),
       idempotencyKey: newId("routingOperation"),
       setLive: true,

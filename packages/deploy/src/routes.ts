@@ -1,4 +1,4 @@
-import { DomainSticky } from "@hydra/proto/hydra/v1";
+import type { StickyLevel } from "@hydra/routing";
 import { domainLabel, type DomainLabelKind } from "./domain-label";
 
 /**
@@ -6,14 +6,7 @@ import { domainLabel, type DomainLabelKind } from "./domain-label";
  * yields the same names in the same order, so a replayed `build-routes` step matches its
  * journal (the original computed a random suffix here and broke replay).
  */
-export type RouteSticky = "unspecified" | "branch" | "environment" | "live";
-
-export const ROUTE_STICKY_PROTO: Record<RouteSticky, DomainSticky> = {
-  unspecified: DomainSticky.UNSPECIFIED,
-  branch: DomainSticky.BRANCH,
-  environment: DomainSticky.ENVIRONMENT,
-  live: DomainSticky.LIVE,
-};
+export type RouteSticky = StickyLevel;
 
 export interface Route {
   name: string;

@@ -1,17 +1,10 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { DomainSchema, EnvironmentSchema, ProjectSchema } from "@hydra/proto/ctrl/v1";
-import { DomainSticky } from "@hydra/proto/hydra/v1";
+import { stickyToProto } from "@hydra/routing";
 import type { DomainRecord, EnvironmentRecord, ProjectRecord } from "@hydra/projects";
 
 /** Database records → ctrl.v1 messages. */
-
-const STICKY: Record<DomainRecord["sticky"], DomainSticky> = {
-  unspecified: DomainSticky.UNSPECIFIED,
-  branch: DomainSticky.BRANCH,
-  environment: DomainSticky.ENVIRONMENT,
-  live: DomainSticky.LIVE,
-};
 
 export function projectMessage(p: ProjectRecord): MessageInitShape<typeof ProjectSchema> {
   return {
@@ -45,7 +38,7 @@ export function domainMessage(d: DomainView): MessageInitShape<typeof DomainSche
   return {
     id: d.id,
     name: d.name,
-    sticky: STICKY[d.sticky],
+    sticky: stickyToProto(d.sticky),
     deploymentId: d.deploymentId,
     environmentId: d.environmentId ?? "",
     projectId: d.projectId,

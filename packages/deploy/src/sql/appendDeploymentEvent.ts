@@ -1,4 +1,5 @@
-import { EVENTS_CHANNEL, type Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
+import { EVENTS_CHANNEL } from "./rows";
 
 /** Records a step event of a deployment and wakes its watchers. */
 export async function appendDeploymentEvent(db: Queryable, deploymentId: string, kind: "step", payload: Record<string, unknown>): Promise<void> {

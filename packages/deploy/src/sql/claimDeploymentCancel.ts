@@ -1,4 +1,4 @@
-import type { Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
 
 /**
  * Claims a cancel on a deployment that has not begun routing. The move to NETWORK is a

@@ -1,4 +1,5 @@
-import { DEPLOYMENT_COLUMNS, type DeploymentRow, type Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
+import { DEPLOYMENT_COLUMNS, type DeploymentRow } from "./rows";
 
 /**
  * Deployments whose Deploy run was never created: CreateDeployment inserts the row, then starts

@@ -1,4 +1,5 @@
-import { DEPLOYMENT_COLUMNS, type DeploymentRow, type DeploymentSource, type Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
+import { DEPLOYMENT_COLUMNS, type DeploymentRow, type DeploymentSource } from "./rows";
 
 export interface InsertDeploymentParams {
   id: string;

@@ -1,4 +1,5 @@
-import type { DeploymentEventRow, Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
+import type { DeploymentEventRow } from "./rows";
 
 /** Events of a deployment after `afterId` (0 for all), oldest first. */
 export async function listDeploymentEvents(db: Queryable, deploymentId: string, afterId: bigint, limit = 500): Promise<DeploymentEventRow[]> {

@@ -1,5 +1,5 @@
 import type { RouteSticky } from "../routes";
-import type { Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
 
 /** A domain with the facts its generated name was made from (those of the deployment it points at). */
 export interface DomainOriginRow {

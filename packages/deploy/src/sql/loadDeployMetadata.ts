@@ -1,4 +1,5 @@
-import type { DeploymentSource, DeploymentStatus, Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
+import type { DeploymentSource, DeploymentStatus } from "./rows";
 
 /** What the Deploy workflow needs to know, read once in `load-metadata` and recorded. */
 export interface DeployMetadata {

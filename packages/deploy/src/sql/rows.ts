@@ -1,8 +1,3 @@
-import type { Pool, PoolClient } from "@hydra/db";
-
-/** Anything that runs a query: the pool, or a client inside a transaction. */
-export type Queryable = Pick<Pool, "query"> | Pick<PoolClient, "query">;
-
 export type DeploymentStatus = "pending" | "building" | "deploying" | "network" | "ready" | "failed" | "cancelled" | "superseded";
 export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ["ready", "failed", "cancelled", "superseded"];
 

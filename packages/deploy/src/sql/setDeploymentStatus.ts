@@ -1,4 +1,5 @@
-import { EVENTS_CHANNEL, type DeploymentStatus, type Queryable } from "./rows";
+import type { Queryable } from "@hydra/db";
+import { EVENTS_CHANNEL, type DeploymentStatus } from "./rows";
 
 export interface SetDeploymentStatusParams {
   id: string;

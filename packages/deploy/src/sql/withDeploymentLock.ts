@@ -25,22 +25,3 @@ export async function withDeploymentLock<T>(pool: Pool, deploymentId: string, fn
     client.release(broken);
   }
 }
-
-export async function isCancelRequested(pool: Pool, runId: string): Promise<boolean> {
-  const result = await pool.query({
-    name: "deploy_isCancelRequested",
-    text: "SELECT 1 FROM workflow_runs WHERE id = $1 AND cancel_requested_at IS NOT NULL",
-    values: [runId],
-  });
-  return (result.rowCount ?? 0) > 0;
-}
-
-export async function findDesiredState(pool: Pool, deploymentId: string): Promise<{ desiredState: string; projectId: string } | null> {
-  const result = await pool.query<{ desired_state: string; project_id: string }>({
-    name: "deploy_findDesiredState",
-    text: "SELECT desired_state, project_id FROM deployments WHERE id = $1",
-    values: [deploymentId],
-  });
-  const row = result.rows[0];
-  return row ? { desiredState: row.desired_state, projectId: row.project_id } : null;
-}

@@ -1,0 +1,34 @@
+import { findActiveRuns } from "../../sql/findActiveRuns";
+import type { DeployDeps } from "../deps";
+
+export const STANDBY_KIND = "standby";
+
+export interface StandbyInput {
+  deploymentId: string;
+  delayMs: number;
+  /** The deployment that replaced it (for the record). */
+  replacedBy: string;
+}
+
+/**
+ * Starts the standby timer of `deploymentId`. The run id names the deployment and the run
+ * that scheduled it: a replayed step finds its own timer, and a later replacement (a promote
+ * after a rollback) schedules a new one.
+ */
+export async function scheduleStandby(deps: DeployDeps, deploymentId: string, replacedBy: string, scheduledBy: string): Promise<string> {
+  const runId = `standby:${deploymentId}:${scheduledBy}`;
+  await deps.engine.startRun<StandbyInput>({
+    kind: STANDBY_KIND,
+    id: runId,
+    key: deploymentId,
+    input: { deploymentId, delayMs: deps.settings.standbyDelayMs, replacedBy },
+  });
+  return runId;
+}
+
+/** Cancels any pending standby of a deployment that is (again) live. */
+export async function cancelStandby(deps: DeployDeps, deploymentId: string): Promise<string[]> {
+  const runs = await findActiveRuns(deps.pool, STANDBY_KIND, deploymentId);
+  await Promise.all(runs.map((run) => deps.engine.cancel(run, `deployment ${deploymentId} is live again`)));
+  return runs;
+}
