@@ -120,7 +120,7 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       expect((await t.get(region, "Deployment", ns, ref.name))!.object.metadata.generation ?? 1).toBe(1);
 
       const before = {
-        service: (await t.get(region, "Service", ns, ref.name))!.resourceVersion,
+        service: (await t.get(region, "Service", ns, ref.service))!.resourceVersion,
         policy: (await t.get(region, "CiliumNetworkPolicy", ns, policy.name))!.resourceVersion,
         sentinelService: (await t.get(region, "Service", ns, sentinel.name))!.resourceVersion,
       };
@@ -176,7 +176,7 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       expect(container.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "50m", memory: "64Mi" } });
       expect(container.readinessProbe).toMatchObject({ tcpSocket: { port: "http" }, periodSeconds: 2, failureThreshold: 3 });
 
-      const service = (await t.get(region, "Service", ns, ref.name))!.object;
+      const service = (await t.get(region, "Service", ns, ref.service))!.object;
       expect(service.spec).toMatchObject({ type: "ClusterIP", selector: ref.selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] });
 
       const sentinelDeployment = (await t.get(region, "Deployment", ns, sentinelName(ids.environmentId)))!.object;
@@ -273,7 +273,7 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       for (const instance of woken) expect(first.map((f) => f.id)).not.toContain(instance.id);
 
       // Standby of a workload that is gone (or was never applied) is done; waking it is an error.
-      const missing = workloadRef({ deploymentId: fakeId("dep"), namespace: ns });
+      const missing = workloadRef({ deploymentId: fakeId("dep"), environmentId: fakeId("env"), namespace: ns });
       await expect(t.driver.scale(region, missing, 0)).resolves.toBeUndefined();
       await expect(t.driver.scale(region, missing, 1)).rejects.toMatchObject({ code: "NotFound", transient: false });
     },
@@ -293,7 +293,7 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       await t.driver.deleteWorkload(region, ref);
       await t.driver.deleteWorkload(region, ref);
       expect(await t.get(region, "Deployment", ns, ref.name)).toBeUndefined();
-      expect(await t.get(region, "Service", ns, ref.name)).toBeUndefined();
+      expect(await t.get(region, "Service", ns, ref.service)).toBeUndefined();
       expect(await t.get(region, "CiliumNetworkPolicy", ns, ref.name)).toBeUndefined();
       expect(await t.get(region, "Deployment", ns, sentinel.name)).toBeDefined();
       await expect(t.driver.waitReady(region, ref, 1, deadline(2_000))).rejects.toMatchObject({ code: "NotFound", transient: false });

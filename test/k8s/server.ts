@@ -76,6 +76,7 @@ export interface ResourceDef {
 export const RESOURCES: ResourceDef[] = [
   { group: "", version: "v1", resource: "namespaces", kind: "Namespace", singular: "namespace", namespaced: false, subresources: ["status"], generation: false, shortNames: ["ns"] },
   { group: "", version: "v1", resource: "services", kind: "Service", singular: "service", namespaced: true, subresources: ["status"], generation: false, shortNames: ["svc"] },
+  { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", singular: "configmap", namespaced: true, subresources: [], generation: false, shortNames: ["cm"] },
   { group: "", version: "v1", resource: "pods", kind: "Pod", singular: "pod", namespaced: true, subresources: ["status"], generation: false, shortNames: ["po"] },
   { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", singular: "deployment", namespaced: true, subresources: ["status", "scale"], generation: true, shortNames: ["deploy"] },
   {

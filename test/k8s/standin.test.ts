@@ -358,15 +358,15 @@ describe("Kubernetes API stand-in", () => {
     expect(list.items.map((n) => n.metadata?.name)).toContain(ns);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const applied = await objects.patch(
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: ns } },
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "x", namespace: ns } },
       undefined,
       undefined,
       "hydra",
       true,
       k8s.PatchStrategy.ServerSideApply,
     ).catch((e: unknown) => e);
-    // ConfigMaps are not served by the stand-in: discovery says so, as a real server would for an unknown kind.
-    expect(String(applied)).toContain("Unrecognized API version and kind: v1 ConfigMap");
+    // Secrets are not served by the stand-in: discovery says so, as a real server would for an unknown kind.
+    expect(String(applied)).toContain("Unrecognized API version and kind: v1 Secret");
     const svc = await objects.patch(
       { apiVersion: "v1", kind: "Service", metadata: { name: "from-client-node", namespace: ns }, spec: { ports: [{ name: "http", port: 80, protocol: "TCP" }] } },
       undefined,

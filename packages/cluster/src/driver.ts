@@ -53,8 +53,10 @@ export interface SentinelSpec extends OwnerIds {
   /** Overrides the image's entrypoint; absent: the image's own. */
   command?: string[];
   replicas: number;
-  /** The proxy's listening port (env `PORT`); default 8080. */
+  /** The proxy's listening port (env `PORT`); default 8080. Its health endpoint listens on port + 1. */
   port?: number;
+  /** `host:port` of the activator that wakes a deployment without ready instances (see renderSentinelConfig). */
+  activator?: string;
   resources?: Resources;
   env?: Record<string, string>;
 }
@@ -114,8 +116,10 @@ export interface WorkloadSpec extends OwnerIds {
 export interface WorkloadRef {
   deploymentId: string;
   namespace: string;
-  /** Name of the Deployment, the Service and the CiliumNetworkPolicy. */
+  /** Name of the Deployment and the CiliumNetworkPolicy. */
   name: string;
+  /** Name of the Service (deploymentServiceName: the sentinel reaches it by this name). */
+  service: string;
   /** Labels selecting the workload's pods. */
   selector: Record<string, string>;
   port: number;

@@ -30,12 +30,13 @@ import { type Pod, instanceOf, isPodReady, podProblems } from "./pods";
 
 export { KubeHttp, type WatchEvent };
 
-type Kind = "Namespace" | "Deployment" | "Service" | "Pod" | "CiliumNetworkPolicy";
+type Kind = "Namespace" | "Deployment" | "Service" | "ConfigMap" | "Pod" | "CiliumNetworkPolicy";
 
 const RESOURCES: Record<Kind, { base: string; plural: string; namespaced: boolean }> = {
   Namespace: { base: "/api/v1", plural: "namespaces", namespaced: false },
   Deployment: { base: "/apis/apps/v1", plural: "deployments", namespaced: true },
   Service: { base: "/api/v1", plural: "services", namespaced: true },
+  ConfigMap: { base: "/api/v1", plural: "configmaps", namespaced: true },
   Pod: { base: "/api/v1", plural: "pods", namespaced: true },
   CiliumNetworkPolicy: { base: "/apis/cilium.io/v2", plural: "ciliumnetworkpolicies", namespaced: true },
 };
@@ -180,6 +181,7 @@ export class KubernetesDriver implements ClusterDriver {
 
   async ensureSentinel(region: string, spec: SentinelSpec): Promise<SentinelRef> {
     const manifests = sentinelManifests(region, spec);
+    await this.apply(region, manifests.configMap);
     const deployment = await this.apply(region, manifests.deployment);
     const service = await this.apply(region, manifests.service);
     return {
@@ -242,7 +244,7 @@ export class KubernetesDriver implements ClusterDriver {
   async deleteWorkload(region: string, ref: WorkloadRef): Promise<void> {
     const results = await Promise.allSettled([
       this.remove(region, "Deployment", ref.namespace, ref.name),
-      this.remove(region, "Service", ref.namespace, ref.name),
+      this.remove(region, "Service", ref.namespace, ref.service),
       this.remove(region, "CiliumNetworkPolicy", ref.namespace, ref.name),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -1,4 +1,4 @@
-import { LABEL, namespaceManifest, networkPolicyManifest, sentinelManifests, workloadManifests } from "./manifests";
+import { LABEL, namespaceManifest, networkPolicyManifest, SENTINEL_CONFIG_ANNOTATION, sentinelClusterConfig, sentinelManifests, workloadManifests } from "./manifests";
 
 const ids = { workspaceId: "ws_01h455vb4pex5vsknk084sn02q", projectId: "prj_01h455vb4pex5vsknk084sn02q", environmentId: "env_01h455vb4pex5vsknk084sn02q" };
 const deploymentId = "dep_01h455vb4pex5vsknk084sn02q";
@@ -42,6 +42,8 @@ describe("manifests", () => {
       metadata: { name: "dep-01h455vb4pex5vsknk084sn02q", namespace: "ws-01h455vb4pex5vsknk084sn02q" },
       spec: { replicas: 3, selector: { matchLabels: { [LABEL.deploymentId]: deploymentId } } },
     });
+    // The Service carries the environment in its name: a sentinel can only name its own environment's.
+    expect(service.metadata.name).toBe("dep-01h455vb4pex5vsknk084sn02q-env-01h455vb4pex5vsknk084sn02q");
     const template = (deployment.spec as DeploymentSpecJson).template;
     expect(template.metadata.labels).toEqual({
       "app.kubernetes.io/managed-by": "hydra",
@@ -96,6 +98,30 @@ describe("manifests", () => {
     expect(deployment.metadata.name).toBe("sentinel-env-01h455vb4pex5vsknk084sn02q");
     expect((deployment.spec as DeploymentSpecJson).selector.matchLabels).toEqual({ [LABEL.component]: "sentinel", [LABEL.environmentId]: ids.environmentId });
     expect((deployment.spec as DeploymentSpecJson).template.metadata.labels[LABEL.deploymentId]).toBeUndefined();
+  });
+
+  it("runs the stock image on the generated config: ConfigMap volume, health probe, a digest that rolls the pods when it changes", () => {
+    const spec = { ...ids, namespace: "ws-1", image: "nginxinc/nginx-unprivileged:1.27-alpine", replicas: 2, port: 8080 };
+    const { configMap, deployment, service } = sentinelManifests("r", spec);
+    expect(configMap).toMatchObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "sentinel-env-01h455vb4pex5vsknk084sn02q", namespace: "ws-1" } });
+    const config = (configMap.data as Record<string, string>)["nginx.conf"]!;
+    expect(config).toBe(sentinelClusterConfig(spec));
+    expect(config).toContain("resolver kube-dns.kube-system.svc.cluster.local");
+    expect(config).toContain("proxy_pass http://$hydra_service.ws-1.svc.cluster.local:80;");
+    const template = (deployment.spec as { template: { metadata: { annotations: Record<string, string> }; spec: { volumes: unknown; containers: Array<Record<string, unknown>> } } }).template;
+    expect(template.spec.volumes).toEqual([{ name: "config", configMap: { name: "sentinel-env-01h455vb4pex5vsknk084sn02q" } }]);
+    expect(template.spec.containers[0]).toMatchObject({
+      image: "nginxinc/nginx-unprivileged:1.27-alpine",
+      command: ["nginx", "-c", "/etc/hydra-sentinel/nginx.conf"],
+      ports: [{ name: "http", containerPort: 8080 }, { name: "health", containerPort: 8081 }],
+      readinessProbe: { httpGet: { path: "/healthz", port: "health" } },
+      volumeMounts: [{ name: "config", mountPath: "/etc/hydra-sentinel", readOnly: true }],
+    });
+    const digest = template.metadata.annotations[SENTINEL_CONFIG_ANNOTATION];
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    const withActivator = sentinelManifests("r", { ...spec, activator: "activator.hydra:8090" }).deployment.spec as typeof deployment.spec & { template: typeof template };
+    expect(withActivator.template.metadata.annotations[SENTINEL_CONFIG_ANNOTATION]).not.toBe(digest);
+    expect(service.metadata.name).toBe("sentinel-env-01h455vb4pex5vsknk084sn02q");
   });
 
   it("admits ingress to the deployment's port only from its environment's sentinel pods", () => {

@@ -3,8 +3,10 @@
  * so the simulated driver holds exactly what the kubernetes driver would send.
  */
 import type { NetworkPolicySpec, OwnerIds, ReadinessCheck, Resources, SentinelRef, SentinelSpec, WorkloadRef, WorkloadSpec } from "./driver";
+import { createHash } from "node:crypto";
 import { ClusterError } from "./errors";
-import { networkPolicyName, sentinelName, serviceHost, workloadName } from "./names";
+import { renderSentinelConfig, SENTINEL_HEALTH_PATH } from "./sentinel-config";
+import { deploymentServiceName, networkPolicyName, sentinelName, serviceHost, workloadName } from "./names";
 
 export const FIELD_MANAGER = "hydra";
 
@@ -110,6 +112,9 @@ function deployment(input: {
   selector: Record<string, string>;
   replicas: number;
   container: Record<string, unknown>;
+  /** Pod template annotations (a config digest, so a changed config rolls the pods). */
+  podAnnotations?: Record<string, string>;
+  volumes?: Array<Record<string, unknown>>;
 }): KubeObject {
   return {
     apiVersion: "apps/v1",
@@ -119,12 +124,13 @@ function deployment(input: {
       replicas: input.replicas,
       selector: { matchLabels: input.selector },
       template: {
-        metadata: { labels: input.labels },
+        metadata: { labels: input.labels, ...(input.podAnnotations ? { annotations: input.podAnnotations } : {}) },
         spec: {
           // User code gets no Kubernetes API token and no service-link env vars.
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           containers: [input.container],
+          ...(input.volumes ? { volumes: input.volumes } : {}),
           topologySpreadConstraints: [
             {
               maxSkew: 1,
@@ -153,11 +159,12 @@ function service(name: string, namespace: string, labels: Record<string, string>
 }
 
 /** The ref of a deployment's workload, computed from its spec (no cluster call). */
-export function workloadRef(spec: Pick<WorkloadSpec, "deploymentId" | "namespace" | "port">): WorkloadRef {
+export function workloadRef(spec: Pick<WorkloadSpec, "deploymentId" | "environmentId" | "namespace" | "port">): WorkloadRef {
   return {
     deploymentId: spec.deploymentId,
     namespace: spec.namespace,
     name: workloadName(spec.deploymentId),
+    service: deploymentServiceName(spec.deploymentId, spec.environmentId),
     selector: workloadSelector(spec.deploymentId),
     port: spec.port ?? DEFAULT_PORT,
   };
@@ -196,7 +203,7 @@ export function workloadManifests(region: string, spec: WorkloadSpec): { deploym
   });
   return {
     deployment: deployment({ name, namespace: spec.namespace, labels, selector, replicas: spec.replicas, container }),
-    service: service(name, spec.namespace, labels, selector),
+    service: service(deploymentServiceName(spec.deploymentId, spec.environmentId), spec.namespace, labels, selector),
   };
 }
 
@@ -219,18 +226,66 @@ export function sentinelRef(spec: Pick<SentinelSpec, "environmentId" | "namespac
   };
 }
 
-export function sentinelManifests(region: string, spec: SentinelSpec): { deployment: KubeObject; service: KubeObject } {
+/** Where the sentinel container reads its generated nginx.conf (the ConfigMap's volume). */
+export const SENTINEL_CONFIG_DIR = "/etc/hydra-sentinel";
+/** The pod annotation holding the config's digest: a changed config rolls the sentinel's pods. */
+export const SENTINEL_CONFIG_ANNOTATION = "hydra.dev/sentinel-config-sha256";
+/** Cluster DNS as pods reach it (nginx resolves this name once, at start). */
+export const CLUSTER_DNS_SERVICE = "kube-dns.kube-system.svc.cluster.local";
+
+/** The sentinel's nginx.conf on a cluster: the stock image's unprivileged paths, logs to stdout/stderr. */
+export function sentinelClusterConfig(spec: Pick<SentinelSpec, "environmentId" | "namespace" | "port" | "activator">): string {
+  const port = spec.port ?? DEFAULT_PORT;
+  return renderSentinelConfig({
+    environmentId: spec.environmentId,
+    namespace: spec.namespace,
+    listen: String(port),
+    healthListen: String(port + 1),
+    resolver: CLUSTER_DNS_SERVICE,
+    resolverValidSeconds: 5,
+    upstreamPort: SERVICE_PORT,
+    workerProcesses: 1,
+    paths: { pid: "/tmp/nginx.pid", temp: "/tmp", accessLog: "/dev/stdout", errorLog: "stderr" },
+    ...(spec.activator ? { activator: spec.activator } : {}),
+  });
+}
+
+/**
+ * An environment's sentinel: a ConfigMap with the generated nginx.conf, a Deployment of the
+ * stock proxy image running it (readiness: GET /healthz on the health port), and a Service.
+ */
+export function sentinelManifests(region: string, spec: SentinelSpec): { configMap: KubeObject; deployment: KubeObject; service: KubeObject } {
   const name = sentinelName(spec.environmentId);
   const labels = sentinelLabels(spec);
   const selector = sentinelSelector(spec.environmentId);
   const port = spec.port ?? DEFAULT_PORT;
-  const container = hydraContainer(region, "sentinel", port, spec, { type: "tcp" }, {
+  const config = sentinelClusterConfig(spec);
+  const base = hydraContainer(region, "sentinel", port, { ...spec, command: spec.command ?? ["nginx", "-c", `${SENTINEL_CONFIG_DIR}/nginx.conf`] }, { type: "tcp" }, {
     HYDRA_WORKSPACE_ID: spec.workspaceId,
     HYDRA_PROJECT_ID: spec.projectId,
     HYDRA_ENVIRONMENT_ID: spec.environmentId,
   });
+  const container = {
+    ...base,
+    ports: [
+      { name: PORT_NAME, containerPort: port, protocol: "TCP" },
+      { name: "health", containerPort: port + 1, protocol: "TCP" },
+    ],
+    readinessProbe: { httpGet: { path: SENTINEL_HEALTH_PATH, port: "health", scheme: "HTTP" }, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+    volumeMounts: [{ name: "config", mountPath: SENTINEL_CONFIG_DIR, readOnly: true }],
+  };
   return {
-    deployment: deployment({ name, namespace: spec.namespace, labels, selector, replicas: spec.replicas, container }),
+    configMap: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: spec.namespace, labels }, data: { "nginx.conf": config } },
+    deployment: deployment({
+      name,
+      namespace: spec.namespace,
+      labels,
+      selector,
+      replicas: spec.replicas,
+      container,
+      podAnnotations: { [SENTINEL_CONFIG_ANNOTATION]: createHash("sha256").update(config).digest("hex") },
+      volumes: [{ name: "config", configMap: { name } }],
+    }),
     service: service(name, spec.namespace, labels, selector),
   };
 }

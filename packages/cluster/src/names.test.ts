@@ -8,6 +8,7 @@ import {
   sentinelName,
   toDnsLabel,
   workloadName,
+  deploymentServiceName,
 } from "./names";
 
 describe("DNS-1123 names from ids", () => {
@@ -49,6 +50,9 @@ describe("DNS-1123 names from ids", () => {
     expect(workloadName("dep_01h455vb4pex5vsknk084sn02q")).toBe("dep-01h455vb4pex5vsknk084sn02q");
     expect(networkPolicyName("dep_01h455vb4pex5vsknk084sn02q")).toBe("dep-01h455vb4pex5vsknk084sn02q");
     expect(sentinelName("env_01h455vb4pex5vsknk084sn02q")).toBe("sentinel-env-01h455vb4pex5vsknk084sn02q");
+    const service = deploymentServiceName("dep_01h455vb4pex5vsknk084sn02q", "env_01h455vb4pex5vsknk084sn03r");
+    expect(service).toBe("dep-01h455vb4pex5vsknk084sn02q-env-01h455vb4pex5vsknk084sn03r");
+    expect(isDns1035Label(service)).toBe(true);
   });
 
   it.each([

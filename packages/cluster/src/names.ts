@@ -61,11 +61,21 @@ export function namespaceName(workspaceId: string): string {
 }
 
 /**
- * The name of a deployment's Deployment, Service and CiliumNetworkPolicy (three kinds, one
- * name, so `kubectl get deploy,svc,cnp dep-01jc…` shows all of them): `dep_01jc…` → `dep-01jc…`.
+ * The name of a deployment's Deployment and CiliumNetworkPolicy (`kubectl get deploy,cnp
+ * dep-01jc…` shows both): `dep_01jc…` → `dep-01jc…`. Its Service: deploymentServiceName.
  */
 export function workloadName(deploymentId: string): string {
   return toDnsLabel(deploymentId);
+}
+
+/**
+ * The name of a deployment's Service: its id and its environment's, `dep-01jc…-env-01jd…` (61
+ * characters for TypeIDs). An environment's sentinel builds it from the deployment id it is
+ * asked for and its own environment id, so it can only ever name its own environment's
+ * deployments: another environment's id names no Service (NXDOMAIN), and the sentinel says 404.
+ */
+export function deploymentServiceName(deploymentId: string, environmentId: string): string {
+  return toDnsLabel(`${deploymentId}-${environmentId}`);
 }
 
 /** The name of the policy admitting a deployment's ingress; the same as its workload's. */

@@ -286,6 +286,7 @@ export class SimulatedDriver implements ClusterDriver {
 
   async ensureSentinel(region: string, spec: SentinelSpec): Promise<SentinelRef> {
     const manifests = sentinelManifests(region, spec);
+    this.apply(region, manifests.configMap);
     const deployment = this.apply(region, manifests.deployment);
     const service = this.apply(region, manifests.service);
     return {
@@ -336,7 +337,8 @@ export class SimulatedDriver implements ClusterDriver {
 
   async deleteWorkload(region: string, ref: WorkloadRef): Promise<void> {
     const state = this.region(region);
-    for (const kind of ["Deployment", "Service", "CiliumNetworkPolicy"]) state.objects.delete(key(kind, ref.namespace, ref.name));
+    for (const kind of ["Deployment", "CiliumNetworkPolicy"]) state.objects.delete(key(kind, ref.namespace, ref.name));
+    state.objects.delete(key("Service", ref.namespace, ref.service));
     state.pods.delete(key("Deployment", ref.namespace, ref.name));
     this.notify(state);
   }

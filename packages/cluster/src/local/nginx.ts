@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+let available: boolean | undefined;
+
+/** Whether an `nginx` binary is on PATH (Debian: `apt-get install -y nginx`). */
+export function nginxAvailable(): boolean {
+  available ??= spawnSync("nginx", ["-v"], { stdio: "ignore" }).status === 0;
+  return available;
+}
+
+export interface NginxProcessOptions {
+  /** A directory of its own: nginx.conf, temp files, logs. */
+  dir: string;
+  /** The whole nginx.conf (renderSentinelConfig). */
+  config: string;
+}
+
+/**
+ * A real nginx process running a config (the local sentinel): started in the foreground
+ * (`daemon off;` is in the config), ready once its health URL answers, stopped gracefully.
+ */
+export class NginxProcess {
+  readonly configPath: string;
+  private child: ChildProcess | null = null;
+  private exited: Promise<number | null> | null = null;
+  private stderr = "";
+
+  constructor(private readonly options: NginxProcessOptions) {
+    mkdirSync(options.dir, { recursive: true });
+    this.configPath = join(options.dir, "nginx.conf");
+    writeFileSync(this.configPath, options.config);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts nginx and resolves once `healthUrl` answers 200; rejects if it exits or the deadline passes. */
+  async start(opts: { healthUrl: string; deadline: Date }): Promise<void> {
+    const child = spawn("nginx", ["-e", "stderr", "-p", this.options.dir, "-c", this.configPath], { stdio: ["ignore", "ignore", "pipe"] });
+    this.child = child;
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-4000);
+    });
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    let exitCode: number | null | undefined;
+    void this.exited.then((code) => (exitCode = code));
+    while (Date.now() < opts.deadline.getTime()) {
+      if (exitCode !== undefined) throw new Error(`nginx exited (${exitCode}) at start: ${this.stderr.trim()}`);
+      try {
+        const response = await fetch(opts.healthUrl, { signal: AbortSignal.timeout(1_000) });
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(20);
+    }
+    await this.stop();
+    throw new Error(`nginx did not answer ${opts.healthUrl} before ${opts.deadline.toISOString()}: ${this.stderr.trim()}`);
+  }
+
+  /** Replaces the config and has the running nginx load it (SIGHUP: new workers, no dropped connection). */
+  reload(config: string): void {
+    writeFileSync(this.configPath, config);
+    this.child?.kill("SIGHUP");
+  }
+
+  /** Graceful stop (SIGQUIT: finish in-flight requests), SIGKILL after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const child = this.child;
+    if (!child || !this.exited) return;
+    this.child = null;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGQUIT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+
+  /** The access log as written so far (when the config logs to `<dir>/access.log`). */
+  async accessLog(): Promise<string> {
+    return readFile(join(this.options.dir, "access.log"), "utf8").catch(() => "");
+  }
+
+  /** The error log (when the config logs to `<dir>/error.log`). */
+  errorLog(): string {
+    try {
+      return readFileSync(join(this.options.dir, "error.log"), "utf8");
+    } catch {
+      return "";
+    }
+  }
+}
