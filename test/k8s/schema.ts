@@ -616,10 +616,11 @@ export async function loadSchemas(): Promise<Schemas> {
   const classes: Record<string, new (data: Obj) => { validate(): void }> = {
     Namespace: core.Namespace as never,
     Service: core.Service as never,
+    ConfigMap: core.ConfigMap as never,
     Pod: core.Pod as never,
     Deployment: apps.Deployment as never,
   };
-  const modelType: Record<string, string> = { Namespace: "V1Namespace", Service: "V1Service", Pod: "V1Pod", Deployment: "V1Deployment" };
+  const modelType: Record<string, string> = { Namespace: "V1Namespace", Service: "V1Service", ConfigMap: "V1ConfigMap", Pod: "V1Pod", Deployment: "V1Deployment" };
 
   return {
     typedProblem(kind, object) {
