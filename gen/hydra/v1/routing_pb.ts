@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hydra/v1/routing.proto.
  */
 export const file_hydra_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("ChZoeWRyYS92MS9yb3V0aW5nLnByb3RvEghoeWRyYS52MSKOAgoUQXNzaWduRG9tYWluc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSFQoNZGVwbG95bWVudF9pZBgEIAEoCRIpCgdkb21haW5zGAUgAygLMhguaHlkcmEudjEuRG9tYWluVG9Bc3NpZ24SLwoOZ2F0ZXdheV9jb25maWcYBiABKAsyFy5oeWRyYS52MS5HYXRld2F5Q29uZmlnEhYKDmlzX3JvbGxlZF9iYWNrGAcgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIQCghzZXRfbGl2ZRgJIAEoCCJGCg5Eb21haW5Ub0Fzc2lnbhIMCgRuYW1lGAEgASgJEiYKBnN0aWNreRgCIAEoDjIWLmh5ZHJhLnYxLkRvbWFpblN0aWNreSJ2ChVBc3NpZ25Eb21haW5zUmVzcG9uc2USHAoUY2hhbmdlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSKtAQoUU3dpdGNoRG9tYWluc1JlcXVlc3QSHAoUdGFyZ2V0X2RlcGxveW1lbnRfaWQYASABKAkSEgoKZG9tYWluX2lkcxgCIAMoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEAoIc2V0X2xpdmUYBCABKAgSEwoLcm9sbGVkX2JhY2sYBSABKAgSIwobZXhwZWN0ZWRfbGl2ZV9kZXBsb3ltZW50X2lkGAYgASgJIncKFVN3aXRjaERvbWFpbnNSZXNwb25zZRIdChVzd2l0Y2hlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSLIAQoNR2F0ZXdheUNvbmZpZxIVCg1kZXBsb3ltZW50X2lkGAEgASgJEhIKCmlzX2VuYWJsZWQYAiABKAgSFAoMd29ya3NwYWNlX2lkGAQgASgJEhIKCnByb2plY3RfaWQYBSABKAkSFgoOZW52aXJvbm1lbnRfaWQYBiABKAkSDAoEcG9ydBgHIAEoDRIrCglzZW50aW5lbHMYCCADKAsyGC5oeWRyYS52MS5TZW50aW5lbFRhcmdldEoECAMQBFIJaW5zdGFuY2VzImYKDlNlbnRpbmVsVGFyZ2V0Eg4KBnJlZ2lvbhgBIAEoCRIUCgxzZXJ2aWNlX2hvc3QYAiABKAkSFAoMc2VydmljZV9wb3J0GAMgASgNEhgKEGV4dGVybmFsX2FkZHJlc3MYBCABKAkqfgoMRG9tYWluU3RpY2t5Eh0KGURPTUFJTl9TVElDS1lfVU5TUEVDSUZJRUQQABIYChRET01BSU5fU1RJQ0tZX0JSQU5DSBABEh0KGURPTUFJTl9TVElDS1lfRU5WSVJPTk1FTlQQAhIWChJET01BSU5fU1RJQ0tZX0xJVkUQAzK0AQoOUm91dGluZ1NlcnZpY2USUAoNQXNzaWduRG9tYWlucxIeLmh5ZHJhLnYxLkFzc2lnbkRvbWFpbnNSZXF1ZXN0Gh8uaHlkcmEudjEuQXNzaWduRG9tYWluc1Jlc3BvbnNlElAKDVN3aXRjaERvbWFpbnMSHi5oeWRyYS52MS5Td2l0Y2hEb21haW5zUmVxdWVzdBofLmh5ZHJhLnYxLlN3aXRjaERvbWFpbnNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChZoeWRyYS92MS9yb3V0aW5nLnByb3RvEghoeWRyYS52MSKOAgoUQXNzaWduRG9tYWluc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSFQoNZGVwbG95bWVudF9pZBgEIAEoCRIpCgdkb21haW5zGAUgAygLMhguaHlkcmEudjEuRG9tYWluVG9Bc3NpZ24SLwoOZ2F0ZXdheV9jb25maWcYBiABKAsyFy5oeWRyYS52MS5HYXRld2F5Q29uZmlnEhYKDmlzX3JvbGxlZF9iYWNrGAcgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIQCghzZXRfbGl2ZRgJIAEoCCJGCg5Eb21haW5Ub0Fzc2lnbhIMCgRuYW1lGAEgASgJEiYKBnN0aWNreRgCIAEoDjIWLmh5ZHJhLnYxLkRvbWFpblN0aWNreSJ2ChVBc3NpZ25Eb21haW5zUmVzcG9uc2USHAoUY2hhbmdlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSKtAQoUU3dpdGNoRG9tYWluc1JlcXVlc3QSHAoUdGFyZ2V0X2RlcGxveW1lbnRfaWQYASABKAkSEgoKZG9tYWluX2lkcxgCIAMoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEAoIc2V0X2xpdmUYBCABKAgSEwoLcm9sbGVkX2JhY2sYBSABKAgSIwobZXhwZWN0ZWRfbGl2ZV9kZXBsb3ltZW50X2lkGAYgASgJIncKFVN3aXRjaERvbWFpbnNSZXNwb25zZRIdChVzd2l0Y2hlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSLIAQoNR2F0ZXdheUNvbmZpZxIVCg1kZXBsb3ltZW50X2lkGAEgASgJEhIKCmlzX2VuYWJsZWQYAiABKAgSFAoMd29ya3NwYWNlX2lkGAQgASgJEhIKCnByb2plY3RfaWQYBSABKAkSFgoOZW52aXJvbm1lbnRfaWQYBiABKAkSDAoEcG9ydBgHIAEoDRIrCglzZW50aW5lbHMYCCADKAsyGC5oeWRyYS52MS5TZW50aW5lbFRhcmdldEoECAMQBFIJaW5zdGFuY2VzImYKDlNlbnRpbmVsVGFyZ2V0Eg4KBnJlZ2lvbhgBIAEoCRIUCgxzZXJ2aWNlX2hvc3QYAiABKAkSFAoMc2VydmljZV9wb3J0GAMgASgNEhgKEGV4dGVybmFsX2FkZHJlc3MYBCABKAkiPAoSV2F0Y2hSb3V0ZXNSZXF1ZXN0Eg4KBnJlZ2lvbhgBIAEoCRIWCg5hZnRlcl9wb3NpdGlvbhgCIAEoBCKjAQoTV2F0Y2hSb3V0ZXNSZXNwb25zZRIrCghzbmFwc2hvdBgBIAEoCzIXLmh5ZHJhLnYxLlJvdXRlU25hcHNob3RIABInCgZjaGFuZ2UYAiABKAsyFS5oeWRyYS52MS5Sb3V0ZUNoYW5nZUgAEi0KCWhlYXJ0YmVhdBgDIAEoCzIYLmh5ZHJhLnYxLlJvdXRlSGVhcnRiZWF0SABCBwoFZXZlbnQiYAoNUm91dGVTbmFwc2hvdBIQCghwb3NpdGlvbhgBIAEoBBIfCgZyb3V0ZXMYAiADKAsyDy5oeWRyYS52MS5Sb3V0ZRIMCgRsYXN0GAMgASgIEg4KBnJlYXNvbhgEIAEoCSKkAQoLUm91dGVDaGFuZ2USEAoIcG9zaXRpb24YASABKAQSHwoGcm91dGVzGAIgAygLMg8uaHlkcmEudjEuUm91dGUSGQoRcmVtb3ZlZF9ob3N0bmFtZXMYAyADKAkSEgoKcHJvamVjdF9pZBgEIAEoCRIaChJyb3V0aW5nX2dlbmVyYXRpb24YBSABKAQSFwoPY29tbWl0dGVkX2F0X21zGAYgASgDIicKDlJvdXRlSGVhcnRiZWF0EhUKDWhlYWRfcG9zaXRpb24YASABKAQiXAoFUm91dGUSEAoIaG9zdG5hbWUYASABKAkSFQoNZGVwbG95bWVudF9pZBgCIAEoCRIqCghzZW50aW5lbBgDIAEoCzIYLmh5ZHJhLnYxLlNlbnRpbmVsVGFyZ2V0Kn4KDERvbWFpblN0aWNreRIdChlET01BSU5fU1RJQ0tZX1VOU1BFQ0lGSUVEEAASGAoURE9NQUlOX1NUSUNLWV9CUkFOQ0gQARIdChlET01BSU5fU1RJQ0tZX0VOVklST05NRU5UEAISFgoSRE9NQUlOX1NUSUNLWV9MSVZFEAMyggIKDlJvdXRpbmdTZXJ2aWNlElAKDUFzc2lnbkRvbWFpbnMSHi5oeWRyYS52MS5Bc3NpZ25Eb21haW5zUmVxdWVzdBofLmh5ZHJhLnYxLkFzc2lnbkRvbWFpbnNSZXNwb25zZRJQCg1Td2l0Y2hEb21haW5zEh4uaHlkcmEudjEuU3dpdGNoRG9tYWluc1JlcXVlc3QaHy5oeWRyYS52MS5Td2l0Y2hEb21haW5zUmVzcG9uc2USTAoLV2F0Y2hSb3V0ZXMSHC5oeWRyYS52MS5XYXRjaFJvdXRlc1JlcXVlc3QaHS5oeWRyYS52MS5XYXRjaFJvdXRlc1Jlc3BvbnNlMAFiBnByb3RvMw");
 
 /**
  * @generated from message hydra.v1.AssignDomainsRequest
@@ -296,6 +296,203 @@ export const SentinelTargetSchema: GenMessage<SentinelTarget> = /*@__PURE__*/
   messageDesc(file_hydra_v1_routing, 6);
 
 /**
+ * @generated from message hydra.v1.WatchRoutesRequest
+ */
+export type WatchRoutesRequest = Message<"hydra.v1.WatchRoutesRequest"> & {
+  /**
+   * The region of the edge asking (required). Each route carries only this region's
+   * sentinel; a hostname whose deployment does not run in this region is not routed here.
+   *
+   * @generated from field: string region = 1;
+   */
+  region: string;
+
+  /**
+   * The last position the caller applied; 0 starts with a snapshot. A position the server no
+   * longer holds the history after (or never had) also starts with a snapshot.
+   *
+   * @generated from field: uint64 after_position = 2;
+   */
+  afterPosition: bigint;
+};
+
+/**
+ * Describes the message hydra.v1.WatchRoutesRequest.
+ * Use `create(WatchRoutesRequestSchema)` to create a new message.
+ */
+export const WatchRoutesRequestSchema: GenMessage<WatchRoutesRequest> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 7);
+
+/**
+ * @generated from message hydra.v1.WatchRoutesResponse
+ */
+export type WatchRoutesResponse = Message<"hydra.v1.WatchRoutesResponse"> & {
+  /**
+   * @generated from oneof hydra.v1.WatchRoutesResponse.event
+   */
+  event: {
+    /**
+     * @generated from field: hydra.v1.RouteSnapshot snapshot = 1;
+     */
+    value: RouteSnapshot;
+    case: "snapshot";
+  } | {
+    /**
+     * @generated from field: hydra.v1.RouteChange change = 2;
+     */
+    value: RouteChange;
+    case: "change";
+  } | {
+    /**
+     * @generated from field: hydra.v1.RouteHeartbeat heartbeat = 3;
+     */
+    value: RouteHeartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message hydra.v1.WatchRoutesResponse.
+ * Use `create(WatchRoutesResponseSchema)` to create a new message.
+ */
+export const WatchRoutesResponseSchema: GenMessage<WatchRoutesResponse> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 8);
+
+/**
+ * A snapshot arrives in one or more chunks of the same position; the caller replaces its
+ * whole table with their union once the chunk with `last` arrives.
+ *
+ * @generated from message hydra.v1.RouteSnapshot
+ */
+export type RouteSnapshot = Message<"hydra.v1.RouteSnapshot"> & {
+  /**
+   * @generated from field: uint64 position = 1;
+   */
+  position: bigint;
+
+  /**
+   * @generated from field: repeated hydra.v1.Route routes = 2;
+   */
+  routes: Route[];
+
+  /**
+   * @generated from field: bool last = 3;
+   */
+  last: boolean;
+
+  /**
+   * Why a snapshot was sent: "start", or why the requested position could not be resumed.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message hydra.v1.RouteSnapshot.
+ * Use `create(RouteSnapshotSchema)` to create a new message.
+ */
+export const RouteSnapshotSchema: GenMessage<RouteSnapshot> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 9);
+
+/**
+ * One committed routing transaction (e.g. every hostname of one SwitchDomains): the caller
+ * applies it as one atomic change. Positions are consecutive.
+ *
+ * @generated from message hydra.v1.RouteChange
+ */
+export type RouteChange = Message<"hydra.v1.RouteChange"> & {
+  /**
+   * @generated from field: uint64 position = 1;
+   */
+  position: bigint;
+
+  /**
+   * Hostnames now routed (new or moved), with their target in the requested region.
+   *
+   * @generated from field: repeated hydra.v1.Route routes = 2;
+   */
+  routes: Route[];
+
+  /**
+   * Hostnames no longer routed in the requested region.
+   *
+   * @generated from field: repeated string removed_hostnames = 3;
+   */
+  removedHostnames: string[];
+
+  /**
+   * @generated from field: string project_id = 4;
+   */
+  projectId: string;
+
+  /**
+   * @generated from field: uint64 routing_generation = 5;
+   */
+  routingGeneration: bigint;
+
+  /**
+   * @generated from field: int64 committed_at_ms = 6;
+   */
+  committedAtMs: bigint;
+};
+
+/**
+ * Describes the message hydra.v1.RouteChange.
+ * Use `create(RouteChangeSchema)` to create a new message.
+ */
+export const RouteChangeSchema: GenMessage<RouteChange> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 10);
+
+/**
+ * Sent while nothing changes, so the caller knows its position is current.
+ *
+ * @generated from message hydra.v1.RouteHeartbeat
+ */
+export type RouteHeartbeat = Message<"hydra.v1.RouteHeartbeat"> & {
+  /**
+   * @generated from field: uint64 head_position = 1;
+   */
+  headPosition: bigint;
+};
+
+/**
+ * Describes the message hydra.v1.RouteHeartbeat.
+ * Use `create(RouteHeartbeatSchema)` to create a new message.
+ */
+export const RouteHeartbeatSchema: GenMessage<RouteHeartbeat> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 11);
+
+/**
+ * @generated from message hydra.v1.Route
+ */
+export type Route = Message<"hydra.v1.Route"> & {
+  /**
+   * @generated from field: string hostname = 1;
+   */
+  hostname: string;
+
+  /**
+   * @generated from field: string deployment_id = 2;
+   */
+  deploymentId: string;
+
+  /**
+   * The sentinel of the requested region.
+   *
+   * @generated from field: hydra.v1.SentinelTarget sentinel = 3;
+   */
+  sentinel?: SentinelTarget | undefined;
+};
+
+/**
+ * Describes the message hydra.v1.Route.
+ * Use `create(RouteSchema)` to create a new message.
+ */
+export const RouteSchema: GenMessage<Route> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 12);
+
+/**
  * @generated from enum hydra.v1.DomainSticky
  */
 export enum DomainSticky {
@@ -363,6 +560,19 @@ export const RoutingService: GenService<{
     methodKind: "unary";
     input: typeof SwitchDomainsRequestSchema;
     output: typeof SwitchDomainsResponseSchema;
+  },
+  /**
+   * WatchRoutes streams the routes of one region's edge: a consistent snapshot of every
+   * routed hostname at a position, then every committed routing transaction in commit order,
+   * one message each (applied atomically). Resumable from the last position applied: no gap,
+   * no duplicate. Fed by an outbox written in the routing transaction itself.
+   *
+   * @generated from rpc hydra.v1.RoutingService.WatchRoutes
+   */
+  watchRoutes: {
+    methodKind: "server_streaming";
+    input: typeof WatchRoutesRequestSchema;
+    output: typeof WatchRoutesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_hydra_v1_routing, 0);

@@ -1,6 +1,7 @@
 import { newId, type Queryable } from "@hydra/db";
 import type { AssignDomainsRequest, AssignDomainsResponse } from "@hydra/proto/hydra/v1";
 import { RoutingError } from "./errors";
+import type { AppliedMutation } from "./fenced-mutation";
 import { gatewayConfigJson, writeGatewayConfigs } from "./gateway-configs";
 import { findDeployment } from "./sql/findDeployment";
 import { insertDomains, type NewDomain } from "./sql/insertDomains";
@@ -35,7 +36,7 @@ export async function applyAssign(
   request: AssignDomainsRequest,
   claims: DomainClaimInput[],
   isLocal: (hostname: string) => boolean,
-): Promise<AssignDomainsResponse> {
+): Promise<AppliedMutation<AssignDomainsResponse>> {
   if (project.workspace_id !== request.workspaceId) {
     throw new RoutingError("invalid_argument", `project ${project.id} belongs to workspace ${project.workspace_id}, not ${request.workspaceId}`);
   }
@@ -116,16 +117,17 @@ export async function applyAssign(
     }
   }
 
-  await writeGatewayConfigs(tx, deployment, config, pointing, isLocal);
+  const routes = await writeGatewayConfigs(tx, deployment, config, pointing, isLocal);
   await insertDomains(tx, inserts);
   await pointDomainsAt(tx, reassigned.map((d) => d.id), deployment.id);
   if (movesLive) await setProjectLive(tx, project.id, deployment.id, false);
 
   const changed = new Set([...inserts.map((d) => d.name), ...reassigned.map((d) => d.name)]);
-  return {
+  const response: AssignDomainsResponse = {
     $typeName: "hydra.v1.AssignDomainsResponse",
     changedDomainNames: pointing.filter((name) => changed.has(name)),
     routingGeneration: 0n,
     previousLiveDeploymentId: project.live_deployment_id ?? "",
   };
+  return { response, routes };
 }

@@ -1,6 +1,6 @@
 import { type CallOptions, type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { type AssignDomainsResponse, RoutingService, type SwitchDomainsResponse } from "@hydra/proto/hydra/v1";
+import { type AssignDomainsResponse, RoutingService, type SwitchDomainsResponse, type WatchRoutesResponse } from "@hydra/proto/hydra/v1";
 import type { Message, MessageInitShape } from "@bufbuild/protobuf";
 import type { AssignDomainsRequestSchema, SwitchDomainsRequestSchema } from "@hydra/proto/hydra/v1";
 
@@ -25,6 +25,11 @@ export type SwitchDomainsInput = Exclude<MessageInitShape<typeof SwitchDomainsRe
 export interface RoutingClient {
   assignDomains(request: AssignDomainsInput, options?: { signal?: AbortSignal }): Promise<AssignDomainsResponse>;
   switchDomains(request: SwitchDomainsInput, options?: { signal?: AbortSignal }): Promise<SwitchDomainsResponse>;
+  /**
+   * The route stream of one region (no retries, no deadline: the caller reconnects with the
+   * last position it applied). A connection lost mid-stream ends it with `unavailable`.
+   */
+  watchRoutes(request: { region: string; afterPosition: bigint }, options: { signal: AbortSignal }): AsyncIterable<WatchRoutesResponse>;
   /** Closes the HTTP/2 session (needed for a clean process exit). */
   close(): void;
 }
@@ -83,6 +88,15 @@ export function createRoutingClient(options: RoutingClientOptions): RoutingClien
       withRetries("AssignDomains", request.idempotencyKey, (o) => client.assignDomains(request, o), callOptions?.signal),
     switchDomains: (request, callOptions) =>
       withRetries("SwitchDomains", request.idempotencyKey, (o) => client.switchDomains(request, o), callOptions?.signal),
+    watchRoutes: (request, callOptions) => watchWithTransportFailures(client.watchRoutes(request, { signal: callOptions.signal }), callOptions.signal),
     close: () => sessionManager.abort(),
   };
+}
+
+async function* watchWithTransportFailures<T>(stream: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw asTransportFailure(ConnectError.from(error), signal);
+  }
 }

@@ -7,7 +7,8 @@ import { bumpRoutingGeneration } from "./sql/bumpRoutingGeneration";
 import { findRoutingGeneration } from "./sql/findRoutingGeneration";
 import { insertRoutingOperation } from "./sql/insertRoutingOperation";
 import { lockProject } from "./sql/lockProject";
-import type { LockedProjectRow } from "./sql/rows";
+import { recordRouteChange } from "./sql/recordRouteChange";
+import type { LockedProjectRow, StoredRoute } from "./sql/rows";
 import { setTransactionTimeouts } from "./sql/setTransactionTimeouts";
 
 export interface FencedMutationContext {
@@ -17,6 +18,12 @@ export interface FencedMutationContext {
   statementTimeoutMs: number;
   /** Test seam: runs after the lock is held and the fence read, before the transaction. */
   afterLockHook?: (projectId: string) => Promise<void>;
+}
+
+/** What a mutation did: its answer (routing generation filled in afterwards) and the routes it wrote. */
+export interface AppliedMutation<Response> {
+  response: Response;
+  routes: StoredRoute[];
 }
 
 export interface FencedMutation<Req extends DescMessage, Res extends DescMessage> {
@@ -29,14 +36,15 @@ export interface FencedMutation<Req extends DescMessage, Res extends DescMessage
   /** The project the mutation serializes on (may read the database). */
   projectId: () => Promise<string>;
   /** The change itself, inside the project's transaction; its routing generation is filled in afterwards. */
-  apply: (tx: Queryable, project: LockedProjectRow) => Promise<MessageShape<Res> & { routingGeneration: bigint }>;
+  apply: (tx: Queryable, project: LockedProjectRow) => Promise<AppliedMutation<MessageShape<Res> & { routingGeneration: bigint }>>;
 }
 
 /**
  * The commit protocol of every routing mutation: a retry of a committed call is answered from
  * its record; otherwise take the project's lock, read the fencing generation, and in one
  * transaction lock the project row, check the fence, apply, bump the generation (compare-and-
- * set) and record the answer under the idempotency key. A `RoutingError` means nothing was written.
+ * set), record the answer under the idempotency key and, last, the routes it wrote in the
+ * route stream's outbox. A `RoutingError` means nothing was written.
  */
 export async function runFencedMutation<Req extends DescMessage, Res extends DescMessage>(
   context: FencedMutationContext,
@@ -66,7 +74,7 @@ export async function runFencedMutation<Req extends DescMessage, Res extends Des
             `project ${projectId}: routing generation moved from ${fence} to ${project.routing_generation} after the lock was taken (lease lost); retry`,
           );
         }
-        const response = await op.apply(tx, project);
+        const { response, routes } = await op.apply(tx, project);
         assertStillHeld(hold, projectId);
         const generation = await bumpRoutingGeneration(tx, projectId, fence);
         if (generation === undefined) {
@@ -82,6 +90,8 @@ export async function runFencedMutation<Req extends DescMessage, Res extends Des
           requestHash,
           response: toJson(op.responseSchema, response),
         });
+        // Last: the route stream's position is taken under a global row lock held until commit.
+        if (routes.length > 0) await recordRouteChange(tx, projectId, generation, routes);
         return response;
       });
     });

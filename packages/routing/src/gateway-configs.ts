@@ -2,7 +2,7 @@ import { clone, toJson } from "@bufbuild/protobuf";
 import type { Queryable } from "@hydra/db";
 import { type GatewayConfig, GatewayConfigSchema } from "@hydra/proto/hydra/v1";
 import { RoutingError } from "./errors";
-import type { DeploymentRow, GatewayConfigJson } from "./sql/rows";
+import type { DeploymentRow, GatewayConfigJson, StoredRoute } from "./sql/rows";
 import { upsertGatewayConfigs } from "./sql/upsertGatewayConfigs";
 
 /** The config stored for a deployment and its hostnames; it always names the deployment it routes to. */
@@ -18,6 +18,7 @@ export function gatewayConfigJson(config: GatewayConfig, deployment: DeploymentR
 /**
  * Upserts the gateway config of every served (non-local) hostname that points at `deployment`:
  * written before the domain pointers move, so the data plane is ready before it is pointed at.
+ * Returns the routes written: the transaction's entry in the route stream.
  */
 export async function writeGatewayConfigs(
   tx: Queryable,
@@ -25,9 +26,9 @@ export async function writeGatewayConfigs(
   config: GatewayConfigJson | null,
   hostnames: string[],
   isLocal: (hostname: string) => boolean,
-): Promise<void> {
+): Promise<StoredRoute[]> {
   const served = hostnames.filter((name) => !isLocal(name));
-  if (served.length === 0) return;
+  if (served.length === 0) return [];
   if (!config) {
     throw new RoutingError(
       "failed_precondition",
@@ -45,4 +46,5 @@ export async function writeGatewayConfigs(
       config,
     })),
   );
+  return served.map((hostname) => ({ hostname, deploymentId: deployment.id, config }));
 }

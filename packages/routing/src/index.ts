@@ -4,3 +4,8 @@ export * from "./sticky";
 export * from "./lock";
 export * from "./core";
 export * from "./rename-domains";
+export * from "./route-stream";
+export * from "./route-wakeups";
+export { routeInRegion, validateRegion } from "./route-projection";
+export { pruneRouteHistory } from "./route-history";
+export * from "./route-table";

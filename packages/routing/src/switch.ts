@@ -1,6 +1,7 @@
 import type { Queryable } from "@hydra/db";
 import type { SwitchDomainsRequest, SwitchDomainsResponse } from "@hydra/proto/hydra/v1";
 import { RoutingError } from "./errors";
+import type { AppliedMutation } from "./fenced-mutation";
 import { writeGatewayConfigs } from "./gateway-configs";
 import { findDeployment } from "./sql/findDeployment";
 import { lockDomainsById } from "./sql/lockDomainsById";
@@ -21,7 +22,7 @@ export async function applySwitch(
   request: SwitchDomainsRequest,
   domainIds: string[],
   isLocal: (hostname: string) => boolean,
-): Promise<SwitchDomainsResponse> {
+): Promise<AppliedMutation<SwitchDomainsResponse>> {
   const target = await findDeployment(tx, request.targetDeploymentId);
   if (!target) throw new RoutingError("not_found", `deployment ${request.targetDeploymentId} not found`);
   if (request.expectedLiveDeploymentId && project.live_deployment_id !== request.expectedLiveDeploymentId) {
@@ -56,15 +57,16 @@ export async function applySwitch(
     }
   }
 
-  await writeGatewayConfigs(tx, target, target.gateway_config, domains.map((d) => d.name), isLocal);
+  const routes = await writeGatewayConfigs(tx, target, target.gateway_config, domains.map((d) => d.name), isLocal);
   const moving = domains.filter((d) => d.deployment_id !== target.id);
   await pointDomainsAt(tx, moving.map((d) => d.id), target.id);
   if (request.setLive) await setProjectLive(tx, project.id, target.id, request.rolledBack);
 
-  return {
+  const response: SwitchDomainsResponse = {
     $typeName: "hydra.v1.SwitchDomainsResponse",
     switchedDomainNames: moving.map((d) => d.name),
     routingGeneration: 0n,
     previousLiveDeploymentId: project.live_deployment_id ?? "",
   };
+  return { response, routes };
 }

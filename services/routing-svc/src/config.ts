@@ -12,6 +12,8 @@ const schema = z
     // Lease of the project lock; extended while held, so it only bounds how long a dead holder blocks.
     HYDRA_ROUTING_LOCK_TTL: duration.default(3_000),
     HYDRA_DEFAULT_DOMAIN: z.string().default("hydra.run"),
+    // Route changes kept for WatchRoutes watchers to resume from; one further behind gets a snapshot.
+    HYDRA_ROUTE_HISTORY: z.coerce.number().int().positive().default(100_000),
     HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
     LOG_LEVEL: logLevel.default("info"),
   })
@@ -24,6 +26,7 @@ const schema = z
     lockTtlMs: env.HYDRA_ROUTING_LOCK_TTL,
     defaultDomain: env.HYDRA_DEFAULT_DOMAIN.toLowerCase(),
     maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
+    routeHistory: env.HYDRA_ROUTE_HISTORY,
     logLevel: env.LOG_LEVEL,
   }));
 

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
     lockWaitMs: config.lockWaitMs,
     lockTtlMs: config.lockTtlMs,
     defaultDomain: config.defaultDomain,
+    routeHistory: config.routeHistory,
   });
+  await routing.start();
 
   const server = await startServer({
     name: SERVICE,

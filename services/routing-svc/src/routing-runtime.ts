@@ -1,7 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Pool } from "@hydra/db";
 import type { RoutingService } from "@hydra/proto/hydra/v1";
-import { ProjectLock, RoutingCore } from "@hydra/routing";
+import { ProjectLock, pruneRouteHistory, RouteChangeWakeups, RoutingCore } from "@hydra/routing";
 import { createRoutingService, type RoutingLogger } from "./routing-service";
 
 export interface RoutingRuntimeOptions {
@@ -15,12 +15,16 @@ export interface RoutingRuntimeOptions {
   lockTtlMs?: number;
   /** HYDRA_DEFAULT_DOMAIN */
   defaultDomain?: string;
+  /** HYDRA_ROUTE_HISTORY: route changes kept for resuming watchers (older ones resume from a snapshot). */
+  routeHistory?: number;
 }
 
 export interface RoutingRuntime {
   core: RoutingCore;
   service: ServiceImpl<typeof RoutingService>;
-  /** Closes the Redis clients (after the server stopped taking calls; the pool is the caller's). */
+  /** Starts listening for route changes (before serving WatchRoutes). */
+  start(): Promise<void>;
+  /** Closes the Redis clients and the route listener (after the server stopped taking calls; the pool is the caller's). */
   close(): Promise<void>;
 }
 
@@ -34,9 +38,24 @@ export interface RoutingRuntime {
 export function createRoutingRuntime(options: RoutingRuntimeOptions): RoutingRuntime {
   const lock = new ProjectLock({ redisUrls: options.redisUrls, waitMs: options.lockWaitMs, ttlMs: options.lockTtlMs });
   const core = new RoutingCore({ pool: options.pool, lock, defaultDomain: options.defaultDomain });
+  const wakeups = new RouteChangeWakeups(options.pool, (error) => options.logger.warn({ err: error.message }, "route change listener lost its connection"));
+  const routeStream = { pool: options.pool, wakeups, isLocal: (hostname: string) => core.isLocal(hostname) };
+  const routeHistory = options.routeHistory ?? 100_000;
+  let pruneTimer: NodeJS.Timeout | undefined;
   return {
     core,
-    service: createRoutingService(core, options.logger),
-    close: () => lock.close(),
+    service: createRoutingService(core, routeStream, options.logger),
+    async start() {
+      await wakeups.start();
+      pruneTimer = setInterval(() => {
+        pruneRouteHistory(options.pool, routeHistory).catch((error: Error) => options.logger.warn({ err: error.message }, "route history not pruned"));
+      }, 60_000);
+      pruneTimer.unref();
+    },
+    async close() {
+      clearInterval(pruneTimer);
+      await wakeups.stop();
+      await lock.close();
+    },
   };
 }

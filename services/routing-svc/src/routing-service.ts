@@ -1,6 +1,6 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { RoutingService } from "@hydra/proto/hydra/v1";
-import { type RoutingCore, RoutingError, type RoutingErrorCode } from "@hydra/routing";
+import { type RouteStreamOptions, type RoutingCore, RoutingError, type RoutingErrorCode, watchRoutes } from "@hydra/routing";
 import { toConnectError as serverKitConnectError } from "@hydra/server-kit";
 
 /** The part of a pino logger (server-kit's Logger) this service uses. */
@@ -35,7 +35,7 @@ export function toConnectError(error: unknown, logger: RoutingLogger, fields: Re
 }
 
 /** hydra.v1.RoutingService over the routing core: validation and the work are the core's. */
-export function createRoutingService(core: RoutingCore, logger: RoutingLogger): ServiceImpl<typeof RoutingService> {
+export function createRoutingService(core: RoutingCore, routeStream: RouteStreamOptions, logger: RoutingLogger): ServiceImpl<typeof RoutingService> {
   return {
     async assignDomains(request) {
       const fields = {
@@ -72,6 +72,16 @@ export function createRoutingService(core: RoutingCore, logger: RoutingLogger): 
         );
         return response;
       } catch (error) {
+        throw toConnectError(error, logger, fields);
+      }
+    },
+    async *watchRoutes(request, context) {
+      const fields = { rpc: "WatchRoutes", region: request.region, after_position: request.afterPosition.toString() };
+      logger.info(fields, "route stream opened");
+      try {
+        yield* watchRoutes(routeStream, { region: request.region, afterPosition: request.afterPosition }, context.signal);
+      } catch (error) {
+        if (context.signal.aborted) return;
         throw toConnectError(error, logger, fields);
       }
     },

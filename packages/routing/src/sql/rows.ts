@@ -45,3 +45,27 @@ export interface RoutingOperationRow {
   request_hash: string;
   response: unknown;
 }
+
+/** A route as the outbox stores it: a hostname upserted into gateway_configs, with its config. */
+export interface StoredRoute {
+  hostname: string;
+  deploymentId: string;
+  config: GatewayConfigJson;
+}
+
+export interface RouteChangeRow {
+  position: bigint;
+  project_id: string;
+  routing_generation: bigint;
+  routes: StoredRoute[];
+  committed_at: Date;
+}
+
+export interface GatewayConfigRow {
+  hostname: string;
+  deployment_id: string;
+  config: GatewayConfigJson;
+}
+
+/** Route changes are announced on this channel (payload: the position), at commit. */
+export const ROUTE_CHANGES_CHANNEL = "hydra_route_changes";

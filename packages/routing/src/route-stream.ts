@@ -1,0 +1,148 @@
+import { create } from "@bufbuild/protobuf";
+import type { Pool } from "@hydra/db";
+import { type Route, RouteChangeSchema, type WatchRoutesResponse, WatchRoutesResponseSchema } from "@hydra/proto/hydra/v1";
+import { classifyDatabaseError } from "./errors";
+import { routeInRegion, validateRegion } from "./route-projection";
+import type { RouteWakeups } from "./route-wakeups";
+import { beginReadSnapshot } from "./sql/beginReadSnapshot";
+import { findOldestRouteChange } from "./sql/findOldestRouteChange";
+import { findRouteStreamHead } from "./sql/findRouteStreamHead";
+import { listGatewayConfigsPage } from "./sql/listGatewayConfigsPage";
+import { listRouteChanges } from "./sql/listRouteChanges";
+import type { RouteChangeRow } from "./sql/rows";
+
+export interface RouteStreamOptions {
+  pool: Pool;
+  wakeups: RouteWakeups;
+  isLocal: (hostname: string) => boolean;
+  /** Routes a snapshot chunk, and changes read at once (default 2,000). */
+  pageSize?: number;
+  /** A heartbeat after this long without a change (default 5 s). */
+  heartbeatMs?: number;
+  /** Re-read at least this often, in case a wake-up was lost (default 1 s). */
+  pollMs?: number;
+}
+
+export interface WatchRoutesInput {
+  region: string;
+  afterPosition: bigint;
+}
+
+/**
+ * hydra.v1.RoutingService/WatchRoutes: a snapshot (unless resuming), then every committed
+ * route change after it, in position order, as one message each. Positions are consecutive by
+ * construction (sql/recordRouteChange.ts), so a gap can only mean pruned history, answered
+ * with a fresh snapshot. Ends when `signal` aborts.
+ */
+export async function* watchRoutes(options: RouteStreamOptions, input: WatchRoutesInput, signal: AbortSignal): AsyncGenerator<WatchRoutesResponse> {
+  const region = validateRegion(input.region);
+  const pageSize = options.pageSize ?? 2_000;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const pollMs = options.pollMs ?? 1_000;
+  let woken = false;
+  let wake: (() => void) | undefined;
+  const unsubscribe = options.wakeups.subscribe(() => {
+    woken = true;
+    wake?.();
+  });
+  try {
+    let position = input.afterPosition;
+    const unresumable = position === 0n ? "start" : await resumeProblem(options.pool, position);
+    if (unresumable) position = yield* snapshot(options, region, pageSize, unresumable);
+    let idleSince = Date.now();
+    while (!signal.aborted) {
+      woken = false;
+      const batch = await guard(() => listRouteChanges(options.pool, position, pageSize));
+      if (batch.length > 0 && batch[0]!.position !== position + 1n) {
+        position = yield* snapshot(options, region, pageSize, `history after position ${position} was pruned`);
+        continue;
+      }
+      for (const row of batch) {
+        yield changeMessage(row, region, options.isLocal);
+        position = row.position;
+      }
+      if (batch.length > 0) idleSince = Date.now();
+      if (batch.length === pageSize || woken) continue;
+      if (Date.now() - idleSince >= heartbeatMs) {
+        yield create(WatchRoutesResponseSchema, { event: { case: "heartbeat", value: { headPosition: position } } });
+        idleSince = Date.now();
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(pollMs, heartbeatMs));
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+        signal.addEventListener("abort", done);
+      });
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** Why streaming cannot resume right after `position`, or undefined when it can. */
+async function resumeProblem(pool: Pool, position: bigint): Promise<string | undefined> {
+  const head = await guard(() => findRouteStreamHead(pool));
+  if (position > head) return `position ${position} is ahead of this stream's head ${head} (another database?)`;
+  if (position === head) return undefined;
+  const oldest = await guard(() => findOldestRouteChange(pool));
+  if (oldest === undefined || oldest > position + 1n) return `history after position ${position} was pruned`;
+  return undefined;
+}
+
+/** Every routed hostname at one position, in chunks read from one database snapshot; returns the position. */
+async function* snapshot(options: RouteStreamOptions, region: string, pageSize: number, reason: string): AsyncGenerator<WatchRoutesResponse, bigint> {
+  const client = await guard(() => options.pool.connect());
+  try {
+    await guard(() => beginReadSnapshot(client));
+    const position = await guard(() => findRouteStreamHead(client));
+    let page = await guard(() => listGatewayConfigsPage(client, "", pageSize));
+    for (;;) {
+      const next = page.length === pageSize ? await guard(() => listGatewayConfigsPage(client, page[page.length - 1]!.hostname, pageSize)) : [];
+      const routes: Route[] = [];
+      for (const row of page) {
+        const route = routeInRegion({ hostname: row.hostname, deploymentId: row.deployment_id, config: row.config }, region, options.isLocal);
+        if (route) routes.push(route);
+      }
+      const last = next.length === 0;
+      yield create(WatchRoutesResponseSchema, { event: { case: "snapshot", value: { position, routes, last, reason } } });
+      if (last) return position;
+      page = next;
+    }
+  } finally {
+    await client.query("ROLLBACK").catch(() => {});
+    client.release();
+  }
+}
+
+function changeMessage(row: RouteChangeRow, region: string, isLocal: (hostname: string) => boolean): WatchRoutesResponse {
+  const routes: Route[] = [];
+  const removedHostnames: string[] = [];
+  for (const stored of row.routes) {
+    const route = routeInRegion(stored, region, isLocal);
+    if (route) routes.push(route);
+    else if (!isLocal(stored.hostname)) removedHostnames.push(stored.hostname);
+  }
+  const change = create(RouteChangeSchema, {
+    position: row.position,
+    routes,
+    removedHostnames,
+    projectId: row.project_id,
+    routingGeneration: row.routing_generation,
+    committedAtMs: BigInt(row.committed_at.getTime()),
+  });
+  return create(WatchRoutesResponseSchema, { event: { case: "change", value: change } });
+}
+
+/** Database failures become `unavailable` RoutingErrors (the caller reconnects and resumes). */
+async function guard<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw classifyDatabaseError(error);
+  }
+}
