@@ -3,7 +3,9 @@ import { bumpRoutingGeneration } from "./sql/bumpRoutingGeneration";
 import { deleteDomain } from "./sql/deleteDomain";
 import { insertRoutingOperation } from "./sql/insertRoutingOperation";
 import { lockProject } from "./sql/lockProject";
+import { recordRouteChange } from "./sql/recordRouteChange";
 import { renameDomain } from "./sql/renameDomain";
+import type { StoredRouteChange } from "./sql/rows";
 import { lockDomainsByName } from "./sql/lockDomainsByName";
 
 export interface DomainRename {
@@ -29,6 +31,7 @@ export interface RenameOutcome {
 export async function renameDomains(pool: Pool, projectId: string, renames: DomainRename[]): Promise<RenameOutcome> {
   return inTransaction(pool, async (tx) => {
     const outcome: RenameOutcome = { renamed: [], dropped: [], refused: [] };
+    const routes: StoredRouteChange[] = [];
     const project = await lockProject(tx, projectId);
     if (!project || renames.length === 0) return outcome;
     const existing = new Map((await lockDomainsByName(tx, renames.flatMap((r) => [r.from, r.to]))).map((d) => [d.name, d]));
@@ -41,9 +44,11 @@ export async function renameDomains(pool: Pool, projectId: string, renames: Doma
       } else if (taken) {
         await deleteDomain(tx, projectId, rename.from);
         outcome.dropped.push(rename.from);
+        routes.push({ hostname: rename.from, removed: true });
       } else {
-        await renameDomain(tx, projectId, rename.from, rename.to);
+        const moved = await renameDomain(tx, projectId, rename.from, rename.to);
         outcome.renamed.push(rename);
+        if (moved) routes.push({ hostname: rename.from, removed: true }, { hostname: moved.hostname, deploymentId: moved.deployment_id, config: moved.config });
       }
     }
     if (outcome.renamed.length + outcome.dropped.length === 0) return outcome;
@@ -59,6 +64,8 @@ export async function renameDomains(pool: Pool, projectId: string, renames: Doma
       requestHash: "",
       response: { renamed: outcome.renamed, dropped: outcome.dropped },
     });
+    // Last, like every routing mutation: the edge sees the renames as one change.
+    if (routes.length > 0) await recordRouteChange(tx, projectId, generation, routes);
     return outcome;
   });
 }

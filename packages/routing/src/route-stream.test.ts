@@ -2,6 +2,7 @@ import type { PoolClient } from "@hydra/db";
 import type { WatchRoutesResponse } from "@hydra/proto/hydra/v1";
 import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { useCoreHarness } from "./core-harness";
+import { renameDomains } from "./rename-domains";
 import { RouteTable } from "./route-table";
 import { watchRoutes, type RouteStreamOptions } from "./route-stream";
 import { RouteChangeWakeups } from "./route-wakeups";
@@ -229,4 +230,22 @@ it("routes only the requested region's sentinel; a hostname without one there is
   await r1.until("the removal", () => !r1.table.routes.has(name));
   expect(r1.changes().at(-1)?.removedHostnames).toEqual([name]);
   await r1.stop();
+});
+
+it("a start-time rename reaches the edge as one change: old names removed, new names routed", async () => {
+  const dep = await createDeploymentFixture(h.pool, h.project);
+  const [from, to, dropped, kept] = [h.apex("old"), h.apex("new"), h.apex("dropped"), h.apex("kept")];
+  await h.assign({ deploymentId: dep.id, domains: [from, dropped, kept].map((name) => ({ name, sticky: DomainSticky.BRANCH })) });
+  const stream = watch();
+  await stream.until("the snapshot", () => stream.table.routes.has(from));
+  await renameDomains(h.pool, h.project.projectId, [
+    { from, to },
+    { from: dropped, to: kept },
+  ]);
+  await stream.until("the rename", () => stream.changes().length === 1);
+  const [change] = stream.changes();
+  expect(change!.routes.map((r) => r.hostname)).toEqual([to]);
+  expect(change!.removedHostnames.sort()).toEqual([from, dropped].sort());
+  expect(tableOf(stream.table)).toEqual(await servedRoutes());
+  await stream.stop();
 });

@@ -123,7 +123,7 @@ function changeMessage(row: RouteChangeRow, region: string, isLocal: (hostname: 
   const routes: Route[] = [];
   const removedHostnames: string[] = [];
   for (const stored of row.routes) {
-    const route = routeInRegion(stored, region, isLocal);
+    const route = "removed" in stored ? undefined : routeInRegion(stored, region, isLocal);
     if (route) routes.push(route);
     else if (!isLocal(stored.hostname)) removedHostnames.push(stored.hostname);
   }

@@ -53,11 +53,20 @@ export interface StoredRoute {
   config: GatewayConfigJson;
 }
 
+/** A hostname whose gateway config was deleted (or renamed away). */
+export interface StoredRouteRemoval {
+  hostname: string;
+  removed: true;
+}
+
+/** One entry of a route change in the outbox. */
+export type StoredRouteChange = StoredRoute | StoredRouteRemoval;
+
 export interface RouteChangeRow {
   position: bigint;
   project_id: string;
   routing_generation: bigint;
-  routes: StoredRoute[];
+  routes: StoredRouteChange[];
   committed_at: Date;
 }
 
