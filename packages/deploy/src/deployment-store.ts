@@ -141,6 +141,9 @@ function encodePageToken(sequence: bigint): string {
 
 function decodePageToken(token: string): bigint {
   const match = /^seq:(\d{1,19})$/.exec(Buffer.from(token, "base64url").toString());
-  if (!match) throw new ConnectError(`page_token "${token}" is not a token this API returned`, Code.InvalidArgument);
+  // 19 digits can still exceed a bigint: refuse here rather than fail in Postgres.
+  if (!match || BigInt(match[1]!) > 9_223_372_036_854_775_807n) {
+    throw new ConnectError(`page_token "${token}" is not a token this API returned`, Code.InvalidArgument);
+  }
   return BigInt(match[1]!);
 }

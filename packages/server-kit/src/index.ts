@@ -7,4 +7,5 @@ export * from "./logger";
 export * from "./metrics";
 export * from "./preflight";
 export * from "./reflection";
+export * from "./request-rules";
 export * from "./server";

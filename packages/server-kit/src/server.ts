@@ -9,6 +9,7 @@ import { bearerAuth, observe } from "./interceptors";
 import type { Logger } from "./logger";
 import { RpcMetrics } from "./metrics";
 import { ReflectionIndex } from "./reflection";
+import { type RequestRules, validateRequests } from "./request-rules";
 
 export interface ServerOptions {
   /** Service name for logs and metrics, e.g. "deploy-svc". */
@@ -20,6 +21,8 @@ export interface ServerOptions {
   /** Files whose services this server implements (reflection serves them and their imports). */
   files: DescFile[];
   routes: (router: ConnectRouter) => void;
+  /** Edge validation of every request (see request-rules.ts); NUL and length limits apply even without field rules. */
+  requestRules?: RequestRules;
   /** When set, every RPC but health requires `Authorization: Bearer <apiToken>`. */
   apiToken?: string;
   /** Largest request message accepted; larger ones get `resource_exhausted`. Default 4 MiB. */
@@ -55,6 +58,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const interceptors: Interceptor[] = [observe(logger, metrics)];
   if (options.apiToken) interceptors.push(bearerAuth(options.apiToken));
+  // After auth: an unauthenticated caller learns nothing about the rules.
+  interceptors.push(validateRequests(options.requestRules ?? { fields: {} }));
 
   const handler = connectNodeAdapter({
     routes: (router) => {

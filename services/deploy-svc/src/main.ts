@@ -16,6 +16,7 @@ import { loadDeployConfig } from "./config";
 import { deployService } from "./deploy-service";
 import { deploymentService } from "./deployment-service";
 import { projectService } from "./project-service";
+import { DEPLOY_REQUEST_RULES } from "./request-rules";
 import { deployStepEvents } from "./step-events";
 
 const SERVICE = "deploy-svc";
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     port: config.address.port,
     logger,
     apiToken: config.apiToken,
+    requestRules: DEPLOY_REQUEST_RULES,
     readMaxBytes: config.maxRequestBytes,
     files: [file_hydra_v1_deployment, file_ctrl_v1_project, file_ctrl_v1_deployment],
     routes: (router) => {

@@ -4,6 +4,7 @@ import { file_hydra_v1_routing } from "@hydra/proto/files";
 import { RoutingService } from "@hydra/proto/hydra/v1";
 import { checkPostgres, checkRedis, createLogger, exitOnSignals, failStartup, startServer } from "@hydra/server-kit";
 import { loadRoutingConfig } from "./config";
+import { ROUTING_REQUEST_RULES } from "./request-rules";
 import { createRoutingRuntime } from "./routing-runtime";
 
 const SERVICE = "routing-svc";
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     port: config.address.port,
     logger,
     apiToken: config.apiToken,
+    requestRules: ROUTING_REQUEST_RULES,
     readMaxBytes: config.maxRequestBytes,
     files: [file_hydra_v1_routing],
     routes: (router) => {
