@@ -9,6 +9,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/packages", "<rootDir>/services", "<rootDir>/test", "<rootDir>/scripts"],
   testMatch: ["**/*.test.ts"],
+  // test/kube needs the real control plane that `pnpm test:kube` starts (it runs them).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/kube/"],
   transform: { "^.+\\.(ts|mts|cts)$": swc("typescript"), "^.+\\.(js|mjs)$": swc("ecmascript") },
   // pnpm layout: node_modules/.pnpm/<pkg>@<ver>/node_modules/<pkg>/...
   transformIgnorePatterns: [`node_modules/(?!\\.pnpm|${esmOnly.join("|")})`],

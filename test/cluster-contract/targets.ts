@@ -3,7 +3,7 @@
  * - `stand-in`: the Kubernetes API stand-in (test/k8s), two regions — always.
  * - `simulated`: the in-memory driver, two regions — always.
  * - `real`: when `HYDRA_CLUSTERS` (region → kubeconfig/context, as deploy-svc reads it) or
- *   `KUBECONFIG` is set. With `KUBECONFIG` alone both regions use its current context, in
+ *   `KUBECONFIG` is set (`pnpm test:kube` sets it to its own clusters, and runs only this one). With `KUBECONFIG` alone both regions use its current context, in
  *   different namespaces. Opt out with `HYDRA_CONTRACT_REAL=0`.
  */
 import { randomBytes } from "node:crypto";
@@ -248,8 +248,15 @@ export const realTarget: TargetFactory = {
   },
 };
 
+/** Every target available here; `HYDRA_CONTRACT_TARGETS=real` (as `pnpm test:kube` sets) keeps only the real cluster. */
 export function targets(): TargetFactory[] {
-  return [standInTarget, simulatedTarget, ...(realClusters() ? [realTarget] : [])];
+  const all = [standInTarget, simulatedTarget, ...(realClusters() ? [realTarget] : [])];
+  const only = process.env.HYDRA_CONTRACT_TARGETS?.trim();
+  if (only === "real") {
+    if (!realClusters()) throw new Error("HYDRA_CONTRACT_TARGETS=real needs HYDRA_CLUSTERS or KUBECONFIG");
+    return [realTarget];
+  }
+  return all;
 }
 
 /** A well-formed TypeID with a random suffix. */
