@@ -141,7 +141,8 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     await standIn.compact(REGION);
     await until(() => events.slice(mark).some((e) => e.type === "relist"));
     await standIn.setKubelet(REGION, { mode: "ready" });
-    await expect(waiting).resolves.toHaveLength(1);
+    // At least the one asked for (both replicas may become ready at once).
+    expect((await waiting).length).toBeGreaterThanOrEqual(1);
     const starts = events.slice(mark).flatMap((e) => (e.type === "watch-start" ? [e.reason] : []));
     expect(starts).toEqual(expect.arrayContaining(["initial", "resume", "relist"]));
   });

@@ -150,10 +150,31 @@ export class FakeKubelet {
   observe(event: StoreEvent): void {
     const ns = event.obj.metadata.namespace;
     if (event.def.resource === "deployments") this.schedule(ns!, event.obj.metadata.name);
+    if (event.def.resource === "ciliumnetworkpolicies" && event.type !== "DELETED") this.judgePolicy(ns!, event.obj.metadata.name);
     if (event.def.resource === "pods") {
       const owner = this.ownerDeployment(event.obj);
       if (owner) this.schedule(ns!, owner);
     }
+  }
+
+  /** Plays Cilium: a policy it accepts gets the status condition Valid=True (a write of its own: the resourceVersion moves). */
+  private judgePolicy(namespace: string, name: string): void {
+    setImmediate(() => {
+      if (this.stopped) return;
+      this.server.controllerWrite(
+        "ciliumnetworkpolicies",
+        namespace,
+        name,
+        (p) => {
+          const status = (p.status ?? {}) as { conditions?: Array<Record<string, string>> };
+          if (status.conditions?.some((c) => c.type === "Valid")) return;
+          status.conditions = [...(status.conditions ?? []), { type: "Valid", status: "True", reason: "PolicyValidated", message: "Policy validation succeeded", lastTransitionTime: now() }];
+          p.status = status;
+        },
+        "cilium-agent",
+        "status",
+      );
+    });
   }
 
   private schedule(namespace: string, deployment: string): void {

@@ -42,6 +42,12 @@ export interface KubernetesDriverConfig {
   requestTimeoutMs?: number;
   /** Server-side timeout of one watch request; the driver re-watches from the last resourceVersion. Default 240. */
   watchTimeoutSeconds?: number;
+  /**
+   * How long ensureNetworkPolicy waits for Cilium's verdict (the policy's `Valid` condition) when
+   * the applied object has none yet; default 2000. Without Cilium's agent (only its CRD) no verdict
+   * comes and the step goes on after this wait. Env: HYDRA_CILIUM_VERDICT_WAIT_MS.
+   */
+  policyVerdictWaitMs?: number;
   onEvent?: (event: DriverEvent) => void;
 }
 
@@ -163,7 +169,12 @@ export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Clus
   const kind = (env.HYDRA_CLUSTER_DRIVER?.trim() || (clusters ? "kubernetes" : "simulated")) as DriverKind;
   if (kind === "kubernetes") {
     if (!clusters) throw configError("HYDRA_CLUSTER_DRIVER=kubernetes needs HYDRA_CLUSTERS (JSON, or a JSON/YAML file: region → {kubeconfig, context} | {inCluster: true})");
-    return { kind, clusters: parseClusters(clusters) };
+    const waitText = env.HYDRA_CILIUM_VERDICT_WAIT_MS?.trim();
+    const policyVerdictWaitMs = waitText ? Number(waitText) : undefined;
+    if (policyVerdictWaitMs !== undefined && (!Number.isFinite(policyVerdictWaitMs) || policyVerdictWaitMs < 0)) {
+      throw configError(`HYDRA_CILIUM_VERDICT_WAIT_MS must be a number of milliseconds ≥ 0, not "${waitText}"`);
+    }
+    return { kind, clusters: parseClusters(clusters), ...(policyVerdictWaitMs !== undefined ? { policyVerdictWaitMs } : {}) };
   }
   if (kind === "simulated") {
     const readyText = env.HYDRA_SIMULATED_READY_MS?.trim();

@@ -25,6 +25,14 @@ describe("error classification", () => {
   });
 
   it.each([
+    [[{ reason: "NamespaceTerminating", message: "namespace ws-1 is being terminated" }], "Terminating", true],
+    [[{ reason: "SomethingElse" }], "Forbidden", false],
+    [[], "Forbidden", false],
+  ])("HTTP 403 with causes %j → %s, transient %s", (causes, code, transient) => {
+    expect(classifyHttpStatus(403, "Forbidden", "forbidden", causes)).toEqual({ code, transient });
+  });
+
+  it.each([
     ["ECONNREFUSED", "Network", true],
     ["ECONNRESET", "Network", true],
     ["ETIMEDOUT", "Timeout", true],

@@ -4,7 +4,8 @@
  * `transient: true`  — retry with backoff: 5xx, 429, 409 conflicts, 410, timeouts, connection
  *                      errors, 401 (rotated credentials).
  * `transient: false` — fail the step: 400, 403, 404, 405, 406, 413, 415, 422, TLS verification
- *                      failures, configuration errors, a missed readiness deadline.
+ *                      failures, configuration errors, a missed readiness deadline, pods refused by
+ *                      admission (code `Refused`, the refusing policy in the message).
  */
 
 export type ClusterErrorCode =
@@ -31,6 +32,10 @@ export type ClusterErrorCode =
   | "NotServed"
   | "Configuration"
   | "UnknownRegion"
+  /** Admission refuses the workload's pods (PodSecurity, ResourceQuota, LimitRange, a webhook): seen on its ReplicaSet. */
+  | "Refused"
+  /** The namespace is being deleted: nothing can be created in it until it is gone (transient). */
+  | "Terminating"
   | "Unknown";
 
 /** One `details.causes[]` entry of a Kubernetes `Status`. */
@@ -132,7 +137,12 @@ export class ClusterDeadlineError extends ClusterError {
 }
 
 /** The classification of an HTTP status (and `Status.reason`/message) from the API server. */
-export function classifyHttpStatus(status: number, reason?: string, message?: string): { code: ClusterErrorCode; transient: boolean } {
+export function classifyHttpStatus(
+  status: number,
+  reason?: string,
+  message?: string,
+  causes?: StatusCause[],
+): { code: ClusterErrorCode; transient: boolean } {
   switch (status) {
     case 400:
       return { code: "BadRequest", transient: false };
@@ -141,6 +151,8 @@ export function classifyHttpStatus(status: number, reason?: string, message?: st
       // re-reads them. If they are wrong for good, the workflow's retry budget pauses the run.
       return { code: "Unauthorized", transient: true };
     case 403:
+      // Creating in a namespace that is being deleted: it will be gone (and can be made anew) soon.
+      if (causes?.some((c) => c.reason === "NamespaceTerminating")) return { code: "Terminating", transient: true };
       return { code: "Forbidden", transient: false };
     case 404:
       return { code: "NotFound", transient: false };
@@ -189,7 +201,7 @@ export function errorFromResponse(input: {
   const status = isKubeStatus(input.body) ? input.body : undefined;
   const text = typeof input.body === "string" ? input.body.trim().slice(0, 300) : undefined;
   const message = status?.message ?? (text || `HTTP ${input.status}`);
-  const { code, transient } = classifyHttpStatus(input.status, status?.reason, status?.message);
+  const { code, transient } = classifyHttpStatus(input.status, status?.reason, status?.message, status?.details?.causes);
   const retryAfterSeconds = status?.details?.retryAfterSeconds ?? (input.retryAfter ? Number(input.retryAfter) : undefined);
   const prefix = input.what ? `region ${input.region}: ${input.what}: ` : `region ${input.region}: `;
   return new ClusterError(`${prefix}${message}`, {

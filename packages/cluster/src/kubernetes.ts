@@ -13,8 +13,8 @@ import type {
   WorkloadRef,
   WorkloadSpec,
 } from "./driver";
-import { ClusterDeadlineError, ClusterError, errorFromResponse } from "./errors";
-import { KubeHttp, type WatchEvent } from "./kube-http";
+import { ClusterDeadlineError, ClusterError, errorFromResponse, networkError } from "./errors";
+import { KubeHttp, type Query, type WatchEvent } from "./kube-http";
 import {
   FIELD_MANAGER,
   type KubeObject,
@@ -27,6 +27,7 @@ import {
 } from "./manifests";
 import { labelSelector } from "./names";
 import { type Pod, instanceOf, isPodReady, podProblems } from "./pods";
+import { type DeploymentView, rolloutOf } from "./rollout";
 
 export { KubeHttp, type WatchEvent };
 
@@ -89,6 +90,28 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 const DEADLINE = Symbol("deadline");
+/** How long ensureNamespace waits for a namespace being deleted to go, and for its default ServiceAccount. */
+const NAMESPACE_WAIT_MS = 60_000;
+const NAMESPACE_POLL_MS = 250;
+/** waitReady has its outcome: the watches stop. */
+const SETTLED = Symbol("settled");
+
+interface PolicyCondition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+/** Cilium's verdict on a CiliumNetworkPolicy: its `Valid` status condition. */
+function policyValidity(policy: KubeObject): PolicyCondition | undefined {
+  const conditions = (policy.status as { conditions?: PolicyCondition[] } | undefined)?.conditions;
+  return conditions?.find((c) => c.type === "Valid");
+}
+
+interface Named {
+  metadata: { name: string; resourceVersion?: string };
+}
 
 /** The `kubernetes` driver: one cluster per region, reached through its kubeconfig. */
 export class KubernetesDriver implements ClusterDriver {
@@ -98,11 +121,13 @@ export class KubernetesDriver implements ClusterDriver {
   private readonly sentinelAddresses = new Map<string, string>();
   private readonly closing = new AbortController();
   private readonly watchTimeoutSeconds: number;
+  private readonly policyVerdictWaitMs: number;
   private readonly emit: (event: DriverEvent) => void;
 
   constructor(config: KubernetesDriverConfig) {
     const requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
     this.watchTimeoutSeconds = config.watchTimeoutSeconds ?? 240;
+    this.policyVerdictWaitMs = config.policyVerdictWaitMs ?? 2_000;
     this.emit = config.onEvent ?? (() => {});
     for (const [region, target] of Object.entries(config.clusters)) {
       this.clients.set(region, new KubeHttp(region, loadKubeConfig(region, target), requestTimeoutMs));
@@ -157,25 +182,60 @@ export class KubernetesDriver implements ClusterDriver {
   }
 
   async ensureNamespace(region: string, namespace: string, labels?: Record<string, string>): Promise<void> {
-    let object: KubeObject;
+    const deadline = Date.now() + NAMESPACE_WAIT_MS;
+    for (;;) {
+      const object = await this.applyNamespace(region, namespace, labels);
+      if ((object.status as { phase?: string } | undefined)?.phase !== "Terminating") break;
+      // Being deleted: nothing can be created in it until it is gone; then apply creates it anew.
+      if (Date.now() > deadline) {
+        throw new ClusterError(`region ${region}: namespace ${namespace} is still being deleted after ${NAMESPACE_WAIT_MS / 1000} s; retry once it is gone`, {
+          code: "Terminating",
+          transient: true,
+          region,
+        });
+      }
+      await sleep(NAMESPACE_POLL_MS, this.closing.signal);
+    }
+    await this.awaitDefaultServiceAccount(region, namespace, deadline);
+  }
+
+  private async applyNamespace(region: string, namespace: string, labels?: Record<string, string>): Promise<KubeObject> {
     try {
-      object = await this.apply(region, namespaceManifest(namespace, labels));
+      return await this.apply(region, namespaceManifest(namespace, labels));
     } catch (error) {
       // Without permission to write namespaces, an existing one (created by an admin) is fine.
       if (!(error instanceof ClusterError && error.code === "Forbidden")) throw error;
       try {
-        object = (await this.client(region).request<KubeObject>("GET", itemPath("Namespace", undefined, namespace), { signal: this.closing.signal }))
-          .body;
+        return (await this.client(region).request<KubeObject>("GET", itemPath("Namespace", undefined, namespace), { signal: this.closing.signal })).body;
       } catch {
         throw error;
       }
     }
-    if ((object.status as { phase?: string } | undefined)?.phase === "Terminating") {
-      throw new ClusterError(`region ${region}: namespace ${namespace} is being deleted; retry once it is gone`, {
-        code: "Conflict",
-        transient: true,
-        region,
-      });
+  }
+
+  /**
+   * The ServiceAccount admission plugin refuses pods (403) until the namespace's `default`
+   * ServiceAccount exists, which its controller creates just after the namespace: a refusal
+   * waitReady would report as final. A server that does not serve ServiceAccounts has no such plugin.
+   */
+  private async awaitDefaultServiceAccount(region: string, namespace: string, deadline: number): Promise<void> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/default`;
+    for (;;) {
+      try {
+        await this.client(region).request("GET", path, { signal: this.closing.signal, what: `get ServiceAccount ${namespace}/default` });
+        return;
+      } catch (error) {
+        if (!(error instanceof ClusterError) || error.code !== "NotFound") throw error;
+        if (error.reason === undefined) return; // a plain-text 404: the resource is not served
+        if (Date.now() > deadline) {
+          throw new ClusterError(`region ${region}: namespace ${namespace} has no default ServiceAccount after ${NAMESPACE_WAIT_MS / 1000} s (is kube-controller-manager running?)`, {
+            code: "NotFound",
+            transient: true,
+            region,
+          });
+        }
+        await sleep(NAMESPACE_POLL_MS, this.closing.signal);
+      }
     }
   }
 
@@ -192,9 +252,9 @@ export class KubernetesDriver implements ClusterDriver {
 
   async ensureNetworkPolicy(region: string, spec: NetworkPolicySpec): Promise<NetworkPolicyRef> {
     const manifest = networkPolicyManifest(spec);
+    let applied: KubeObject;
     try {
-      const applied = await this.apply(region, manifest);
-      return { namespace: spec.namespace, name: manifest.metadata.name, resourceVersion: applied.metadata.resourceVersion! };
+      applied = await this.apply(region, manifest);
     } catch (error) {
       // A group/version the server does not serve answers a plain-text 404 (no Status reason).
       if (error instanceof ClusterError && error.code === "NotFound" && error.reason === undefined) {
@@ -205,6 +265,52 @@ export class KubernetesDriver implements ClusterDriver {
       }
       throw error;
     }
+    // The API server accepts any policy its schema allows; Cilium judges it and says so only in
+    // the status (condition Valid). Wait briefly for that verdict: a cluster with only the CRD never gives one.
+    const judged = policyValidity(applied) ? applied : await this.awaitPolicyVerdict(region, spec.namespace, manifest.metadata.name);
+    const verdict = judged ? policyValidity(judged) : undefined;
+    if (verdict?.status === "False") {
+      throw new ClusterError(
+        `region ${region}: Cilium rejected CiliumNetworkPolicy ${spec.namespace}/${manifest.metadata.name} (${verdict.reason ?? "Valid=False"}): ${verdict.message ?? "no message"}`,
+        { code: "Invalid", transient: false, region, reason: verdict.reason ?? "CiliumPolicyInvalid" },
+      );
+    }
+    return { namespace: spec.namespace, name: manifest.metadata.name, resourceVersion: (judged ?? applied).metadata.resourceVersion! };
+  }
+
+  /** The policy once Cilium's `Valid` condition appears on it within `policyVerdictWaitMs`; undefined without one. */
+  private async awaitPolicyVerdict(region: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+    if (this.policyVerdictWaitMs <= 0) return undefined;
+    const stop = new AbortController();
+    const relay = () => stop.abort("the driver is closing");
+    this.closing.signal.addEventListener("abort", relay, { once: true });
+    const timer = setTimeout(() => stop.abort(DEADLINE), this.policyVerdictWaitMs);
+    const items = new Map<string, KubeObject>();
+    let judged: KubeObject | undefined;
+    try {
+      await this.follow<KubeObject>(
+        {
+          region,
+          path: collectionPath("CiliumNetworkPolicy", namespace),
+          query: { fieldSelector: `metadata.name=${name}` },
+          items,
+          what: `CiliumNetworkPolicy ${namespace}/${name}`,
+          signal: stop.signal,
+          lastError: {},
+        },
+        () => {
+          const policy = items.get(name);
+          if (policy && policyValidity(policy)) {
+            judged = policy;
+            stop.abort(SETTLED);
+          }
+        },
+      );
+    } finally {
+      clearTimeout(timer);
+      this.closing.signal.removeEventListener("abort", relay);
+    }
+    return judged;
   }
 
   async applyWorkload(region: string, spec: WorkloadSpec): Promise<AppliedWorkload> {
@@ -251,8 +357,12 @@ export class KubernetesDriver implements ClusterDriver {
     if (failed) throw failed.reason;
   }
 
+  /**
+   * Follows the Deployment (its rollout) and its pods, each by list then watch, until the rollout
+   * of the current template is complete with `minReady` ready pods; fails at once when the
+   * Deployment disappears or admission refuses its pods.
+   */
   async waitReady(region: string, ref: WorkloadRef, minReady: number, opts: WaitReadyOptions): Promise<InstanceInfo[]> {
-    const client = this.client(region);
     const stop = new AbortController();
     const onCallerAbort = () => stop.abort(opts.signal?.reason ?? "aborted by the caller");
     const onClose = () => stop.abort("the driver is closing");
@@ -262,19 +372,58 @@ export class KubernetesDriver implements ClusterDriver {
     const timer = setTimeout(() => stop.abort(DEADLINE), Math.min(2 ** 31 - 1, Math.max(0, opts.deadline.getTime() - Date.now())));
     if (opts.signal?.aborted) stop.abort(opts.signal.reason);
 
-    const podsPath = collectionPath("Pod", ref.namespace);
-    const selector = labelSelector(ref.selector);
     const pods = new Map<string, Pod>();
+    const deployments = new Map<string, DeploymentView>();
+    const listed = { pods: false, deployment: false };
     const ready = () =>
       [...pods.values()]
         .filter(isPodReady)
         .map((pod) => instanceOf(region, pod, ref.port))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-
-    let resourceVersion = "";
-    let lastError: unknown;
+    let lastError: { error?: unknown } = {};
+    let outcome: { instances: InstanceInfo[] } | { error: ClusterError } | undefined;
+    const finish = (result: { instances: InstanceInfo[] } | { error: ClusterError }) => {
+      outcome ??= result;
+      stop.abort(SETTLED);
+    };
+    const what = `${ref.namespace}/${ref.name}`;
+    const evaluate = () => {
+      if (outcome || !listed.pods || !listed.deployment) return;
+      const deployment = deployments.get(ref.name);
+      if (!deployment) {
+        finish({
+          error: new ClusterError(`region ${region}: waiting for ${what}: deployments.apps "${ref.name}" not found`, {
+            code: "NotFound",
+            transient: false,
+            region,
+            status: 404,
+            reason: "NotFound",
+          }),
+        });
+        return;
+      }
+      const now = ready();
+      if (minReady <= 0) return finish({ instances: now });
+      const rollout = rolloutOf(deployment, minReady);
+      if (rollout.state === "refused") {
+        finish({
+          error: new ClusterError(`region ${region}: the pods of ${what} are refused (${rollout.reason}): ${rollout.message}`, {
+            code: "Refused",
+            transient: false,
+            region,
+            reason: rollout.reason,
+          }),
+        });
+        return;
+      }
+      // Pods the watch has not yet seen go are still counted live: wait until both streams agree.
+      const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp).length;
+      if (rollout.state === "complete" && now.length >= minReady && live === (deployment.status?.replicas ?? 0)) finish({ instances: now });
+    };
     const failure = (): ClusterError => {
       if (stop.signal.reason === DEADLINE) {
+        const deployment = deployments.get(ref.name);
+        const rollout = deployment ? rolloutOf(deployment, minReady) : undefined;
         return new ClusterDeadlineError({
           region,
           ready: ready().length,
@@ -282,13 +431,14 @@ export class KubernetesDriver implements ClusterDriver {
           deadline: opts.deadline,
           problems: [
             ...podProblems([...pods.values()], minReady),
-            ...(lastError instanceof Error ? [`last error talking to the cluster: ${lastError.message}`] : []),
+            ...(rollout?.state === "progressing" && ready().length >= minReady ? [`rollout waiting for ${rollout.waitingFor}`] : []),
+            ...(lastError.error instanceof Error ? [`last error talking to the cluster: ${lastError.error.message}`] : []),
           ],
-          cause: lastError,
+          cause: lastError.error,
         });
       }
       const reason = stop.signal.reason instanceof Error ? stop.signal.reason.message : String(stop.signal.reason);
-      return new ClusterError(`region ${region}: waiting for ${ref.namespace}/${ref.name} aborted: ${reason}`, {
+      return new ClusterError(`region ${region}: waiting for ${what} aborted: ${reason}`, {
         code: "Aborted",
         transient: true,
         region,
@@ -296,104 +446,100 @@ export class KubernetesDriver implements ClusterDriver {
       });
     };
 
+    const follow = <T extends Named>(path: string, query: Query, items: Map<string, T>, kind: keyof typeof listed, describe: string) =>
+      this.follow<T>({ region, path, query, items, what: describe, signal: stop.signal, lastError }, () => {
+        listed[kind] = true;
+        evaluate();
+      }).catch((error: unknown) => {
+        const clusterError = error instanceof ClusterError ? error : networkError(region, describe, error);
+        if (!stop.signal.aborted) finish({ error: clusterError });
+      });
     try {
-      // The workload must exist: waiting for pods of a Deployment nobody applied is a bug.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await client.request("GET", itemPath("Deployment", ref.namespace, ref.name), {
-            signal: stop.signal,
-            what: `get Deployment ${ref.namespace}/${ref.name}`,
-          });
-          break;
-        } catch (error) {
-          if (stop.signal.aborted) throw failure();
-          if (!(error instanceof ClusterError) || !error.transient) throw error;
-          lastError = error;
-          await this.backoff(region, "get Deployment", error, attempt, stop.signal);
-          if (stop.signal.aborted) throw failure();
-        }
-      }
-
-      let list = true;
-      let reason: "initial" | "resume" | "relist" = "initial";
-      for (let attempt = 0; ; ) {
-        let satisfied: InstanceInfo[] | undefined;
-        try {
-          if (list) {
-            const response = await client.request<{ metadata: { resourceVersion: string }; items: Pod[] }>("GET", podsPath, {
-              query: { labelSelector: selector },
-              signal: stop.signal,
-              what: `list pods of ${ref.namespace}/${ref.name}`,
-            });
-            pods.clear();
-            for (const pod of response.body.items) pods.set(pod.metadata.name, pod);
-            resourceVersion = response.body.metadata.resourceVersion;
-            list = false;
-            lastError = undefined;
-          }
-          const now = ready();
-          if (now.length >= minReady || minReady <= 0) return now;
-
-          this.emit({ type: "watch-start", region, path: podsPath, resourceVersion, reason });
-          const watchStop = new AbortController();
-          const relay = () => watchStop.abort(stop.signal.reason);
-          stop.signal.addEventListener("abort", relay, { once: true });
-          try {
-            await client.watch(
-              podsPath,
-              { labelSelector: selector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds },
-              (event: WatchEvent<Pod>) => {
-                if (event.type === "ERROR") {
-                  throw errorFromResponse({ region, status: event.object?.code ?? 500, body: event.object, what: `watch pods of ${ref.name}` });
-                }
-                const rv = event.object?.metadata?.resourceVersion;
-                if (event.type !== "BOOKMARK") {
-                  const name = event.object.metadata.name;
-                  if (event.type === "DELETED") pods.delete(name);
-                  else pods.set(name, event.object);
-                }
-                if (rv) resourceVersion = rv;
-                attempt = 0; // the watch works
-                lastError = undefined;
-                if (satisfied === undefined) {
-                  const current = ready();
-                  if (current.length >= minReady) {
-                    satisfied = current;
-                    watchStop.abort("enough instances are ready");
-                  }
-                }
-              },
-              { signal: watchStop.signal, idleTimeoutMs: (this.watchTimeoutSeconds + 30) * 1000, what: `watch pods of ${ref.namespace}/${ref.name}` },
-            );
-          } finally {
-            stop.signal.removeEventListener("abort", relay);
-          }
-          // The server ended the watch (its timeout, a restart): resume where it stopped.
-          this.emit({ type: "watch-end", region, path: podsPath, resourceVersion });
-          reason = "resume";
-        } catch (error) {
-          if (satisfied) return satisfied;
-          if (stop.signal.aborted) throw failure();
-          if (!(error instanceof ClusterError)) throw error;
-          this.emit({ type: "watch-end", region, path: podsPath, resourceVersion, error: error.message });
-          if (error.code === "Gone") {
-            // Our resourceVersion is older than the server keeps: list again, then watch from there.
-            this.emit({ type: "relist", region, path: podsPath, reason: error.message });
-            list = true;
-            reason = "relist";
-            continue;
-          }
-          if (!error.transient) throw error;
-          lastError = error;
-          await this.backoff(region, `watch pods of ${ref.name}`, error, attempt++, stop.signal);
-          if (stop.signal.aborted) throw failure();
-          reason = "resume";
-        }
-      }
+      await Promise.all([
+        follow(collectionPath("Deployment", ref.namespace), { fieldSelector: `metadata.name=${ref.name}` }, deployments, "deployment", `Deployment ${what}`),
+        follow(collectionPath("Pod", ref.namespace), { labelSelector: labelSelector(ref.selector) }, pods, "pods", `pods of ${what}`),
+      ]);
+      if (outcome && "instances" in outcome) return outcome.instances;
+      if (outcome) throw outcome.error;
+      throw failure();
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onCallerAbort);
       this.closing.signal.removeEventListener("abort", onClose);
+    }
+  }
+
+  /**
+   * Keeps `items` equal to a collection: lists it, then watches from the list's resourceVersion,
+   * resuming a watch the server ended (or that dropped) from the last resourceVersion seen and
+   * listing again when that is too old (410). Calls `onChange` after the list and after every
+   * event. Resolves once `signal` aborts; rejects with a terminal ClusterError.
+   */
+  private async follow<T extends Named>(
+    input: { region: string; path: string; query: Query; items: Map<string, T>; what: string; signal: AbortSignal; lastError: { error?: unknown } },
+    onChange: () => void,
+  ): Promise<void> {
+    const { region, path, query, items, what, signal } = input;
+    const client = this.client(region);
+    let resourceVersion = "";
+    let list = true;
+    let reason: "initial" | "resume" | "relist" = "initial";
+    for (let attempt = 0; !signal.aborted; ) {
+      try {
+        if (list) {
+          const response = await client.request<{ metadata: { resourceVersion: string }; items: T[] }>("GET", path, {
+            query,
+            signal,
+            what: `list ${what}`,
+          });
+          items.clear();
+          for (const item of response.body.items) items.set(item.metadata.name, item);
+          resourceVersion = response.body.metadata.resourceVersion;
+          list = false;
+          input.lastError.error = undefined;
+          onChange();
+          if (signal.aborted) return;
+        }
+        this.emit({ type: "watch-start", region, path, resourceVersion, reason });
+        await client.watch(
+          path,
+          { ...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds },
+          (event: WatchEvent<T>) => {
+            if (event.type === "ERROR") {
+              throw errorFromResponse({ region, status: event.object?.code ?? 500, body: event.object, what: `watch ${what}` });
+            }
+            const rv = event.object?.metadata?.resourceVersion;
+            if (event.type !== "BOOKMARK") {
+              const name = event.object.metadata.name;
+              if (event.type === "DELETED") items.delete(name);
+              else items.set(name, event.object);
+            }
+            if (rv) resourceVersion = rv;
+            attempt = 0; // the watch works
+            input.lastError.error = undefined;
+            if (event.type !== "BOOKMARK") onChange();
+          },
+          { signal, idleTimeoutMs: (this.watchTimeoutSeconds + 30) * 1000, what: `watch ${what}` },
+        );
+        // The server ended the watch (its timeout, a restart): resume where it stopped.
+        this.emit({ type: "watch-end", region, path, resourceVersion });
+        reason = "resume";
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!(error instanceof ClusterError)) throw error;
+        this.emit({ type: "watch-end", region, path, resourceVersion, error: error.message });
+        if (error.code === "Gone") {
+          // Our resourceVersion is older than the server keeps: list again, then watch from there.
+          this.emit({ type: "relist", region, path, reason: error.message });
+          list = true;
+          reason = "relist";
+          continue;
+        }
+        if (!error.transient) throw error;
+        input.lastError.error = error;
+        await this.backoff(region, `watch ${what}`, error, attempt++, signal);
+        reason = list ? "initial" : "resume";
+      }
     }
   }
 
