@@ -24,7 +24,7 @@ import * as net from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseAllDocuments, stringify } from "yaml";
-import { type KubeState, REPO_ROOT, type RegionState, kubeDir, kubeOk, kubeRequest, readState } from "./control";
+import { type KubeState, REPO_ROOT, kubeDir, kubeOk, kubeRequest, readState } from "./control";
 
 const CRD = join(REPO_ROOT, "test", "k8s", "crds", "ciliumnetworkpolicies.cilium.io.yaml");
 const RBAC = join(REPO_ROOT, "deploy", "rbac.yaml");

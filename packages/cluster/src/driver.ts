@@ -47,6 +47,9 @@ export type ReadinessCheck =
   /** `GET path` on the container's port answers 2xx/3xx. */
   | { type: "http"; path: string };
 
+/** Pod Security Standards levels hydra's pod template is built to pass. */
+export type PodSecurityLevel = "baseline" | "restricted";
+
 export interface SentinelSpec extends OwnerIds {
   namespace: string;
   image: string;
@@ -59,6 +62,8 @@ export interface SentinelSpec extends OwnerIds {
   activator?: string;
   resources?: Resources;
   env?: Record<string, string>;
+  /** As for workloads: "baseline" (default) or "restricted". */
+  podSecurity?: PodSecurityLevel;
 }
 
 export interface SentinelRef {
@@ -110,6 +115,8 @@ export interface WorkloadSpec extends OwnerIds {
   env?: Record<string, string>;
   /** Default `{ type: "tcp" }`. */
   readiness?: ReadinessCheck;
+  /** The Pod Security level the pods must pass: "baseline" (the default) or "restricted" (the image must run as non-root). */
+  podSecurity?: PodSecurityLevel;
 }
 
 /** Identifies a deployment's workload in a region; `workloadRef(spec)` computes it without a cluster. */

@@ -204,7 +204,9 @@ export function errorFromResponse(input: {
   const { code, transient } = classifyHttpStatus(input.status, status?.reason, status?.message, status?.details?.causes);
   const retryAfterSeconds = status?.details?.retryAfterSeconds ?? (input.retryAfter ? Number(input.retryAfter) : undefined);
   const prefix = input.what ? `region ${input.region}: ${input.what}: ` : `region ${input.region}: `;
-  return new ClusterError(`${prefix}${message}`, {
+  // RBAC names the missing verb and resource; say where hydra's needs are written down.
+  const hint = code === "Forbidden" ? " (hydra's role needs the verbs in deploy/rbac.yaml)" : "";
+  return new ClusterError(`${prefix}${message}${hint}`, {
     code,
     transient,
     region: input.region,

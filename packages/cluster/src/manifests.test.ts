@@ -149,3 +149,25 @@ describe("manifests", () => {
     expect(namespaceManifest("ws-1", { [LABEL.workspaceId]: "ws_1" }).metadata.labels).toEqual({ [LABEL.workspaceId]: "ws_1", [LABEL.managedBy]: "hydra" });
   });
 });
+
+describe("pod security", () => {
+  const container = (podSecurity?: "baseline" | "restricted") =>
+    (workloadManifests("us-east", { ...ids, deploymentId, namespace: "ws-1", image: "nginx:1.27", replicas: 1, ...(podSecurity ? { podSecurity } : {}) }).deployment
+      .spec as { template: { spec: { containers: Array<{ securityContext?: unknown }> } } }).template.spec.containers[0]!;
+  const sentinel = (podSecurity?: "restricted") =>
+    (sentinelManifests("us-east", { ...ids, namespace: "ws-1", image: "haproxy:2.6", replicas: 1, ...(podSecurity ? { podSecurity } : {}) }).deployment
+      .spec as { template: { spec: { containers: Array<{ securityContext?: unknown }> } } }).template.spec.containers[0]!;
+
+  it.each([
+    ["default (baseline)", undefined, undefined],
+    ["baseline", "baseline", undefined],
+    ["restricted", "restricted", { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } }],
+  ] as const)("%s: the container's securityContext", (_what, level, expected) => {
+    expect(container(level).securityContext).toEqual(expected);
+  });
+
+  it("applies to the sentinel's container too", () => {
+    expect(sentinel().securityContext).toBeUndefined();
+    expect(sentinel("restricted").securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false });
+  });
+});

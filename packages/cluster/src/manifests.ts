@@ -175,7 +175,7 @@ function hydraContainer(
   region: string,
   name: string,
   port: number,
-  spec: Pick<WorkloadSpec, "image" | "command" | "env" | "resources">,
+  spec: Pick<WorkloadSpec, "image" | "command" | "env" | "resources" | "podSecurity">,
   readiness: WorkloadSpec["readiness"],
   ids: Record<string, string>,
 ): Record<string, unknown> {
@@ -187,8 +187,21 @@ function hydraContainer(
     env: envList(region, port, ids, spec.env),
     resources: resourceRequirements(spec.resources),
     readinessProbe: readinessProbe(readiness),
+    ...(spec.podSecurity === "restricted" ? { securityContext: RESTRICTED_SECURITY_CONTEXT } : {}),
   };
 }
+
+/**
+ * What Pod Security "restricted" demands of a container (the template passes "baseline" as it is:
+ * no host namespaces, ports or paths, no privileged mode, no added capabilities). The image must
+ * then run as a non-root user.
+ */
+export const RESTRICTED_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  runAsNonRoot: true,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+} as const;
 
 export function workloadManifests(region: string, spec: WorkloadSpec): { deployment: KubeObject; service: KubeObject } {
   const name = workloadName(spec.deploymentId);
