@@ -1,0 +1,208 @@
+// Deploy end to end against the real control plane (two clusters, one per region): the API
+// servers, controller-managers (Deployment → ReplicaSet → pods) and schedulers are real, kwok
+// plays the kubelets. Deploy → READY, standby and wake through a rollback, promote, cancel, a
+// region that cannot run pods, admission refusing pods, and kill -9 of deploy-svc mid-deploy.
+// Runs under `pnpm test:kube` (needs the clusters cluster.ts starts).
+import { namespaceName, networkPolicyName, sentinelName, workloadName } from "@hydra/cluster";
+import { DeploymentStatus } from "@hydra/proto/hydra/v1";
+import { DEPLOY_STEPS } from "../../packages/deploy/src/workflows/deploy";
+import { Hydra, type ProjectInfo, isStepLine, waitFor } from "../deploy/support/harness";
+import { cordon, kubeOk, kubeRequest, readState } from "./control";
+
+const state = readState();
+const REGIONS = { "us-east": 1, "eu-west": 2 };
+const REGION_NAMES = Object.keys(REGIONS) as Array<keyof typeof REGIONS>;
+let h: Hydra;
+
+beforeAll(async () => {
+  for (const region of REGION_NAMES) if (!state.regions[region]) throw new Error(`the test clusters lack region ${region}`);
+  h = await Hydra.start({
+    label: "deploy_kube",
+    deployEnv: {
+      HYDRA_CLUSTER_DRIVER: "kubernetes",
+      HYDRA_CLUSTERS: state.clustersPath,
+      HYDRA_STANDBY_DELAY: "1s",
+      HYDRA_READY_TIMEOUT: "30s",
+      // No Cilium agent here to judge policies: don't wait for a verdict that never comes.
+      HYDRA_CILIUM_VERDICT_WAIT_MS: "0",
+      HYDRA_TEST_STEP_DELAY: "",
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+interface DeploymentJson {
+  spec: { replicas?: number };
+  status?: { readyReplicas?: number; availableReplicas?: number };
+}
+
+async function get<T>(region: string, path: string): Promise<T | undefined> {
+  const response = await kubeRequest<T>(state, region, "GET", path);
+  if (response.status === 404) return undefined;
+  if (response.status !== 200) throw new Error(`GET ${path} in ${region}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+const deploymentPath = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
+
+async function replicasIn(project: ProjectInfo, deploymentId: string): Promise<Record<string, number | undefined>> {
+  const ns = namespaceName(project.workspaceId);
+  const entries = await Promise.all(REGION_NAMES.map(async (region) => [region, (await get<DeploymentJson>(region, deploymentPath(ns, workloadName(deploymentId))))?.spec.replicas] as const));
+  return Object.fromEntries(entries);
+}
+
+/** Pods of the deployment the kubelets (kwok) run, per region. */
+async function podsIn(project: ProjectInfo, deploymentId: string): Promise<Record<string, number>> {
+  const ns = namespaceName(project.workspaceId);
+  const entries = await Promise.all(
+    REGION_NAMES.map(async (region) => {
+      const list = await get<{ items: Array<{ metadata: { deletionTimestamp?: string } }> }>(
+        region,
+        `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(`hydra.dev/deployment-id=${deploymentId}`)}`,
+      );
+      return [region, (list?.items ?? []).filter((p) => !p.metadata.deletionTimestamp).length] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+async function scaledToZero(project: ProjectInfo, deploymentId: string): Promise<void> {
+  await waitFor(`deployment ${deploymentId} scaled to 0 in every region`, async () => {
+    const replicas = await replicasIn(project, deploymentId);
+    return Object.values(replicas).every((r) => r === 0) ? true : undefined;
+  }, 30_000, async () => JSON.stringify(await replicasIn(project, deploymentId)));
+}
+
+async function withCordoned<T>(region: string, body: () => Promise<T>): Promise<T> {
+  await cordon(state, region, true);
+  try {
+    return await body();
+  } finally {
+    await cordon(state, region, false);
+  }
+}
+
+describe("deploy, standby, rollback (wake) and promote", () => {
+  let project: ProjectInfo;
+  let first: string;
+  let second: string;
+
+  beforeAll(async () => {
+    project = await h.createProject({ regions: REGIONS });
+  }, 60_000);
+
+  it("a deploy becomes READY: the controllers created the pods, the schedulers bound them, the kubelets made them ready", async () => {
+    first = await h.deployReady(project);
+    const got = await h.deployments.getDeployment({ deploymentId: first });
+    expect(got.deployment?.status).toBe(DeploymentStatus.READY);
+    const instances = await h.pool.query<{ region: string; address: string }>("SELECT region, address FROM instances WHERE deployment_id = $1 ORDER BY region", [first]);
+    expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
+    // Pod IPs from each cluster's kwok range (10.100.x.x, 10.101.x.x).
+    for (const instance of instances.rows) expect(instance.address).toMatch(/^10\.10[01]\.\d+\.\d+:\d+$/);
+    const ns = namespaceName(project.workspaceId);
+    for (const region of REGION_NAMES) {
+      const workload = await get<DeploymentJson>(region, deploymentPath(ns, workloadName(first)));
+      expect({ region, replicas: workload?.spec.replicas, available: workload?.status?.availableReplicas }).toEqual({ region, replicas: REGIONS[region], available: REGIONS[region] });
+      expect(await get(region, deploymentPath(ns, sentinelName(project.productionId)))).toBeDefined();
+      expect(await get(region, `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${networkPolicyName(first)}`)).toBeDefined();
+    }
+    expect(await podsIn(project, first)).toEqual(REGIONS);
+    expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  }, 120_000);
+
+  it("a second deploy takes over; the first goes to standby: scaled to 0, its pods gone", async () => {
+    second = await h.deployReady(project);
+    expect((await h.waitForRunEnd(`standby:${first}:deploy:${second}`, 30_000)).status).toBe("completed");
+    expect(await replicasIn(project, first)).toEqual({ "us-east": 0, "eu-west": 0 });
+    await waitFor("the standby deployment's pods to go", async () => {
+      const pods = await podsIn(project, first);
+      return pods["us-east"] === 0 && pods["eu-west"] === 0 ? true : undefined;
+    }, 30_000);
+    expect(await replicasIn(project, second)).toEqual(REGIONS);
+  }, 120_000);
+
+  it("a rollback to the deployment in standby wakes it (pods scheduled and ready again) before it takes the traffic", async () => {
+    const response = await h.deploys.rollback({ sourceDeploymentId: second, targetDeploymentId: first });
+    expect(response).toMatchObject({ previousLiveDeploymentId: second, liveDeploymentId: first });
+    expect(await replicasIn(project, first)).toEqual(REGIONS);
+    expect(await podsIn(project, first)).toEqual(REGIONS);
+    expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: first, is_rolled_back: true });
+    expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  }, 120_000);
+
+  it("promote moves live to the other deployment and clears the rollback", async () => {
+    const response = await h.deploys.promote({ targetDeploymentId: second });
+    expect(response).toMatchObject({ previousLiveDeploymentId: first, liveDeploymentId: second });
+    expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: second, is_rolled_back: false });
+    expect(await replicasIn(project, second)).toEqual(REGIONS);
+    expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  }, 120_000);
+});
+
+it("a region whose nodes take no pods → FAILED at wait-ready naming the region and Unschedulable; scaled down", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const failed = await withCordoned("eu-west", async () => {
+    const id = await h.deploy(project);
+    const row = await h.waitForStatus(id, ["ready", "failed", "cancelled"], 90_000);
+    expect({ status: row.status, step: row.failed_step }).toEqual({ status: "failed", step: "wait-ready" });
+    expect(row.failure_reason).toContain("eu-west");
+    expect(row.failure_reason).toContain("Unschedulable");
+    return id;
+  });
+  await scaledToZero(project, failed);
+  expect(await h.domains(project.projectId)).toEqual([]);
+}, 150_000);
+
+it("admission refusing the pods → FAILED at once, the reason naming the policy", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  // The cluster admin enforces Pod Security "restricted" on the workspace's namespace in one region.
+  await kubeOk(state, "us-east", "POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: namespaceName(project.workspaceId), labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+  });
+  const id = await h.deploy(project);
+  // Well inside HYDRA_READY_TIMEOUT (30 s) would only be a timing claim; the reason tells it was the refusal.
+  const row = await h.waitForStatus(id, ["ready", "failed", "cancelled"], 90_000);
+  expect({ status: row.status, step: row.failed_step }).toEqual({ status: "failed", step: "wait-ready" });
+  expect(row.failure_reason).toContain("us-east");
+  expect(row.failure_reason).toContain('violates PodSecurity "restricted:latest"');
+}, 150_000);
+
+it("cancel while waiting for readiness → CANCELLED, workloads scaled to 0, nothing routed", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const id = await withCordoned("us-east", async () => {
+    const deploymentId = await h.deploy(project);
+    await h.deploySvc.waitForLine(isStepLine(deploymentId, "wait-ready", "started"), 60_000);
+    const { deployment } = await h.deployments.cancelDeployment({ deploymentId, reason: "changed my mind" });
+    expect(deployment?.status).toBe(DeploymentStatus.CANCELLED);
+    return deploymentId;
+  });
+  expect((await h.waitForRunEnd(`deploy:${id}`, 30_000)).status).toBe("cancelled");
+  await scaledToZero(project, id);
+  expect(await h.domains(project.projectId)).toEqual([]);
+}, 150_000);
+
+it("kill -9 of deploy-svc while it waits for readiness: the restarted one resumes and the deploy becomes READY", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  await cordon(state, "eu-west", true);
+  let id: string;
+  try {
+    id = await h.deploy(project);
+    await h.deploySvc.waitForLine(isStepLine(id, "wait-ready", "started"), 60_000);
+    await h.crashAndRestart();
+  } finally {
+    await cordon(state, "eu-west", false);
+  }
+  const row = await h.waitForStatus(id, ["ready", "failed", "cancelled", "superseded"], 90_000);
+  expect({ status: row.status, reason: row.failure_reason }).toEqual({ status: "ready", reason: null });
+  expect((await h.waitForRunEnd(`deploy:${id}`, 30_000)).status).toBe("completed");
+  const steps = (await h.steps(`deploy:${id}`)).filter((s) => !s.name.startsWith("$"));
+  expect(steps.map((s) => s.name)).toEqual([...DEPLOY_STEPS]);
+  expect(steps.filter((s) => s.status !== "completed")).toEqual([]);
+  expect(await replicasIn(project, id)).toEqual(REGIONS);
+  expect(await podsIn(project, id)).toEqual(REGIONS);
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
+}, 180_000);
