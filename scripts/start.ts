@@ -1,6 +1,6 @@
 // `pnpm start`: apply migrations, then run deploy-svc and routing-svc as child processes,
 // print where they listen and how to call them. Ctrl-C (or SIGTERM) stops both gracefully.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { SERVICE_NODE_ARGS } from "./service-node-args";
@@ -29,6 +29,10 @@ if (!process.env.HYDRA_CLUSTERS && !process.env.HYDRA_SIMULATED_STATE) {
   process.env.HYDRA_SIMULATED_STATE = path.join(root, ".tmp", `simulated-cluster-${databaseName(databaseUrl)}.json`);
 }
 
+// The edge's HAProxy (config, maps, socket) and the agent's position live beside the cluster
+// state; HAProxy outlives a stop of `pnpm start` and is adopted by the next one.
+process.env.HYDRA_FRONTLINE_STATE_DIR ??= path.join(root, ".tmp", `frontline-${databaseName(databaseUrl)}`);
+
 async function main(): Promise<void> {
   await checkPostgres(withDatabase(databaseUrl, "postgres"));
   await checkRedis(redisUrls);
@@ -39,6 +43,10 @@ async function main(): Promise<void> {
   const routing = run("routing-svc", "services/routing-svc/src/main.ts");
   const deploy = run("deploy-svc", "services/deploy-svc/src/main.ts");
   const children = [routing.child, deploy.child];
+  // The edge needs a real HAProxy; without one, hydra still runs, minus the data plane.
+  const haproxyInstalled = spawnSync(process.env.HAPROXY_BIN ?? "haproxy", ["-v"]).status === 0;
+  const frontline = haproxyInstalled ? run("frontline", "services/frontline/src/main.ts") : undefined;
+  if (frontline) children.push(frontline.child);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -58,11 +66,17 @@ async function main(): Promise<void> {
   }
 
   const [routingUrl, deployUrl] = await Promise.all([routing.listening, deploy.listening]);
+  const frontlineAdmin = await frontline?.listening;
+  const edge = `http://${process.env.HYDRA_FRONTLINE_ADDR ?? "127.0.0.1:8080"}`;
+  const frontlineLine = frontlineAdmin
+    ? `  frontline    ${edge}   HAProxy edge (curl -H 'Host: <domain>' ${edge}/); health and metrics ${frontlineAdmin}`
+    : "  frontline    not running: haproxy is not installed (apt-get install -y haproxy)";
   const auth = process.env.HYDRA_API_TOKEN ? ` -H "Authorization: Bearer $HYDRA_API_TOKEN"` : "";
   console.error(`
 hydra is running
   deploy-svc   ${deployUrl}   hydra.v1.DeployService, ctrl.v1.ProjectService, ctrl.v1.DeploymentService
   routing-svc  ${routingUrl}   hydra.v1.RoutingService
+${frontlineLine}
 
 Try:
   pnpm exec buf curl --http2-prior-knowledge --list-methods ${deployUrl}

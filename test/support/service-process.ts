@@ -12,6 +12,7 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const SERVICE_ENTRY = {
   "deploy-svc": "services/deploy-svc/src/main.ts",
   "routing-svc": "services/routing-svc/src/main.ts",
+  frontline: "services/frontline/src/main.ts",
 } as const;
 
 export type ServiceName = keyof typeof SERVICE_ENTRY;
@@ -39,6 +40,7 @@ export interface StartOptions {
 const ADDRESS_VARIABLE: Record<ServiceName, string> = {
   "deploy-svc": "DEPLOY_SVC_ADDR",
   "routing-svc": "ROUTING_SVC_ADDR",
+  frontline: "HYDRA_FRONTLINE_ADMIN_ADDR",
 };
 
 export async function startService(name: ServiceName, options: StartOptions = {}): Promise<ServiceProcess> {

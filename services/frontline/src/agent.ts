@@ -1,0 +1,179 @@
+import { isLocalHostname, RouteStreamGapError, RouteTable } from "@hydra/routing";
+import type { RoutingClient } from "@hydra/routing/client";
+import type { Logger } from "@hydra/server-kit";
+import type { Route } from "@hydra/proto/hydra/v1";
+import type { EdgeMaps } from "./edge-maps";
+import type { FrontlineMetrics } from "./frontline-metrics";
+import type { SentinelResolver } from "./map-entry";
+import type { PositionStore } from "./position-store";
+
+export interface AgentOptions {
+  client: Pick<RoutingClient, "watchRoutes">;
+  maps: EdgeMaps;
+  resolver: SentinelResolver;
+  positions: PositionStore;
+  metrics: FrontlineMetrics;
+  logger: Logger;
+  region: string;
+  defaultDomain: string;
+  haproxyPid: number;
+  /** The position HAProxy's maps already reflect (adopted), or 0 to start from a snapshot. */
+  startPosition: bigint;
+}
+
+/**
+ * Streams routes from routing-svc into HAProxy. The stream feeds a RouteTable (what should be
+ * served); an applier brings HAProxy to it: a snapshot replaces the maps, changes are coalesced
+ * into one update of the hostnames they touched (each commit stays whole: an update covers
+ * every commit up to the table's position). Reconnects with backoff and resumes from the
+ * table's position; a gap (or a refused update) starts again from a snapshot.
+ */
+export class FrontlineAgent {
+  private table: RouteTable;
+  private readonly dirty = new Set<string>();
+  private fullSync = false;
+  private lastGeneration = 0n;
+  private lastCommittedAtMs = 0;
+  private appliedPosition: bigint;
+  private synced: boolean;
+  private wakeApplier: (() => void) | undefined;
+  private readonly controller = new AbortController();
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly options: AgentOptions) {
+    this.table = new RouteTable(options.startPosition);
+    this.appliedPosition = options.startPosition;
+    this.synced = options.startPosition > 0n;
+  }
+
+  /** Serving a known table (adopted, or a snapshot applied). */
+  get ready(): boolean {
+    return this.synced;
+  }
+
+  get position(): bigint {
+    return this.appliedPosition;
+  }
+
+  start(): void {
+    this.loops = [this.streamLoop(), this.applyLoop()];
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.wakeApplier?.();
+    await Promise.allSettled(this.loops);
+  }
+
+  private async streamLoop(): Promise<void> {
+    const { logger, metrics } = this.options;
+    const signal = this.controller.signal;
+    let backoffMs = 100;
+    while (!signal.aborted) {
+      try {
+        const from = this.table.position;
+        logger.info({ after_position: from.toString(), region: this.options.region }, from === 0n ? "route stream: starting from a snapshot" : "route stream: resuming");
+        for await (const message of this.options.client.watchRoutes({ region: this.options.region, afterPosition: from }, { signal })) {
+          metrics.connected.set(1);
+          backoffMs = 100;
+          this.receive(message);
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        metrics.connected.set(0);
+        if (error instanceof RouteStreamGapError) {
+          logger.warn({ err: error.message }, "route stream: gap, starting again from a snapshot");
+          this.table = new RouteTable(0n);
+          continue;
+        }
+        logger.warn({ err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs }, "route stream lost; HAProxy keeps serving the last routes");
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * backoffMs + backoffMs / 2));
+        backoffMs = Math.min(backoffMs * 2, 2_000);
+      }
+    }
+    metrics.connected.set(0);
+  }
+
+  private receive(message: Parameters<RouteTable["apply"]>[0]): void {
+    const update = this.table.apply(message);
+    const { metrics } = this.options;
+    switch (update.kind) {
+      case "snapshot":
+        this.fullSync = true;
+        this.dirty.clear();
+        metrics.headPosition.set(Number(update.position));
+        break;
+      case "change":
+        for (const route of update.routes) this.dirty.add(route.hostname);
+        for (const hostname of update.removed) this.dirty.add(hostname);
+        if (message.event.case === "change") this.lastGeneration = message.event.value.routingGeneration;
+        this.lastCommittedAtMs = Number(update.committedAtMs);
+        metrics.headPosition.set(Number(update.position));
+        break;
+      case "heartbeat":
+        metrics.headPosition.set(Number(update.headPosition));
+        break;
+      case "pending":
+        return;
+    }
+    metrics.positionLag.set(Math.max(0, Number(this.table.position - this.appliedPosition)));
+    this.wakeApplier?.();
+  }
+
+  private served(route: Route): boolean {
+    return !isLocalHostname(route.hostname, this.options.defaultDomain);
+  }
+
+  private async applyLoop(): Promise<void> {
+    const { maps, metrics, logger, positions, resolver } = this.options;
+    const signal = this.controller.signal;
+    let backoffMs = 50;
+    while (!signal.aborted) {
+      if (!this.fullSync && this.dirty.size === 0) {
+        await new Promise<void>((resolve) => (this.wakeApplier = resolve));
+        this.wakeApplier = undefined;
+        continue;
+      }
+      // Capture synchronously: the table at one position, whole commits only.
+      const position = this.table.position;
+      const full = this.fullSync;
+      const hostnames = full ? [...this.table.routes.keys()] : [...this.dirty];
+      const routes = hostnames.map((hostname) => [hostname, this.table.routes.get(hostname)] as const);
+      const generation = this.lastGeneration;
+      const committedAtMs = this.lastCommittedAtMs;
+      const changes = Number(position - this.appliedPosition);
+      this.fullSync = false;
+      this.dirty.clear();
+      try {
+        const values = new Map<string, string>();
+        const removals: string[] = [];
+        for (const [hostname, route] of routes) {
+          const value = route && this.served(route) ? await resolver.valueOf(route) : undefined;
+          if (value) values.set(hostname, value);
+          else removals.push(hostname);
+        }
+        if (full) await maps.replaceAll(values);
+        else await maps.update(values, removals);
+        this.appliedPosition = position;
+        this.synced = true;
+        await positions.save({ position, haproxyPid: this.options.haproxyPid });
+        if (full) metrics.snapshots.inc();
+        else metrics.appliedChanges.inc(Math.max(0, changes));
+        if (!full && committedAtMs > 0) metrics.commitToEdge.observe(Math.max(0, Date.now() - committedAtMs) / 1000);
+        metrics.appliedPosition.set(Number(position));
+        metrics.lastGeneration.set(Number(generation));
+        metrics.routes.set(maps.size);
+        metrics.positionLag.set(Math.max(0, Number(this.table.position - position)));
+        logger.info({ position: position.toString(), full, hostnames: hostnames.length, routes: maps.size }, full ? "snapshot applied" : "routes applied");
+        backoffMs = 50;
+      } catch (error) {
+        metrics.applyFailures.inc();
+        // HAProxy's maps may be half-written on one side: rewrite everything next time.
+        this.fullSync = true;
+        logger.error({ err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs }, "HAProxy update failed; retrying with the whole table");
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 2_000);
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { HaproxyPaths } from "./haproxy-config";
+import type { HaproxySocket } from "./haproxy-socket";
+
+type Side = "a" | "b";
+const BATCH = 2_000;
+
+/**
+ * The route maps of one HAProxy, programmed without reloads. Every update is written to the
+ * unused map, then one `set map` flips the side map, then the same update is written to the
+ * map no longer in use; so all hostnames of an update change at once. `entries` mirrors what
+ * both maps hold after each update.
+ */
+export class EdgeMaps {
+  private entries = new Map<string, string>();
+  private side: Side = "a";
+
+  constructor(
+    private readonly socket: HaproxySocket,
+    private readonly paths: HaproxyPaths,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Reads the maps of an adopted HAProxy (the side in use and its entries). */
+  async adopt(): Promise<void> {
+    const side = (await this.socket.showMap(this.paths.side)).get("active");
+    this.side = side === "b" ? "b" : "a";
+    this.entries = await this.socket.showMap(this.mapOf(this.side));
+  }
+
+  /** Replaces every route (a snapshot): versioned loads of each map (prepare, add, commit), one flip between. */
+  async replaceAll(entries: Map<string, string>): Promise<void> {
+    const lines = [...entries].map(([host, value]) => `${host} ${value}`);
+    const load = async (side: Side) => {
+      const map = this.mapOf(side);
+      const answer = await this.socket.send(`prepare map ${map}`);
+      const version = /New version created: (\d+)/.exec(answer)?.[1];
+      if (!version) throw new Error(`haproxy: prepare map ${map}: ${answer.trim()}`);
+      for (let i = 0; i < lines.length; i += BATCH) await this.socket.run(`add map @${version} ${map}`, lines.slice(i, i + BATCH).join("\n"));
+      await this.socket.run(`commit map @${version} ${map}`);
+    };
+    await load(other(this.side));
+    await this.flip();
+    await load(other(this.side));
+    this.entries = new Map(entries);
+  }
+
+  /** Applies upserts and removals (one or more commits) at once. */
+  async update(upserts: Map<string, string>, removals: string[]): Promise<void> {
+    const commands: string[] = [];
+    const map = (side: Side) => this.mapOf(side);
+    const edit = (side: Side) => {
+      commands.length = 0;
+      for (const [host, value] of upserts) {
+        commands.push(`${this.entries.has(host) ? "set" : "add"} map ${map(side)} ${host} ${value}`);
+      }
+      for (const host of removals) if (this.entries.has(host)) commands.push(`del map ${map(side)} ${host}`);
+      return this.runAll(commands);
+    };
+    await edit(other(this.side));
+    await this.flip();
+    await edit(other(this.side));
+    for (const [host, value] of upserts) this.entries.set(host, value);
+    for (const host of removals) this.entries.delete(host);
+  }
+
+  private async runAll(commands: string[]): Promise<void> {
+    // Several commands on one line, separated by ';' (hostnames and values never contain one).
+    for (let i = 0; i < commands.length; i += 200) await this.socket.run(commands.slice(i, i + 200).join(";"));
+  }
+
+  private async flip(): Promise<void> {
+    const next = other(this.side);
+    await this.socket.run(`set map ${this.paths.side} active ${next}`);
+    this.side = next;
+  }
+
+  private mapOf(side: Side): string {
+    return side === "a" ? this.paths.mapA : this.paths.mapB;
+  }
+}
+
+function other(side: Side): Side {
+  return side === "a" ? "b" : "a";
+}
