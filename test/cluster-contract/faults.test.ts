@@ -147,6 +147,24 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     expect(starts).toEqual(expect.arrayContaining(["initial", "resume", "relist"]));
   });
 
+  it("keeps sockets for requests while many waits hold watches open (40 waits: 80 watches)", async () => {
+    await standIn.setKubelet(REGION, { mode: "unschedulable" });
+    const ref = await driver.applyWorkload(REGION, await spec());
+    const controller = new AbortController();
+    const mark = events.length;
+    const waits = Array.from({ length: 40 }, () =>
+      driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 120_000), signal: controller.signal }).catch(() => undefined),
+    );
+    try {
+      await until(() => events.slice(mark).filter((e) => e.type === "watch-start").length >= 80, 20_000);
+      // On one pool of 64 sockets this apply would queue behind the watches until they end.
+      await expect(driver.applyWorkload(REGION, await spec())).resolves.toHaveProperty("resourceVersion.deployment");
+    } finally {
+      controller.abort(new Error("test done"));
+      await Promise.all(waits);
+    }
+  });
+
   it("stops waiting when the caller aborts (transient Aborted)", async () => {
     await standIn.setKubelet(REGION, { mode: "not-ready" });
     const s = await spec();

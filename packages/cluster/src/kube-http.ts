@@ -47,6 +47,12 @@ export class KubeHttp {
   readonly server: URL;
   private readonly secure: boolean;
   private readonly agent: http.Agent;
+  /**
+   * Watches hold their connection for minutes: on the requests' pool, 64 open watches (32
+   * concurrent waitReady calls, each following a Deployment and its pods) would leave no socket
+   * for an apply. They get their own pool, as many sockets as watches.
+   */
+  private readonly watchAgent: http.Agent;
   private readonly viaProxy: boolean;
 
   constructor(
@@ -63,6 +69,8 @@ export class KubeHttp {
     this.viaProxy = Boolean(cluster.proxyUrl);
     const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 64 };
     this.agent = this.secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    const watchOptions = { keepAlive: true, keepAliveMsecs: 30_000 };
+    this.watchAgent = this.secure ? new https.Agent(watchOptions) : new http.Agent(watchOptions);
   }
 
   private url(path: string, query: Query | undefined): URL {
@@ -75,7 +83,7 @@ export class KubeHttp {
   }
 
   /** Credentials and TLS settings from the KubeConfig, fresh for each request (tokens rotate). */
-  private async requestOptions(method: string, headers: http.OutgoingHttpHeaders, what: string): Promise<https.RequestOptions> {
+  private async requestOptions(method: string, headers: http.OutgoingHttpHeaders, what: string, agent: http.Agent): Promise<https.RequestOptions> {
     const options: https.RequestOptions = { method, headers };
     try {
       await this.kc.applyToHTTPSOptions(options);
@@ -88,7 +96,7 @@ export class KubeHttp {
       });
     }
     // KubeConfig builds a fresh agent per call; keep ours (keep-alive) unless a proxy is configured.
-    if (!this.viaProxy) options.agent = this.agent;
+    if (!this.viaProxy) options.agent = agent;
     return options;
   }
 
@@ -97,6 +105,7 @@ export class KubeHttp {
     path: string,
     opts: RequestOptions,
     accept: string,
+    agent: http.Agent = this.agent,
   ): Promise<{ req: http.ClientRequest; res: http.IncomingMessage; what: string; cleanup: () => void }> {
     const what = opts.what ?? `${method} ${path}`;
     const payload =
@@ -108,7 +117,7 @@ export class KubeHttp {
     }
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(abortedError(this.region, what, signal));
-    return this.requestOptions(method, headers, what).then(
+    return this.requestOptions(method, headers, what, agent).then(
       (options) =>
         new Promise((resolve, reject) => {
           let settled = false;
@@ -205,6 +214,7 @@ export class KubeHttp {
       path,
       { query: { ...query, watch: true }, signal: opts.signal, timeoutMs: opts.idleTimeoutMs, what: opts.what ?? `watch ${path}` },
       "application/json",
+      this.watchAgent,
     );
     const status = res.statusCode ?? 0;
     if (status !== 200) {
@@ -270,5 +280,6 @@ export class KubeHttp {
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
