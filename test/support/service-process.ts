@@ -44,8 +44,11 @@ const ADDRESS_VARIABLE: Record<ServiceName, string> = {
 };
 
 export async function startService(name: ServiceName, options: StartOptions = {}): Promise<ServiceProcess> {
+  // The caller's shell may export HYDRA_API_TOKEN: a server that inherited it would refuse the
+  // test's (and bench's) clients, which send a token only when told to. Only options.env sets it.
+  const { HYDRA_API_TOKEN: _ambientToken, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     LOG_LEVEL: "info",
     [ADDRESS_VARIABLE[name]]: "127.0.0.1:0",
     ...options.env,
