@@ -110,4 +110,29 @@ describe("ProjectLock", () => {
       await Promise.all(servers.map((s) => s.kill()));
     }
   });
+
+  it("takes the lease from a holder stuck past maxHoldMs, and tells it", async () => {
+    const keyPrefix = prefix();
+    const stuck = new ProjectLock({ redisUrls: [REDIS_URL], keyPrefix, ttlMs: 300, maxHoldMs: 600 });
+    const other = new ProjectLock({ redisUrls: [REDIS_URL], keyPrefix, waitMs: 10_000 });
+    let unstick!: () => void;
+    const stuckUntil = new Promise<void>((resolve) => (unstick = resolve));
+    try {
+      let reason: unknown;
+      const holder = stuck.withLock("prj_stuck", async (hold) => {
+        hold.signal.addEventListener("abort", () => (reason = hold.signal.reason));
+        await stuckUntil; // a query that never answers
+      });
+      // Before the cap this would wait for as long as the holder is stuck (renewed forever).
+      await other.withLock("prj_stuck", async () => undefined);
+      expect(reason).toBeInstanceOf(RoutingError);
+      expect(reason).toMatchObject({ code: "aborted" });
+      unstick();
+      await holder;
+    } finally {
+      unstick();
+      await stuck.close();
+      await other.close();
+    }
+  });
 });

@@ -9,6 +9,12 @@ export interface ProjectLockOptions {
   waitMs?: number;
   /** Lease length (default 3 s); extended while held, so it only bounds how long a crashed holder blocks its project. */
   ttlMs?: number;
+  /**
+   * Longest a holder keeps the lease (default 30 s): after it, extension stops, the holder's
+   * signal aborts and the lock is released, so a holder stuck (e.g. on a half-open database
+   * connection) blocks its project this long at most. A late commit is fenced by the generation.
+   */
+  maxHoldMs?: number;
   /** Extend this long before the lease runs out. */
   extendBeforeMs?: number;
   /** How long one Redis command may take before the server counts as down. */
@@ -72,6 +78,7 @@ export class ProjectLock {
   private readonly local = new LocalQueue();
   private readonly waitMs: number;
   private readonly ttlMs: number;
+  private readonly maxHoldMs: number;
   private readonly extendBeforeMs: number;
   private readonly retryDelayMs: number;
   private readonly keyPrefix: string;
@@ -81,6 +88,7 @@ export class ProjectLock {
     if (options.redisUrls.length === 0) throw new Error("ProjectLock needs at least one Redis URL (REDIS_URLS)");
     this.waitMs = options.waitMs ?? 5_000;
     this.ttlMs = options.ttlMs ?? 3_000;
+    this.maxHoldMs = options.maxHoldMs ?? 30_000;
     this.extendBeforeMs = options.extendBeforeMs ?? Math.min(2_000, Math.floor(this.ttlMs / 3));
     this.retryDelayMs = options.retryDelayMs ?? 20;
     this.keyPrefix = options.keyPrefix ?? "";
@@ -230,10 +238,17 @@ export class ProjectLock {
       }
     };
     schedule(lock.expiration - Date.now() - this.extendBeforeMs);
+    const cap = setTimeout(() => {
+      stopped = true;
+      clearTimeout(timer);
+      controller.abort(new RoutingError("aborted", `project lock held longer than ${this.maxHoldMs} ms: let go`));
+      void inFlight.then(() => this.redlock.release(lock)).catch(() => undefined);
+    }, this.maxHoldMs);
     return {
       async stop() {
         stopped = true;
         clearTimeout(timer);
+        clearTimeout(cap);
         await inFlight;
         return lock;
       },

@@ -20,7 +20,11 @@ async function main(): Promise<void> {
   const migrations = await applyMigrations(config.databaseUrl);
   logger.info({ database: redact(config.databaseUrl), applied: migrations.applied }, "database ready");
 
-  const pool = createPool(config.databaseUrl, { applicationName: SERVICE });
+  const pool = createPool(config.databaseUrl, {
+    applicationName: SERVICE,
+    // Under the lock's 30 s hold cap: a holder on a half-open connection fails before it is cut off.
+    statementTimeoutMs: 20_000,
+  });
   const routing = createRoutingRuntime({
     pool,
     logger: logger.child({ component: "routing" }),
