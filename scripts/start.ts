@@ -6,6 +6,7 @@ import readline from "node:readline";
 import { SERVICE_NODE_ARGS } from "./service-node-args";
 import { applyMigrations, databaseName, ensureDatabase, redact, withDatabase } from "@hydra/db";
 import { checkPostgres, checkRedis } from "@hydra/server-kit";
+import { nginxAvailable } from "@hydra/cluster";
 
 const root = path.resolve(__dirname, "..");
 const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/hydra";
@@ -32,6 +33,13 @@ if (!process.env.HYDRA_CLUSTERS && !process.env.HYDRA_SIMULATED_STATE) {
 // The edge's HAProxy (config, maps, socket) and the agent's position live beside the cluster
 // state; HAProxy outlives a stop of `pnpm start` and is adopted by the next one.
 process.env.HYDRA_FRONTLINE_STATE_DIR ??= path.join(root, ".tmp", `frontline-${databaseName(databaseUrl)}`);
+
+// Without clusters, the simulated one serves what it deploys (instances, an nginx sentinel per
+// environment, local DNS) when nginx is installed.
+if (!process.env.HYDRA_CLUSTERS && process.env.HYDRA_SIMULATED_SERVE === undefined) {
+  if (nginxAvailable()) process.env.HYDRA_SIMULATED_SERVE = "true";
+  else console.error("hydra: nginx is not installed, so the local cluster will not serve requests (sudo apt-get install -y nginx)");
+}
 
 async function main(): Promise<void> {
   await checkPostgres(withDatabase(databaseUrl, "postgres"));

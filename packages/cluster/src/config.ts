@@ -62,6 +62,12 @@ export interface SimulatedDriverConfig {
    * the way a real cluster does (one deploy-svc per file). In memory only when unset.
    */
   statePath?: string;
+  /**
+   * Serve what is deployed (HYDRA_SIMULATED_SERVE; `pnpm start` turns it on): pods are real HTTP
+   * servers on loopback addresses, sentinels real nginx processes (Debian's `nginx` on PATH),
+   * Service names resolve through a local DNS server. Off: objects and readiness only (fast, for tests).
+   */
+  serve?: boolean;
   onEvent?: (event: DriverEvent) => void;
 }
 
@@ -162,7 +168,8 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
  *   `HYDRA_CLUSTERS` is set and `simulated` otherwise.
  * - `HYDRA_CLUSTERS`: see parseClusters (required for `kubernetes`).
  * - `HYDRA_SIMULATED_READY_MS` (default 50), `HYDRA_SIMULATED_REGIONS` (comma separated, default `local`),
- *   `HYDRA_SIMULATED_STATE` (a file that keeps the simulated cluster across restarts).
+ *   `HYDRA_SIMULATED_STATE` (a file that keeps the simulated cluster across restarts),
+ *   `HYDRA_SIMULATED_SERVE` (`true`: a local cluster that serves; default `false`).
  */
 export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterDriverConfig {
   const clusters = env.HYDRA_CLUSTERS?.trim();
@@ -183,7 +190,10 @@ export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Clus
     const regions = (env.HYDRA_SIMULATED_REGIONS?.trim() || "local").split(",").map((r) => r.trim()).filter(Boolean);
     for (const region of regions) checkRegion(region, "HYDRA_SIMULATED_REGIONS");
     const statePath = env.HYDRA_SIMULATED_STATE?.trim() || undefined;
-    return { kind, regions, readyMs, statePath };
+    const serveText = env.HYDRA_SIMULATED_SERVE?.trim().toLowerCase() || "false";
+    if (!["true", "false", "1", "0"].includes(serveText)) throw configError(`HYDRA_SIMULATED_SERVE must be true or false, not "${serveText}"`);
+    const serve = serveText === "true" || serveText === "1";
+    return { kind, regions, readyMs, ...(statePath ? { statePath } : {}), ...(serve ? { serve } : {}) };
   }
   throw configError(`HYDRA_CLUSTER_DRIVER must be "kubernetes" or "simulated", not "${kind}"`);
 }

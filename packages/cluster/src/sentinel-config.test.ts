@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { request as httpRequest } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +8,7 @@ import { NginxProcess, nginxAvailable } from "./local/nginx";
 import { sentinelClusterConfig } from "./manifests";
 import { deploymentServiceName, serviceHost } from "./names";
 import { renderSentinelConfig, type SentinelConfigInput } from "./sentinel-config";
-import { startEchoServer, type EchoServer } from "./testing";
+import { askSentinel, startEchoServer, type EchoServer } from "./testing";
 
 const run = promisify(execFile);
 const environmentId = "env_01h455vb4pex5vsknk084sn03r";
@@ -111,18 +110,7 @@ describeNginx("the sentinel's nginx config", () => {
       await activatorEcho?.close();
     });
 
-    /** A request as the frontline sends it: the client's Host, the deployment id header. */
-    const get = (deploymentId: string | null, method = "GET") =>
-      new Promise<{ status: number; contentType: string | undefined; body: string }>((resolve, reject) => {
-        const [host, port] = listen.split(":");
-        const headers: Record<string, string> = { host: "web-acme.hydra.run", ...(deploymentId !== null ? { "x-hydra-deployment-id": deploymentId } : {}) };
-        const req = httpRequest({ host, port: Number(port), method, path: "/some/path?q=1", headers }, (res) => {
-          let body = "";
-          res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-          res.on("end", () => resolve({ status: res.statusCode!, contentType: res.headers["content-type"], body }));
-        });
-        req.on("error", reject).end();
-      });
+    const get = (deploymentId: string | null, method = "GET") => askSentinel(listen, { host: "web-acme.hydra.run", deploymentId, method, path: "/some/path?q=1" });
 
     it("forwards to the deployment's Service, keeping path and Host, retrying past a dead replica", async () => {
       for (const method of ["GET", "HEAD", "PUT", "DELETE"]) {

@@ -4,11 +4,20 @@
  * them with the same observable semantics (an unchanged apply keeps its resourceVersion, a
  * missing namespace is NotFound, invalid values are a terminal `Invalid` naming the field),
  * and makes each instance ready `readyMs` after it is created. With `statePath` it keeps its
- * objects in a file, so, like a real cluster, it outlives a restart of deploy-svc.
+ * objects in an append-only log (one line a change), so, like a real cluster, it outlives a
+ * restart of deploy-svc, and a change costs the same at 10 or 10,000 deployments.
+ *
+ * With `serve` it is a small real cluster on one machine (LocalServing): each pod is an HTTP
+ * server on its own loopback address 127.x.y.z (Linux routes all of 127/8 to lo), ready only
+ * once listening; each environment's sentinel is a real nginx running the generated config on
+ * an address of its own (its SentinelRef.externalAddress); Service names resolve through a
+ * local DNS server per region to the ready pods (to an address that refuses connections when
+ * there is none, as a ClusterIP without endpoints does).
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { createHash, randomInt } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { SimulatedDriverConfig } from "./config";
 import type {
   AppliedWorkload,
@@ -24,7 +33,9 @@ import type {
 } from "./driver";
 import { ClusterDeadlineError, ClusterError, type StatusCause } from "./errors";
 import {
+  DEFAULT_PORT,
   type KubeObject,
+  LABEL,
   namespaceManifest,
   networkPolicyManifest,
   sentinelManifests,
@@ -32,8 +43,10 @@ import {
   workloadManifests,
   workloadRef,
 } from "./manifests";
-import { isDns1035Label, isDns1123Label, isDns1123Subdomain } from "./names";
+import { CLUSTER_DOMAIN, isDns1035Label, isDns1123Label, isDns1123Subdomain, workloadName } from "./names";
 import { formatAddress } from "./pods";
+import { LOCAL_SERVICE_PORT, LocalServing } from "./local/serving";
+import { StateLog } from "./local/state-log";
 
 /** What a simulated region does with new instances. */
 export type SimulatedMode =
@@ -50,15 +63,31 @@ interface SimPod {
   readyAt: number;
 }
 
-interface SavedRegion {
+/** A pod as logged: JSON has no Infinity, so a pod that will never be ready has readyAt null. */
+type SavedPod = Omit<SimPod, "readyAt"> & { readyAt: number | null };
+
+/** A region's counters: [resourceVersion, nextIp, nextPod]. */
+type Counters = [number, number, number];
+
+/** One line of the state log. */
+type LogRecord =
+  | { t: "base"; octet: number }
+  | { t: "obj"; region: string; k: string; json: string; rv: string; c: Counters }
+  | { t: "del"; region: string; k: string }
+  | { t: "pods"; region: string; k: string; pods: SavedPod[]; c: Counters }
+  | { t: "sentinel"; region: string; env: string; ip: string; namespace: string; port: number };
+
+/** The whole-file state of earlier versions (one JSON object: region → everything). */
+interface LegacyRegion {
   resourceVersion: number;
   nextIp: number;
   nextPod: number;
   objects: [string, { manifest: KubeObject; resourceVersion: string; json: string }][];
-  pods: [string, (Omit<SimPod, "readyAt"> & { readyAt: number | null })[]][];
+  pods: [string, SavedPod[]][];
 }
 
 interface SimRegion {
+  name: string;
   index: number;
   mode: SimulatedMode;
   resourceVersion: number;
@@ -66,8 +95,19 @@ interface SimRegion {
   pods: Map<string, SimPod[]>;
   nextIp: number;
   nextPod: number;
+  /** environment id → its local sentinel (serving). */
+  sentinels: Map<string, LocalSentinel>;
   changed: Set<() => void>;
 }
+
+interface LocalSentinel {
+  ip: string;
+  namespace: string;
+  port: number;
+}
+
+const saved = (p: SimPod): SavedPod => ({ ...p, readyAt: Number.isFinite(p.readyAt) ? p.readyAt : null });
+const restored = (p: SavedPod): SimPod => ({ ...p, readyAt: p.readyAt ?? Infinity });
 
 const key = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ""}/${name}`;
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$/;
@@ -133,26 +173,95 @@ function validate(object: KubeObject): StatusCause[] {
   return causes;
 }
 
+/** Instance servers and sentinels are only for Deployments of workloads, not the sentinel's own. */
+const isWorkload = (manifest: KubeObject) => manifest.metadata.labels?.[LABEL.component] === "workload";
+
 export class SimulatedDriver implements ClusterDriver {
   readonly kind = "simulated" as const;
   readonly readyMs: number;
   private readonly state = new Map<string, SimRegion>();
   private readonly closing = new AbortController();
-  private readonly statePath: string | undefined;
+  private readonly log: StateLog<LogRecord> | undefined;
+  /** Second octet of this cluster's loopback addresses (pods: base + region index; sentinels: + 64). */
+  private base: number;
+  private readonly serving: LocalServing | undefined;
 
   constructor(config: Omit<SimulatedDriverConfig, "kind"> = {}) {
     this.readyMs = config.readyMs ?? 50;
-    this.statePath = config.statePath;
+    this.log = config.statePath ? new StateLog<LogRecord>(config.statePath) : undefined;
+    this.base = randomInt(16, 100);
     (config.regions ?? ["local"]).forEach((region, index) =>
-      this.state.set(region, { index, mode: "ready", resourceVersion: 0, objects: new Map(), pods: new Map(), nextIp: 2, nextPod: 0, changed: new Set() }),
+      this.state.set(region, {
+        name: region,
+        index,
+        mode: "ready",
+        resourceVersion: 0,
+        objects: new Map(),
+        pods: new Map(),
+        nextIp: 0,
+        nextPod: 0,
+        sentinels: new Map(),
+        changed: new Set(),
+      }),
     );
     this.load();
+    if (config.serve) {
+      const dir = config.statePath ? `${config.statePath}.d` : mkdtempSync(path.join(tmpdir(), "hydra-local-cluster-"));
+      this.serving = new LocalServing({ dir, resolve: (region) => (name) => this.resolve(region, name), activator: () => this.activator });
+      // Like a node coming back: the pods and sentinels the cluster holds run again.
+      for (const state of this.state.values()) {
+        for (const k of state.pods.keys()) void this.syncServers(state, k);
+        for (const [environmentId, local] of state.sentinels) {
+          this.startSentinel(state, environmentId, local).catch((error: Error) =>
+            process.stderr.write(`${JSON.stringify({ level: "error", msg: "local sentinel did not start", region: state.name, environmentId, error: error.message })}\n`),
+          );
+        }
+      }
+    }
   }
 
-  /** Restores the regions saved in `statePath` (regions no longer configured are dropped). */
+  /** `host:port` of the activator sentinels send deployments without ready instances to (setActivator). */
+  private activator: string | undefined;
+
+  /** Where sentinels hand requests for deployments without ready instances (wake on request). */
+  setActivator(address: string | undefined): void {
+    this.activator = address;
+  }
+
+  /** Replays the state log (regions no longer configured are dropped); compacts it when mostly history. */
   private load(): void {
-    if (!this.statePath || !existsSync(this.statePath)) return;
-    const saved = JSON.parse(readFileSync(this.statePath, "utf8")) as Record<string, SavedRegion>;
+    if (!this.log) return;
+    const records = this.log.read();
+    const first = records[0] as Record<string, unknown> | undefined;
+    if (first && !("t" in first)) {
+      this.loadLegacy(first as Record<string, LegacyRegion>);
+      this.compact();
+      return;
+    }
+    for (const record of records as LogRecord[]) {
+      if (record.t === "base") {
+        this.base = record.octet;
+        continue;
+      }
+      const state = this.state.get(record.region);
+      if (!state) continue;
+      if (record.t === "obj") {
+        state.objects.set(record.k, { manifest: JSON.parse(record.json) as KubeObject, resourceVersion: record.rv, json: record.json });
+      } else if (record.t === "del") {
+        state.objects.delete(record.k);
+        state.pods.delete(record.k);
+      } else if (record.t === "pods") {
+        state.pods.set(record.k, record.pods.map(restored));
+      } else {
+        state.sentinels.set(record.env, { ip: record.ip, namespace: record.namespace, port: record.port });
+      }
+      if (record.t === "obj" || record.t === "pods") [state.resourceVersion, state.nextIp, state.nextPod] = record.c;
+    }
+    if (records.length === 0) this.log.append({ t: "base", octet: this.base });
+    else if (this.log.lines > 2 * this.liveRecords() + 100) this.compact();
+  }
+
+  private loadLegacy(saved: Record<string, LegacyRegion>): void {
     for (const [region, data] of Object.entries(saved)) {
       const state = this.state.get(region);
       if (!state) continue;
@@ -160,28 +269,48 @@ export class SimulatedDriver implements ClusterDriver {
       state.nextIp = data.nextIp;
       state.nextPod = data.nextPod;
       state.objects = new Map(data.objects);
-      // JSON has no Infinity: a pod that will never be ready was saved with readyAt null.
-      state.pods = new Map(data.pods.map(([k, pods]) => [k, pods.map((p) => ({ ...p, readyAt: p.readyAt ?? Infinity }))]));
+      state.pods = new Map(data.pods.map(([k, pods]) => [k, pods.map(restored)]));
     }
   }
 
-  /** Writes every region to `statePath` (atomically: a crash mid-write keeps the old file). */
-  private save(): void {
-    if (!this.statePath) return;
-    const data: Record<string, SavedRegion> = {};
-    for (const [region, state] of this.state) {
-      data[region] = {
-        resourceVersion: state.resourceVersion,
-        nextIp: state.nextIp,
-        nextPod: state.nextPod,
-        objects: [...state.objects],
-        pods: [...state.pods].map(([k, pods]) => [k, pods.map((p) => ({ ...p, readyAt: Number.isFinite(p.readyAt) ? p.readyAt : null }))]),
-      };
+  private liveRecords(): number {
+    let n = 1;
+    for (const state of this.state.values()) n += state.objects.size + state.pods.size + state.sentinels.size;
+    return n;
+  }
+
+  /** Rewrites the log as the current state, one record per object. */
+  private compact(): void {
+    if (!this.log) return;
+    const records: LogRecord[] = [{ t: "base", octet: this.base }];
+    for (const state of this.state.values()) {
+      const c = this.counters(state);
+      for (const [k, o] of state.objects) records.push({ t: "obj", region: state.name, k, json: o.json, rv: o.resourceVersion, c });
+      for (const [k, pods] of state.pods) records.push({ t: "pods", region: state.name, k, pods: pods.map(saved), c });
+      for (const [env, s] of state.sentinels) records.push({ t: "sentinel", region: state.name, env, ...s });
     }
-    mkdirSync(dirname(this.statePath), { recursive: true });
-    const tmp = `${this.statePath}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data));
-    renameSync(tmp, this.statePath);
+    this.log.rewrite(records);
+  }
+
+  private counters(state: SimRegion): Counters {
+    return [state.resourceVersion, state.nextIp, state.nextPod];
+  }
+
+  /** Appends one change to the log (and compacts when history outweighs the state fourfold). */
+  private persist(record: LogRecord): void {
+    if (!this.log) return;
+    this.log.append(record);
+    if (this.log.lines > 4 * this.liveRecords() + 1000) this.compact();
+  }
+
+  private persistObject(state: SimRegion, k: string): void {
+    const o = state.objects.get(k);
+    if (o) this.persist({ t: "obj", region: state.name, k, json: o.json, rv: o.resourceVersion, c: this.counters(state) });
+    else this.persist({ t: "del", region: state.name, k });
+  }
+
+  private persistPods(state: SimRegion, k: string): void {
+    this.persist({ t: "pods", region: state.name, k, pods: (state.pods.get(k) ?? []).map(saved), c: this.counters(state) });
   }
 
   regions(): string[] {
@@ -201,10 +330,15 @@ export class SimulatedDriver implements ClusterDriver {
     const state = this.region(region);
     state.mode = mode;
     const now = Date.now();
-    for (const pods of state.pods.values()) {
+    for (const [k, pods] of state.pods) {
+      let changed = false;
       for (const pod of pods) {
-        if (mode === "ready" && pod.readyAt === Infinity) pod.readyAt = now + this.readyMs;
-        if (mode !== "ready" && pod.readyAt > now) pod.readyAt = Infinity;
+        if (mode === "ready" && pod.readyAt === Infinity) (pod.readyAt = now + this.readyMs), (changed = true);
+        if (mode !== "ready" && pod.readyAt > now) (pod.readyAt = Infinity), (changed = true);
+      }
+      if (changed) {
+        this.persistPods(state, k);
+        void this.syncServers(state, k);
       }
     }
     this.notify(state);
@@ -216,9 +350,8 @@ export class SimulatedDriver implements ClusterDriver {
     return entry ? { ...structuredClone(entry.manifest), resourceVersion: entry.resourceVersion } : undefined;
   }
 
-  /** After every change: wake waiters, and keep the file (if any) current. */
+  /** Wakes waiters after a change (the log was written where the change was made). */
   private notify(state: SimRegion): void {
-    this.save();
     for (const wake of [...state.changed]) wake();
   }
 
@@ -243,32 +376,108 @@ export class SimulatedDriver implements ClusterDriver {
     }
     const resourceVersion = String(++state.resourceVersion);
     state.objects.set(k, { manifest: structuredClone(manifest), resourceVersion, json });
+    this.persistObject(state, k);
     if (manifest.kind === "Deployment") {
       const spec = manifest.spec as DeploymentSpecFields;
       const templateChanged = existing && JSON.stringify((existing.manifest.spec as DeploymentSpecFields).template) !== JSON.stringify(spec.template);
       if (templateChanged) state.pods.set(k, []);
-      this.reconcile(state, k, spec.replicas);
-    } else {
-      this.save();
+      void this.reconcile(state, k, spec.replicas);
     }
     return resourceVersion;
   }
 
-  private reconcile(state: SimRegion, k: string, replicas: number): void {
+  /** A loopback address: `127.<second>.<n / 254 + 1>.<n % 254 + 1>`. */
+  private loopback(second: number, n: number): string {
+    return `127.${second}.${(Math.floor(n / 254) % 254) + 1}.${(n % 254) + 1}`;
+  }
+
+  /** Creates or removes pods to match `replicas`; resolves once removed pods stopped serving. */
+  private reconcile(state: SimRegion, k: string, replicas: number): Promise<void> {
     const pods = state.pods.get(k) ?? [];
     const name = k.split("/")[2]!;
     const hash = createHash("sha256").update(state.objects.get(k)!.json).digest("hex").slice(0, 10);
     while (pods.length < replicas) {
-      const n = state.nextIp++;
       pods.push({
         name: `${name}-${hash}-${(state.nextPod++).toString(36).padStart(5, "0")}`,
-        ip: `10.${244 + (state.index % 12)}.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`,
+        ip: this.loopback(this.base + state.index, state.nextIp++),
         readyAt: state.mode === "ready" ? Date.now() + this.readyMs : Infinity,
       });
     }
     pods.splice(replicas);
     state.pods.set(k, pods);
+    this.persistPods(state, k);
+    const stopped = this.syncServers(state, k);
     this.notify(state);
+    return stopped;
+  }
+
+  /** Serving: each pod of a workload that can become ready runs its server; removed pods stop theirs. */
+  private async syncServers(state: SimRegion, k: string): Promise<void> {
+    const serving = this.serving;
+    const object = state.objects.get(k);
+    if (!serving || !object || !isWorkload(object.manifest)) return;
+    const pods = state.pods.get(k) ?? [];
+    const container = (object.manifest.spec as DeploymentSpecFields).template.spec.containers[0];
+    const deployment = object.manifest.metadata.labels?.[LABEL.deploymentId] ?? "";
+    const prefix = `${state.name}/${object.manifest.metadata.name}-`;
+    const keep = new Set(pods.map((p) => `${state.name}/${p.name}`));
+    const stops = serving.instanceIds(prefix).filter((id) => !keep.has(id)).map((id) => serving.stopInstance(id));
+    for (const pod of pods) {
+      const id = `${state.name}/${pod.name}`;
+      if (!Number.isFinite(pod.readyAt) || serving.hasInstance(id)) continue;
+      const identity = { deployment, instance: id, region: state.name, image: String(container?.image ?? "") };
+      void serving.startInstance(id, pod.ip, identity).then(() => this.notify(state));
+    }
+    await Promise.all(stops);
+  }
+
+  /** Whether a pod serves at `at`: ready by the clock and, when serving, its server listens. */
+  private podReady(state: SimRegion, pod: SimPod, at: number): boolean {
+    if (pod.readyAt > at) return false;
+    if (!this.serving) return true;
+    return this.serving.isListening(`${state.name}/${pod.name}`);
+  }
+
+  /**
+   * Cluster DNS of a region: a Service name resolves to its ready pods' addresses, or to an
+   * address nothing listens on when there are none (connections are refused, as with a
+   * ClusterIP without endpoints); a sentinel's Service to the sentinel; anything else: no such name.
+   */
+  private resolve(region: string, name: string): string[] | null {
+    const state = this.state.get(region);
+    const match = new RegExp(`^([a-z0-9-]+)\\.([a-z0-9-]+)\\.svc\\.${CLUSTER_DOMAIN.replace(/\./g, "\\.")}$`).exec(name);
+    if (!state || !match) return null;
+    const service = state.objects.get(key("Service", match[2], match[1]!));
+    if (!service) return null;
+    const labels = service.manifest.metadata.labels ?? {};
+    if (labels[LABEL.component] === "sentinel") {
+      const sentinel = state.sentinels.get(labels[LABEL.environmentId] ?? "");
+      return sentinel ? [sentinel.ip] : [];
+    }
+    const now = Date.now();
+    const pods = state.pods.get(key("Deployment", match[2], workloadName(labels[LABEL.deploymentId] ?? ""))) ?? [];
+    const ready = pods.filter((p) => this.podReady(state, p, now)).map((p) => p.ip);
+    return ready.length > 0 ? ready : [`127.${this.base + state.index}.0.1`];
+  }
+
+  /**
+   * Test and demo control: the instance's server goes away at once (a crashed container); like
+   * a kubelet, the pod is restarted and serves again `readyMs` later. Throws for an unknown id.
+   */
+  async killInstance(instanceId: string): Promise<void> {
+    const [region, podName] = instanceId.split("/");
+    const state = this.region(region ?? "");
+    for (const [k, pods] of state.pods) {
+      const pod = pods.find((p) => p.name === podName);
+      if (!pod) continue;
+      await this.serving?.stopInstance(instanceId);
+      pod.readyAt = Date.now() + this.readyMs;
+      this.persistPods(state, k);
+      this.notify(state);
+      setTimeout(() => void this.syncServers(state, k), this.readyMs).unref();
+      return;
+    }
+    throw new ClusterError(`region ${region}: pod ${podName} not found`, { code: "NotFound", transient: false, region: region ?? "", status: 404, reason: "NotFound" });
   }
 
   async ensureNamespace(region: string, namespace: string, labels?: Record<string, string>): Promise<void> {
@@ -280,7 +489,7 @@ export class SimulatedDriver implements ClusterDriver {
     const json = JSON.stringify(manifest);
     if (state.objects.get(k)?.json !== json) {
       state.objects.set(k, { manifest, json, resourceVersion: String(++state.resourceVersion) });
-      this.save();
+      this.persistObject(state, k);
     }
   }
 
@@ -289,10 +498,31 @@ export class SimulatedDriver implements ClusterDriver {
     this.apply(region, manifests.configMap);
     const deployment = this.apply(region, manifests.deployment);
     const service = this.apply(region, manifests.service);
-    return {
-      ...sentinelRef(spec),
-      resourceVersion: { deployment, service },
-    };
+    if (!this.serving) return { ...sentinelRef(spec), resourceVersion: { deployment, service } };
+    const state = this.region(region);
+    const port = spec.port ?? DEFAULT_PORT;
+    let local = state.sentinels.get(spec.environmentId);
+    if (!local || local.port !== port || local.namespace !== spec.namespace) {
+      local = { ip: local?.ip ?? this.loopback(this.base + 64 + state.index, state.sentinels.size), namespace: spec.namespace, port };
+      state.sentinels.set(spec.environmentId, local);
+      this.persist({ t: "sentinel", region, env: spec.environmentId, ...local });
+    }
+    const ip = local.ip;
+    try {
+      await this.startSentinel(state, spec.environmentId, local);
+    } catch (error) {
+      throw new ClusterError(`region ${region}: the local sentinel of ${spec.environmentId} did not start: ${(error as Error).message}`, {
+        code: "ServiceUnavailable",
+        transient: true,
+        region,
+        cause: error,
+      });
+    }
+    return { ...sentinelRef(spec, `${ip}:${port}`), resourceVersion: { deployment, service } };
+  }
+
+  private startSentinel(state: SimRegion, environmentId: string, local: LocalSentinel): Promise<void> {
+    return this.serving!.ensureSentinel({ region: state.name, environmentId, ...local }, new Date(Date.now() + 30_000));
   }
 
   async ensureNetworkPolicy(region: string, spec: NetworkPolicySpec): Promise<NetworkPolicyRef> {
@@ -331,15 +561,21 @@ export class SimulatedDriver implements ClusterDriver {
       spec.replicas = replicas;
       entry.json = JSON.stringify(entry.manifest);
       entry.resourceVersion = String(++state.resourceVersion);
+      this.persistObject(state, k);
     }
-    this.reconcile(state, k, replicas);
+    await this.reconcile(state, k, replicas);
   }
 
   async deleteWorkload(region: string, ref: WorkloadRef): Promise<void> {
     const state = this.region(region);
-    for (const kind of ["Deployment", "CiliumNetworkPolicy"]) state.objects.delete(key(kind, ref.namespace, ref.name));
-    state.objects.delete(key("Service", ref.namespace, ref.service));
-    state.pods.delete(key("Deployment", ref.namespace, ref.name));
+    const deploymentKey = key("Deployment", ref.namespace, ref.name);
+    state.pods.set(deploymentKey, []);
+    await this.syncServers(state, deploymentKey);
+    for (const k of [deploymentKey, key("CiliumNetworkPolicy", ref.namespace, ref.name), key("Service", ref.namespace, ref.service)]) {
+      if (!state.objects.delete(k)) continue;
+      this.persistObject(state, k);
+    }
+    state.pods.delete(deploymentKey);
     this.notify(state);
   }
 
@@ -349,10 +585,11 @@ export class SimulatedDriver implements ClusterDriver {
     if (!state.objects.has(k)) {
       throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, { code: "NotFound", transient: false, region, status: 404, reason: "NotFound" });
     }
+    const port = this.serving ? LOCAL_SERVICE_PORT : ref.port;
     const ready = (at: number) =>
       (state.pods.get(k) ?? [])
-        .filter((pod) => pod.readyAt <= at)
-        .map((pod): InstanceInfo => ({ id: `${region}/${pod.name}`, address: formatAddress(pod.ip, ref.port), region, status: "ready" }))
+        .filter((pod) => this.podReady(state, pod, at))
+        .map((pod): InstanceInfo => ({ id: `${region}/${pod.name}`, address: formatAddress(pod.ip, port), region, status: "ready" }))
         .sort((a, b) => (a.id < b.id ? -1 : 1));
     for (;;) {
       // One timestamp for "who is ready" and "who is not yet": with two, a pod that turned
@@ -392,7 +629,14 @@ export class SimulatedDriver implements ClusterDriver {
     }
   }
 
+  /** Stops watches and, when serving, every instance server, sentinel and DNS server. */
   async close(): Promise<void> {
     this.closing.abort("closed");
+    await this.serving?.close();
+  }
+
+  /** The local sentinel process of an environment (serving; tests read its logs). */
+  localSentinel(region: string, environmentId: string) {
+    return this.serving?.sentinel(region, environmentId);
   }
 }

@@ -1,10 +1,29 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 let available: boolean | undefined;
+
+/**
+ * An nginx left running by a process that was killed (nginx outlives its parent), found by the
+ * pid file in `dir`: its process group is killed, but only if that pid still runs nginx with
+ * this very config (a recycled pid is left alone).
+ */
+export function stopOrphanNginx(dir: string): void {
+  const pidFile = join(dir, "nginx.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (!cmdline.includes("nginx") || !cmdline.includes(join(dir, "nginx.conf"))) return;
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
 
 /** Whether an `nginx` binary is on PATH (Debian: `apt-get install -y nginx`). */
 export function nginxAvailable(): boolean {
@@ -41,7 +60,9 @@ export class NginxProcess {
 
   /** Starts nginx and resolves once `healthUrl` answers 200; rejects if it exits or the deadline passes. */
   async start(opts: { healthUrl: string; deadline: Date }): Promise<void> {
-    const child = spawn("nginx", ["-e", "stderr", "-p", this.options.dir, "-c", this.configPath], { stdio: ["ignore", "ignore", "pipe"] });
+    // Its own process group: the master and its workers can be stopped together, even as
+    // orphans of a killed parent (stopOrphanNginx).
+    const child = spawn("nginx", ["-e", "stderr", "-p", this.options.dir, "-c", this.configPath], { stdio: ["ignore", "ignore", "pipe"], detached: true });
     this.child = child;
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-4000);
