@@ -1,6 +1,6 @@
 import type { Pool } from "@hydra/db";
 import type { TestDatabase } from "@hydra/db/testing";
-import { createSideEffectsDatabase, eventsOf, spawnWorker, type WorkerProcess } from "./fixtures/processes";
+import { createSideEffectsDatabase, eventsOf, runEnded, sideEffectCounts, spawnWorker, type WorkerProcess } from "./fixtures/processes";
 
 // The crash matrix: a four-step workflow runs in a child process that is SIGKILLed (a) between
 // two steps, (b) after a step's side effect but before its checkpoint, (c) during a durable
@@ -31,23 +31,12 @@ describe("crash matrix (SIGKILL, real processes)", () => {
     return w;
   }
 
-  async function effects(runId: string): Promise<Record<string, number>> {
-    const { rows } = await pool.query<{ step: string; n: number }>(
-      "SELECT step, count(*)::int AS n FROM side_effects WHERE run_id = $1 GROUP BY step ORDER BY step",
-      [runId],
-    );
-    return Object.fromEntries(rows.map((r) => [r.step, r.n]));
-  }
-
-  async function ended(runId: string, timeoutMs = 20_000): Promise<{ status: string; output: { finishedBy: string } }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await pool.query("SELECT status, output FROM workflow_runs WHERE id = $1", [runId]);
-      if (rows[0] && ["completed", "failed", "cancelled", "paused"].includes(rows[0].status)) return rows[0];
-      if (Date.now() > deadline) throw new Error(`run ${runId} did not end within ${timeoutMs} ms: ${JSON.stringify(rows[0])}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  const effects = (runId: string) => sideEffectCounts(pool, runId);
+  /** Status and output only: the tests compare them whole. */
+  const ended = async (runId: string) => {
+    const { status, output } = await runEnded(pool, runId);
+    return { status, output };
+  };
 
   async function stepRows(runId: string): Promise<{ name: string; status: string; attempts: number }[]> {
     const { rows } = await pool.query("SELECT name, status, attempts FROM workflow_steps WHERE run_id = $1 ORDER BY sequence", [runId]);

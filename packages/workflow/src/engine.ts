@@ -8,14 +8,18 @@ import { WorkflowInputConflictError, WorkflowNotFoundError, WorkflowTimeoutError
 import { RunExecution } from "./execution";
 import { inputHash } from "./hash";
 import { Listener, type Notification } from "./listener";
+import { OwnerSession } from "./owner-session";
 import { claimPendingRuns } from "./sql/claimPendingRuns";
 import { claimRun } from "./sql/claimRun";
 import { createRun } from "./sql/createRun";
 import { findRun } from "./sql/findRun";
 import { listRuns, type RunFilter } from "./sql/listRuns";
+import { findDeadOwners } from "./sql/findDeadOwners";
 import { listSteps } from "./sql/listSteps";
 import { nextWakeAt } from "./sql/nextWakeAt";
+import { reclaimDeadOwners } from "./sql/reclaimDeadOwners";
 import { reclaimExpiredLeases } from "./sql/reclaimExpiredLeases";
+import { reclaimOwnRuns } from "./sql/reclaimOwnRuns";
 import { renewLeases } from "./sql/renewLeases";
 import { requestCancel } from "./sql/requestCancel";
 import { resumeRun } from "./sql/resumeRun";
@@ -33,6 +37,18 @@ export interface EngineOptions {
   heartbeatMs?: number;
   /** How often the sweeper looks for expired leases and due timers. Default min(leaseMs / 2, 5 s): a dead owner's run resumes within 1.5 × leaseMs. */
   sweepMs?: number;
+  /**
+   * Crash recovery faster than the lease: how often this instance polls for owners whose
+   * session lock is free (a tiny query on pg_locks). Default 100 ms; 0 turns it off (no owner
+   * session: a dead owner's runs wait for their lease).
+   */
+  deadOwnerPollMs?: number;
+  /**
+   * How long an owner's lock must stay free (and this instance's own session must have been
+   * up) before its runs are reclaimed: covers an owner retaking its lock after a dropped
+   * connection or a Postgres restart. Default 300 ms.
+   */
+  deadOwnerGraceMs?: number;
   /** Runs executed at once by this instance. Default 32. */
   concurrency?: number;
   logger?: Logger;
@@ -109,6 +125,8 @@ export function createEngine(options: EngineOptions): WorkflowEngine {
 }
 
 const DEFAULT_LEASE_MS = 15_000;
+const DEFAULT_DEAD_OWNER_POLL_MS = 100;
+const DEFAULT_DEAD_OWNER_GRACE_MS = 300;
 
 class Engine implements WorkflowEngine {
   readonly workerId: string;
@@ -133,6 +151,14 @@ class Engine implements WorkflowEngine {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeTimerAt = Infinity;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** This instance's liveness lock; null with deadOwnerPollMs 0. */
+  private readonly session: OwnerSession | null;
+  private readonly deadOwnerPollMs: number;
+  private readonly deadOwnerGraceMs: number;
+  /** Owners seen with a free lock, and since when (this instance's clock). */
+  private readonly suspects = new Map<string, number>();
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private checkingOwners: Promise<void> | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.pool = options.pool;
@@ -142,6 +168,11 @@ class Engine implements WorkflowEngine {
     this.sweepMs = positive("sweepMs", options.sweepMs ?? Math.min(Math.floor(this.leaseMs / 2), 5_000));
     this.concurrency = positive("concurrency", options.concurrency ?? 32);
     this.logger = options.logger ?? pino({ name: "workflow", level: process.env.HYDRA_WORKFLOW_LOG_LEVEL ?? "warn" });
+    this.deadOwnerPollMs = options.deadOwnerPollMs ?? DEFAULT_DEAD_OWNER_POLL_MS;
+    if (!(Number.isFinite(this.deadOwnerPollMs) && this.deadOwnerPollMs >= 0)) throw new RangeError(`deadOwnerPollMs must be ≥ 0, got ${this.deadOwnerPollMs}`);
+    this.deadOwnerGraceMs = positive("deadOwnerGraceMs", options.deadOwnerGraceMs ?? DEFAULT_DEAD_OWNER_GRACE_MS);
+    this.session =
+      this.deadOwnerPollMs > 0 ? new OwnerSession(this.pool, this.workerId, this.logger, Math.max(20, Math.floor(this.deadOwnerGraceMs / 4))) : null;
     this.listener = new Listener(this.pool, this.logger, (n) => this.onNotification(n), () => this.onReconnect());
   }
 
@@ -156,8 +187,22 @@ class Engine implements WorkflowEngine {
     if (this.running) return;
     this.stopping = false;
     await this.listener.start();
+    if (this.session) {
+      await this.session.start().catch(async (error: unknown) => {
+        await this.listener.stop();
+        throw error;
+      });
+      // We hold our lock, so no other live process has our id: runs still marked ours are a
+      // previous incarnation's (a restart with a stable workerId). Resume them now.
+      const own = await reclaimOwnRuns(this.pool, this.workerId);
+      if (own.length) this.logger.info({ runs: own.map((r) => r.id) }, "resuming the runs of this owner's previous incarnation");
+    }
     this.running = true;
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    if (this.session) {
+      this.livenessTimer = setInterval(() => void this.checkOwners(), this.deadOwnerPollMs);
+      this.livenessTimer.unref();
+    }
     await this.sweep();
   }
 
@@ -167,6 +212,8 @@ class Engine implements WorkflowEngine {
       return;
     }
     this.stopping = true;
+    clearInterval(this.livenessTimer);
+    await this.checkingOwners;
     clearTimeout(this.sweepTimer);
     clearTimeout(this.wakeTimer);
     this.wakeTimerAt = Infinity;
@@ -186,6 +233,8 @@ class Engine implements WorkflowEngine {
     await Promise.race([Promise.all(left.map((a) => a.done)), delay(1_000)]);
     clearInterval(this.heartbeatTimer);
     this.running = false;
+    // After the hand-back: nothing of ours is left running, so leaving the watched set is safe.
+    await this.session?.stop();
     // Pending result() waiters are no longer notified; each ends at its own deadline.
     await this.listener.stop();
   }
@@ -367,6 +416,48 @@ class Engine implements WorkflowEngine {
       if (next) this.scheduleWake(next);
     } catch (error) {
       this.logger.warn({ err: error }, "workflow sweep failed");
+    }
+  }
+
+  /**
+   * Crash recovery in well under a second (sql/reclaimDeadOwners.ts): owners whose session
+   * lock stays free for deadOwnerGraceMs are dead, and their runs are reclaimed through the same
+   * epoch bump as an expired lease. Safety never depends on this judgement: a wrongly judged
+   * owner (alive, its connection dropped for longer than the grace) is fenced out at its next
+   * checkpoint or heartbeat exactly like an owner whose lease lapsed — every checkpoint is
+   * written only where the epoch is still the one it claimed, under a row lock that a reclaim's
+   * epoch bump takes exclusively, so no two owners of a run ever both checkpoint.
+   */
+  private checkOwners(): Promise<void> {
+    this.checkingOwners ??= this.checkOwnersOnce().finally(() => (this.checkingOwners = null));
+    return this.checkingOwners;
+  }
+
+  private async checkOwnersOnce(): Promise<void> {
+    if (!this.running || this.stopping || !this.session) return;
+    const now = Date.now();
+    const heldSince = this.session.heldSince;
+    // Our own session is new (or down): after a Postgres restart every lock is free at once.
+    // Give the other owners the same grace to retake theirs before judging anyone.
+    if (heldSince === null || now - heldSince < this.deadOwnerGraceMs) {
+      this.suspects.clear();
+      return;
+    }
+    try {
+      const free = new Set(await findDeadOwners(this.listener.connection ?? this.pool, this.workerId));
+      for (const owner of this.suspects.keys()) if (!free.has(owner)) this.suspects.delete(owner);
+      const due: string[] = [];
+      for (const owner of free) {
+        const since = this.suspects.get(owner);
+        if (since === undefined) this.suspects.set(owner, now);
+        else if (now - since >= this.deadOwnerGraceMs) due.push(owner);
+      }
+      if (due.length === 0) return;
+      const reclaimed = await reclaimDeadOwners(this.pool, due);
+      for (const owner of due) this.suspects.delete(owner);
+      if (reclaimed.length) this.logger.info({ runs: reclaimed.map((r) => r.id), owners: due }, "reclaimed the runs of dead workflow owners");
+    } catch (error) {
+      this.logger.warn({ err: error }, "checking workflow owners failed");
     }
   }
 

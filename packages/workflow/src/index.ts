@@ -1,4 +1,5 @@
 export { createEngine } from "./engine";
+export { OwnerIdInUseError } from "./owner-session";
 export type { CancelOptions, EngineOptions, ResultOptions, RunOutcome, StartedRun, StartRunRequest, StopOptions, WorkflowEngine } from "./engine";
 export { defineWorkflow } from "./define";
 export type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition, WorkflowFunction } from "./define";
