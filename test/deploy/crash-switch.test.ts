@@ -6,11 +6,10 @@ import { startStandIn, type StandIn } from "../k8s";
 import { expectedDomains, Hydra, randomSha, waitFor, type ProjectInfo } from "./support/harness";
 
 const STEP_DELAY_MS = 500;
-const ROLLBACK_STEPS = ["validate", "cancel-target-standby", "wake-target", "switch-domains"];
-const PROMOTE_STEPS = [...ROLLBACK_STEPS, "schedule-standby"];
+const SWITCH_STEPS = ["validate", "cancel-target-standby", "wake-target", "switch-domains", "schedule-standby"];
 const CASES = [
-  ...ROLLBACK_STEPS.map((step) => ["rollback", step] as const),
-  ...PROMOTE_STEPS.map((step) => ["promote", step] as const),
+  ...SWITCH_STEPS.map((step) => ["rollback", step] as const),
+  ...SWITCH_STEPS.map((step) => ["promote", step] as const),
 ];
 
 let h: Hydra;
@@ -44,7 +43,7 @@ it.each(CASES.map(([kind, step], index) => [kind, step, index] as const))("%s: k
     await h.deploySvc.stop();
     await h.startDeploy(delayEnv(step));
   }
-  const steps = kind === "rollback" ? ROLLBACK_STEPS : PROMOTE_STEPS;
+  const steps = SWITCH_STEPS;
   const { live_deployment_id: live } = await h.projectRow(project.projectId);
   const target = live === ids.a ? ids.b : ids.a;
   const known = new Set((await h.pool.query<{ id: string }>("SELECT id FROM workflow_runs WHERE kind = $1", [kind])).rows.map((r) => r.id));

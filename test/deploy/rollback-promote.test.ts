@@ -64,8 +64,9 @@ it("a deploy while rolled back takes ENVIRONMENT, BRANCH and its commit domain, 
   });
   const row = await h.projectRow(project.projectId);
   expect({ live: row.live_deployment_id, rolledBack: row.is_rolled_back }).toEqual({ live: ids.a, rolledBack: true });
-  // Not live: nothing of A is put in standby by this deploy.
-  expect((await h.run(`deploy:${ids.c}`))?.output).toMatchObject({ live: false, standbyRunId: null });
+  // Not live: nothing of A (live) is put in standby by this deploy.
+  const output = (await h.run(`deploy:${ids.c}`))?.output as { live: boolean; standbyRunIds: string[] };
+  expect({ live: output.live, timersOfA: output.standbyRunIds.filter((r) => r.startsWith(`standby:${ids.a}:`)) }).toEqual({ live: false, timersOfA: [] });
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
 });
 

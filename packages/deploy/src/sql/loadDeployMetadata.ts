@@ -11,6 +11,9 @@ export interface DeployMetadata {
     commitSha: string;
     source: DeploymentSource;
     command: string[];
+    /** A cancel (or supersede) was claimed on the row; its reason. */
+    cancelRequested: boolean;
+    cancelReason: string | null;
   };
   workspace: { id: string; slug: string };
   project: { id: string; slug: string };
@@ -25,6 +28,8 @@ interface Row {
   commit_sha: string;
   source: DeploymentSource;
   command: string[];
+  cancel_requested: boolean;
+  cancel_reason: string | null;
   workspace_id: string;
   workspace_slug: string;
   project_id: string;
@@ -39,6 +44,7 @@ export async function loadDeployMetadata(db: Queryable, deploymentId: string): P
   const result = await db.query<Row>({
     name: "deploy_loadDeployMetadata",
     text: `SELECT d.id, d.sequence, d.status, d.branch, d.commit_sha, d.source, d.command,
+                  d.cancel_requested_at IS NOT NULL AS cancel_requested, d.cancel_reason,
                   w.id AS workspace_id, w.slug AS workspace_slug, p.id AS project_id, p.slug AS project_slug,
                   e.id AS environment_id, e.slug AS environment_slug, e.production, e.regions
            FROM deployments d
@@ -60,6 +66,8 @@ export async function loadDeployMetadata(db: Queryable, deploymentId: string): P
       commitSha: r.commit_sha,
       source: r.source,
       command: r.command,
+      cancelRequested: r.cancel_requested,
+      cancelReason: r.cancel_reason,
     },
     workspace: { id: r.workspace_id, slug: r.workspace_slug },
     project: { id: r.project_id, slug: r.project_slug },

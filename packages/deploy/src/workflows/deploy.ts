@@ -1,6 +1,6 @@
 import { defineWorkflow } from "@hydra/workflow";
 import type { DeployDeps } from "./deps";
-import { recordOutcome, scaleDownUnlessRouted } from "./deploy/compensations";
+import { finishRouting, recordOutcome, scaleDownUnlessRouted } from "./deploy/compensations";
 import { recordFailure } from "./deploy/recordFailure";
 import { deployScope } from "./deploy/scope";
 import { stepRunner } from "./stepRunner";
@@ -35,13 +35,14 @@ export function deployWorkflow(deps: DeployDeps) {
     // Registered first so it runs last.
     ctx.compensate("record-outcome", () => recordOutcome(deps, ctx, id, current()));
     try {
-      const scope = deployScope(deps, await step("load-metadata", () => loadMetadata(deps, id)));
+      const scope = deployScope(deps, await step("load-metadata", () => loadMetadata(deps, ctx.runId, id)));
       const built = await step("build", (signal) => buildImage(scope, signal), { timeoutMs: settings.buildTimeoutMs + 30_000, retry: { maxAttempts: 3 } });
       await step("deploying", () => markDeploying(scope));
       await step("create-topologies", () => createTopologies(scope));
       const sentinels = await step("ensure-sentinels", () => ensureSentinels(scope));
       await step("ensure-network-policy", () => ensureNetworkPolicies(scope, sentinels));
-      // Before apply, so a crash in the middle of applying is covered too.
+      // Before apply, so a crash in the middle of applying is covered too. Never scales down
+      // a deployment behind a domain.
       ctx.compensate("scale-down", () => scaleDownUnlessRouted(deps, id));
       const workloads = await step("apply-workloads", () => applyWorkloads(scope, built.image));
       // The deadline is recorded, so a restart does not grant a fresh 15 minutes.
@@ -51,6 +52,8 @@ export function deployWorkflow(deps: DeployDeps) {
         retry: { maxAttempts: 10 },
       });
       const plan = await step("build-routes", () => buildRoutePlan(scope, sentinels));
+      // Runs before scale-down: once routing began, a cancel finishes the deploy instead.
+      ctx.compensate("finish-routing", (s) => finishRouting(scope, ctx.runId, plan, s));
       // routing-svc being restarted or briefly away is the transient failure to ride out (the
       // call is idempotent by its key): minutes, not the default few seconds, before pausing.
       const assigned = await step("assign-routes", (signal) => assignRoutes(scope, ctx.runId, plan, signal), {
@@ -59,7 +62,7 @@ export function deployWorkflow(deps: DeployDeps) {
       await step("ready", () => markReady(scope));
       const live = await step("update-live", async () => decideLive(id, plan.routes, assigned));
       const standby = await step("schedule-standby", () => scheduleStandbyAfterDeploy(scope, ctx.runId, live));
-      return { deploymentId: id, live: live.isLive, routingGeneration: assigned.generation, changedDomains: assigned.changed, standbyRunId: standby.runId };
+      return { deploymentId: id, live: live.isLive, routingGeneration: assigned.generation, changedDomains: assigned.changed, standbyRunIds: standby.standbyRunIds };
     } catch (error) {
       return recordFailure(deps, id, current(), error);
     }

@@ -1,10 +1,11 @@
 import { defineWorkflow, type WorkflowContext } from "@hydra/workflow";
 import type { DeployDeps } from "./deps";
 import { stepRunner } from "./stepRunner";
-import { cancelStandby, scheduleStandby } from "./standby";
+import { armStandbyTimers } from "./standby";
 import { asTerminal } from "./switch-live/asTerminal";
 import { checkPromote, checkRollback, type PromoteInput, type RollbackInput } from "./switch-live/checks";
-import { restoreTargetStandby } from "./switch-live/steps/restoreTargetStandby";
+import { cancelTargetStandby } from "./switch-live/steps/cancelTargetStandby";
+import { restoreTarget } from "./switch-live/steps/restoreTarget";
 import { switchDomains, type SwitchLiveOutput, type SwitchPlan } from "./switch-live/steps/switchDomains";
 import { wakeTarget } from "./switch-live/steps/wakeTarget";
 
@@ -20,7 +21,8 @@ export type { SwitchLiveOutput } from "./switch-live/steps/switchDomains";
  *   cancel-target-standby  first, so a standby timer cannot scale the target down while it wakes
  *   wake-target            scale the target up and wait for it (a running one: at once)
  *   switch-domains         SwitchDomains guarded by the expected live deployment
- *   schedule-standby       (Promote) the replaced live deployment goes to standby
+ *   schedule-standby       what the switch left idle (the previous live one) goes to standby
+ *   (compensation restore-target: a switch that did not happen leaves the target as it was)
  */
 export const ROLLBACK_KIND = "rollback";
 export const PROMOTE_KIND = "promote";
@@ -30,11 +32,15 @@ type SwitchStep = "validate" | "cancel-target-standby" | "wake-target" | "switch
 async function switchLive(ctx: WorkflowContext, deps: DeployDeps, plan: SwitchPlan): Promise<SwitchLiveOutput> {
   const { step } = stepRunner<SwitchStep>(ctx, deps.settings, "cancel-target-standby");
   const target = plan.target;
-  const cancelled = await step("cancel-target-standby", () => cancelStandby(deps, target.id));
-  ctx.compensate("restore-target-standby", () => restoreTargetStandby(deps, ctx.runId, target.id, target.projectId, cancelled));
+  const before = await step("cancel-target-standby", () => cancelTargetStandby(deps, target.id));
+  ctx.compensate("restore-target", () => restoreTarget(deps, ctx.runId, target, before));
   const wakeDeadline = new Date((await ctx.now()).getTime() + deps.settings.readyTimeoutMs);
   await step("wake-target", (signal) => wakeTarget(deps, target.id, wakeDeadline, signal), { timeoutMs: deps.settings.readyTimeoutMs + 30_000 });
-  return step("switch-domains", (signal) => switchDomains(deps, ctx.runId, plan, signal));
+  const result = await step("switch-domains", (signal) => switchDomains(deps, ctx.runId, plan, signal));
+  // What the switch left without a sticky domain (the rolled-back-from or replaced live
+  // deployment, unless its branch still points at it) goes to standby after the delay.
+  await step("schedule-standby", async () => ({ runIds: await armStandbyTimers(deps, target.projectId, ctx.runId, target.id) }));
+  return result;
 }
 
 export function rollbackWorkflow(deps: DeployDeps) {
@@ -53,10 +59,6 @@ export function promoteWorkflow(deps: DeployDeps) {
     // Promoting the live deployment while rolled back just clears the flag (SPEC §3): its LIVE
     // domains are already there, and ENVIRONMENT may rightly follow a newer deploy.
     const moveDomains = checked.target.id !== previousLive;
-    const result = await switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false, moveDomains });
-    await step("schedule-standby", async () => ({
-      runId: previousLive !== checked.target.id ? await scheduleStandby(deps, previousLive, checked.target.id, ctx.runId) : null,
-    }));
-    return result;
+    return switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false, moveDomains });
   });
 }

@@ -27,5 +27,6 @@ export interface DeployOutput {
   live: boolean;
   routingGeneration: string;
   changedDomains: string[];
-  standbyRunId: string | null;
+  /** The standby timers this deploy started (deployments its routing left idle). */
+  standbyRunIds: string[];
 }

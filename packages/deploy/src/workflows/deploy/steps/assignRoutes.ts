@@ -15,7 +15,7 @@ export interface AssignedRoutes {
  * cancel having been claimed on the row, so either the cancel or the routing wins.
  */
 export async function assignRoutes(scope: DeployScope, runId: string, plan: RoutePlan, signal: AbortSignal): Promise<AssignedRoutes> {
-  const { deps, id, owner } = scope;
+  const { deps, id } = scope;
   const routing = await setDeploymentStatus(deps.pool, { id, status: "network", from: ["deploying"], unlessCancelRequested: true });
   if (!routing) {
     const row = await findDeployment(deps.pool, id);
@@ -26,6 +26,15 @@ export async function assignRoutes(scope: DeployScope, runId: string, plan: Rout
       throw new Error(`deployment ${id} was cancelled before routing`);
     }
   }
+  return requestRoutes(scope, plan, signal);
+}
+
+/**
+ * The AssignDomains call itself, idempotent by its key: a second call returns what the first
+ * did, after waiting for it if it is still in flight (routing serializes on the project).
+ */
+export async function requestRoutes(scope: DeployScope, plan: RoutePlan, signal: AbortSignal): Promise<AssignedRoutes> {
+  const { deps, id, owner } = scope;
   // Whether the project is rolled back, and whether this deployment is still the newest,
   // are decided by routing on the locked project row: a flag read here could be stale.
   const response = await deps.router.assignDomains(
