@@ -84,8 +84,11 @@ it.each(CASES.map(([kind, step], index) => [kind, step, index] as const))("%s: k
   const map = await h.domainMap(project.projectId);
   expect({ live: map[names.live], environment: map[names.environment] }).toEqual({ live: target, environment: target });
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
-  if (kind === "promote") {
-    const standby = await h.pool.query<{ status: string }>("SELECT status::text AS status FROM workflow_runs WHERE id = $1", [`standby:${live}:${runId}`]);
-    expect(standby.rows).toEqual([{ status: "sleeping" }]);
-  }
+  // The lifecycle rule: the replaced live deployment goes to standby (a timer of this run)
+  // unless a sticky domain (its branch's) still points at it.
+  const sticky = await h.pool.query("SELECT name FROM domains WHERE deployment_id = $1 AND sticky <> 'unspecified'", [live]);
+  const timer = await h.pool.query<{ status: string }>("SELECT status::text AS status FROM workflow_runs WHERE id = $1", [`standby:${live}:${runId}`]);
+  expect({ behindDomain: sticky.rows.length > 0, timer: timer.rows }).toEqual(
+    sticky.rows.length > 0 ? { behindDomain: true, timer: [] } : { behindDomain: false, timer: [{ status: "sleeping" }] },
+  );
 });
