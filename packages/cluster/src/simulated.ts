@@ -223,9 +223,13 @@ export class SimulatedDriver implements ClusterDriver {
   /** `host:port` of the activator sentinels send deployments without ready instances to (setActivator). */
   private activator: string | undefined;
 
-  /** Where sentinels hand requests for deployments without ready instances (wake on request). */
-  setActivator(address: string | undefined): void {
+  /**
+   * Where sentinels hand requests for deployments without ready instances (wake on request):
+   * running sentinels are reconfigured (nginx reload, no dropped connection).
+   */
+  async setActivator(address: string | undefined): Promise<void> {
     this.activator = address;
+    await this.serving?.reconfigure();
   }
 
   /** Replays the state log (regions no longer configured are dropped); compacts it when mostly history. */

@@ -24,6 +24,7 @@ import {
   type RollbackInput,
   type SwitchLiveOutput,
 } from "./workflows/switch-live";
+import { wakeWorkflow } from "./workflows/wake";
 
 /**
  * What deploy-svc's handlers call: each operation validates, then starts (and for Rollback
@@ -59,7 +60,7 @@ export class DeployApi {
    */
   registerWorkflows(): void {
     this.engine.register(deployWorkflow(this.deps)).register(standbyWorkflow(this.deps));
-    this.switchEngine.register(rollbackWorkflow(this.deps)).register(promoteWorkflow(this.deps));
+    this.switchEngine.register(rollbackWorkflow(this.deps)).register(promoteWorkflow(this.deps)).register(wakeWorkflow(this.deps));
   }
 
   async createDeployment(input: CreateDeploymentInput): Promise<{ deployment: DeploymentRow; workflowId: string }> {

@@ -18,3 +18,5 @@ export { DEPLOY_KIND, DEPLOY_STEPS, deployWorkflow, type DeployInput, type Deplo
 export { STANDBY_KIND, standbyWorkflow } from "./workflows/standby";
 export { PROMOTE_KIND, ROLLBACK_KIND, type SwitchLiveOutput } from "./workflows/switch-live";
 export * from "./event-wakeups";
+export { Activator, type ActivatorOptions } from "./activator";
+export { WAKE_KIND, wakeWorkflow, requestWake } from "./workflows/wake";

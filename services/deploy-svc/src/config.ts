@@ -29,6 +29,10 @@ const schema = z
       .refine((v) => v === "" || /^[a-z-]+=\d+(,[a-z-]+=\d+)*$/.test(v), 'must be "step=ms,step=ms"')
       .transform((v) => Object.fromEntries(v.split(",").filter(Boolean).map((pair) => [pair.split("=")[0]!, Number(pair.split("=")[1])]))),
     HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+    // Wake on request: where sentinels hand requests for deployments on standby (the local
+    // cluster's sentinels get it themselves; port 0 picks one), and how long a request waits.
+    HYDRA_ACTIVATOR_ADDR: listenAddress.default({ host: "127.0.0.1", port: 0 }),
+    HYDRA_WAKE_WAIT: duration.default(30_000),
     LOG_LEVEL: logLevel.default("info"),
   })
   .transform((env) => ({
@@ -47,6 +51,8 @@ const schema = z
     workflowConcurrency: env.HYDRA_WORKFLOW_CONCURRENCY,
     testStepDelayMs: env.HYDRA_TEST_STEP_DELAY,
     maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
+    activatorAddress: env.HYDRA_ACTIVATOR_ADDR,
+    wakeWaitMs: env.HYDRA_WAKE_WAIT,
     logLevel: env.LOG_LEVEL,
   }));
 

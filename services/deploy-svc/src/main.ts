@@ -1,9 +1,9 @@
 // deploy-svc: hydra.v1.DeployService and the management API ctrl.v1.*, running the durable
 // Deploy, Rollback, Promote and Standby workflows.
 import { buildBackendsConfigFromEnv, createBuildBackends, InvalidImageReferenceError, parseImageReference } from "@hydra/build";
-import { clusterConfigFromEnv, createClusterDriver, type ClusterDriverConfig } from "@hydra/cluster";
+import { clusterConfigFromEnv, createClusterDriver, SimulatedDriver, type ClusterDriverConfig } from "@hydra/cluster";
 import { applyMigrations, createPool, createPrisma, ensureDatabase, redact, withDatabase } from "@hydra/db";
-import { DeployApi, DeploymentEventWakeups, migrateDomainNames } from "@hydra/deploy";
+import { Activator, DeployApi, DeploymentEventWakeups, migrateDomainNames } from "@hydra/deploy";
 import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
 import { file_ctrl_v1_deployment, file_ctrl_v1_project, file_hydra_v1_deployment } from "@hydra/proto/files";
 import { DeployService } from "@hydra/proto/hydra/v1";
@@ -89,6 +89,20 @@ async function main(): Promise<void> {
   await wakeups.start();
   await engine.start();
   await switchEngine.start();
+  // Wake on request: the local cluster's sentinels hand requests for deployments on standby here.
+  let activator: Activator | null = null;
+  if (cluster instanceof SimulatedDriver && clusterConfig.kind === "simulated" && clusterConfig.serve) {
+    activator = new Activator({
+      pool,
+      engine: switchEngine,
+      waitMs: config.wakeWaitMs,
+      readyTimeoutMs: config.readyTimeoutMs,
+      onError: (error, deploymentId) => logger.warn({ err: error, deployment_id: deploymentId }, "activator"),
+    });
+    const address = await activator.listen(config.activatorAddress.host, config.activatorAddress.port);
+    await cluster.setActivator(address);
+    logger.info({ address }, "activator listening");
+  }
   // Deployments whose run was never started (a crash between the insert and the start): now,
   // and every minute, since another instance may have crashed so.
   const startUnstarted = () =>
@@ -121,6 +135,7 @@ async function main(): Promise<void> {
   exitOnSignals(logger, async () => {
     clearInterval(unstartedTimer);
     await server.close();
+    await activator?.close();
     // Runs in flight finish or are handed back (their leases released) for another instance.
     await Promise.all([engine.stop({ graceMs: 5_000 }), switchEngine.stop({ graceMs: 5_000 })]);
     await wakeups.stop();

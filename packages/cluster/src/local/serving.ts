@@ -33,7 +33,7 @@ export class LocalServing {
   private readonly instances = new Map<string, Promise<InstanceServer | null>>();
   /** Instances whose server listens now. */
   private readonly listening = new Set<string>();
-  private readonly sentinels = new Map<string, { process: NginxProcess; config: string; starting: Promise<void> }>();
+  private readonly sentinels = new Map<string, { spec: LocalSentinelSpec; process: NginxProcess; config: string; starting: Promise<void> }>();
   private closed = false;
 
   constructor(
@@ -131,13 +131,27 @@ export class LocalServing {
     stopOrphanNginx(dir);
     const process = new NginxProcess({ dir, config });
     const starting = process.start({ healthUrl: `http://${spec.ip}:${spec.port + 1}/healthz`, deadline });
-    this.sentinels.set(key, { process, config, starting });
+    this.sentinels.set(key, { spec, process, config, starting });
     try {
       await starting;
     } catch (error) {
       this.sentinels.delete(key);
       throw error;
     }
+  }
+
+  /** Re-renders every running sentinel's config (the activator's address changed) and reloads those that differ. */
+  async reconfigure(): Promise<void> {
+    await Promise.all(
+      [...this.sentinels.values()].map(async (running) => {
+        await running.starting.catch(() => undefined);
+        const dir = join(this.opts.dir, "sentinels", running.spec.region, running.spec.environmentId);
+        const config = this.sentinelConfig(running.spec, dir, (await this.regionDns(running.spec.region)).port);
+        if (config === running.config) return;
+        running.config = config;
+        running.process.reload(config);
+      }),
+    );
   }
 
   /** The sentinel process of an environment (tests: its logs). */
