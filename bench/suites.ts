@@ -6,3 +6,4 @@ export const SUITES: Record<string, () => Promise<BenchSuite>> = {};
 SUITES.routing = async () => (await import("./routing.js")).suite;
 SUITES.workflow = async () => (await import("./workflow.js")).suite;
 SUITES.deploy = async () => (await import("./deploy.js")).suite;
+SUITES.peers = async () => (await import("./peers/src/suite.js")).suite;
