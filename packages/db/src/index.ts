@@ -6,3 +6,4 @@ export * from "./prisma";
 export * from "./migrate";
 export * from "./listener";
 export * from "./errors";
+export * from "./retention";

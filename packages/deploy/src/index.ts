@@ -6,6 +6,7 @@ export * from "./preconditions";
 export * from "./routes";
 export * from "./domain-label";
 export { migrateDomainNames } from "./migrate-domain-names";
+export { deleteExpiredDeployData, type DeployRetentionCounts } from "./retention";
 export { setDeploymentStatus } from "./sql/setDeploymentStatus";
 export { appendDeploymentEvent } from "./sql/appendDeploymentEvent";
 export type { DeploymentRow, DeploymentStatus, DeploymentEventRow, DeploymentSource } from "./sql/rows";

@@ -9,3 +9,4 @@ export * from "./route-wakeups";
 export { routeInRegion, validateRegion } from "./route-projection";
 export { pruneRouteHistory } from "./route-history";
 export * from "./route-table";
+export { deleteExpiredOperations } from "./sql/deleteExpiredOperations";

@@ -14,6 +14,7 @@ export {
   WorkflowTimeoutError,
 } from "./errors";
 export { DEFAULT_RETRY, type RetryPolicy } from "./retry";
+export { deleteFinishedRuns } from "./sql/deleteFinishedRuns";
 export type { RunFilter } from "./sql/listRuns";
 export type { RunStatus, StepStatus } from "./sql/rows";
 export type { RunView, StepView } from "./view";

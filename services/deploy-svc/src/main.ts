@@ -3,7 +3,7 @@
 import { buildBackendsConfigFromEnv, createBuildBackends, InvalidImageReferenceError, parseImageReference } from "@hydra/build";
 import { clusterConfigFromEnv, createClusterDriver, SimulatedDriver, type ClusterDriverConfig } from "@hydra/cluster";
 import { applyMigrations, createPool, createPrisma, ensureDatabase, redact, withDatabase } from "@hydra/db";
-import { Activator, DeployApi, DeploymentEventWakeups, migrateDomainNames } from "@hydra/deploy";
+import { Activator, deleteExpiredDeployData, DeployApi, DeploymentEventWakeups, migrateDomainNames } from "@hydra/deploy";
 import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
 import { file_ctrl_v1_deployment, file_ctrl_v1_project, file_hydra_v1_deployment } from "@hydra/proto/files";
 import { DeployService } from "@hydra/proto/hydra/v1";
@@ -113,6 +113,14 @@ async function main(): Promise<void> {
   await startUnstarted();
   const unstartedTimer = setInterval(startUnstarted, 60_000);
   unstartedTimer.unref();
+  // Retention (HYDRA_RETENTION): hourly, in short batches; several instances doing it at once is harmless.
+  const retentionTimer = setInterval(() => {
+    deleteExpiredDeployData(pool, config.retentionMs).then(
+      (deleted) => logger.info({ deleted }, "retention"),
+      (error: unknown) => logger.warn({ err: error }, "retention failed"),
+    );
+  }, 3_600_000);
+  retentionTimer.unref();
 
   const projects = new ProjectStore(prisma, () => cluster.regions());
   const server = await startServer({
@@ -134,6 +142,7 @@ async function main(): Promise<void> {
 
   exitOnSignals(logger, async () => {
     clearInterval(unstartedTimer);
+    clearInterval(retentionTimer);
     await server.close();
     await activator?.close();
     // Runs in flight finish or are handed back (their leases released) for another instance.

@@ -14,6 +14,8 @@ const schema = z
     HYDRA_DEFAULT_DOMAIN: z.string().default("hydra.run"),
     // Route changes kept for WatchRoutes watchers to resume from; one further behind gets a snapshot.
     HYDRA_ROUTE_HISTORY: z.coerce.number().int().positive().default(100_000),
+    // Stored answers to idempotency keys: longer than any caller retries a key (0 keeps them forever).
+    HYDRA_ROUTING_OPERATIONS_RETENTION: duration.default(90 * 24 * 3_600_000),
     HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
     LOG_LEVEL: logLevel.default("info"),
   })
@@ -27,6 +29,7 @@ const schema = z
     defaultDomain: env.HYDRA_DEFAULT_DOMAIN.toLowerCase(),
     maxRequestBytes: env.HYDRA_MAX_REQUEST_BYTES,
     routeHistory: env.HYDRA_ROUTE_HISTORY,
+    operationsRetentionMs: env.HYDRA_ROUTING_OPERATIONS_RETENTION,
     logLevel: env.LOG_LEVEL,
   }));
 

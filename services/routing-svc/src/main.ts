@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     lockTtlMs: config.lockTtlMs,
     defaultDomain: config.defaultDomain,
     routeHistory: config.routeHistory,
+    operationsRetentionMs: config.operationsRetentionMs,
   });
   await routing.start();
 

@@ -1,7 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Pool } from "@hydra/db";
 import type { RoutingService } from "@hydra/proto/hydra/v1";
-import { ProjectLock, pruneRouteHistory, RouteChangeWakeups, RoutingCore } from "@hydra/routing";
+import { deleteInBatches, retentionCutoff } from "@hydra/db";
+import { deleteExpiredOperations, ProjectLock, pruneRouteHistory, RouteChangeWakeups, RoutingCore } from "@hydra/routing";
 import { createRoutingService, type RoutingLogger } from "./routing-service";
 
 export interface RoutingRuntimeOptions {
@@ -17,6 +18,8 @@ export interface RoutingRuntimeOptions {
   defaultDomain?: string;
   /** HYDRA_ROUTE_HISTORY: route changes kept for resuming watchers (older ones resume from a snapshot). */
   routeHistory?: number;
+  /** HYDRA_ROUTING_OPERATIONS_RETENTION: how long idempotent answers are kept (0: forever). */
+  operationsRetentionMs?: number;
 }
 
 export interface RoutingRuntime {
@@ -49,6 +52,12 @@ export function createRoutingRuntime(options: RoutingRuntimeOptions): RoutingRun
       await wakeups.start();
       pruneTimer = setInterval(() => {
         pruneRouteHistory(options.pool, routeHistory).catch((error: Error) => options.logger.warn({ err: error.message }, "route history not pruned"));
+        const cutoff = retentionCutoff(options.operationsRetentionMs ?? 0);
+        if (cutoff) {
+          deleteInBatches((limit) => deleteExpiredOperations(options.pool, cutoff, limit)).catch((error: Error) =>
+            options.logger.warn({ err: error.message }, "routing operations not pruned"),
+          );
+        }
       }, 60_000);
       pruneTimer.unref();
     },
