@@ -218,6 +218,10 @@ export const realTarget: TargetFactory = {
     const regions: [string, string] = [names[0]!, names[1] ?? names[0]!];
     const events: DriverEvent[] = [];
     const driver = new KubernetesDriver({ kind: "kubernetes", clusters, onEvent: (e) => events.push(e) });
+    // Reading objects back and deleting the test namespaces needs more than hydra's role grants:
+    // HYDRA_CONTRACT_ADMIN_CLUSTERS (as `pnpm test:kube` sets) names an admin identity per region.
+    const adminClusters = process.env.HYDRA_CONTRACT_ADMIN_CLUSTERS;
+    const observer = adminClusters ? new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(adminClusters) }) : driver;
     const created: Array<[string, string]> = [];
     const never = new Set<string>();
     return {
@@ -239,10 +243,11 @@ export const realTarget: TargetFactory = {
         return { resources: { cpu: "512", memory: "64Mi" } };
       },
       healthy: async (region) => void never.delete(region),
-      get: (region, kind, ns, name) => getVia(driver, region, kind, ns, name),
+      get: (region, kind, ns, name) => getVia(observer, region, kind, ns, name),
       close: async () => {
-        await deleteNamespaces(driver, created);
+        await deleteNamespaces(observer, created);
         await driver.close();
+        if (observer !== driver) await observer.close();
       },
     };
   },

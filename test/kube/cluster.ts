@@ -410,6 +410,10 @@ export async function start(): Promise<KubeState> {
     state.clustersPath,
     `${JSON.stringify(Object.fromEntries(regions.map((region) => [region, { kubeconfig: state.hydraKubeconfig, context: `hydra@${region}` }])), null, 2)}\n`,
   );
+  writeFileSync(
+    join(dir, "admin-clusters.json"),
+    `${JSON.stringify(Object.fromEntries(regions.map((region) => [region, { kubeconfig: state.regions[region]!.adminKubeconfig, context: region }])), null, 2)}\n`,
+  );
   state.startSeconds = Math.round((Date.now() - started) / 100) / 10;
   save();
   log(`ready in ${state.startSeconds} s: regions ${regions.join(", ")}; HYDRA_CLUSTERS=${state.clustersPath}`);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ClusterError, type WorkloadSpec, networkPolicyName, parseClusters } from "@hydra/cluster";
+import { ClusterDeadlineError, ClusterError, type WorkloadSpec, networkPolicyName, parseClusters } from "@hydra/cluster";
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { parseAllDocuments, stringify } from "yaml";
 import { fakeId } from "../cluster-contract/targets";
@@ -250,6 +250,15 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
       await probe.applyWorkload(region, s); // a replay: patch of what exists
       await probe.waitReady(region, ref, 1, farDeadline());
       await probe.scale(region, ref, 0);
+      // Waiting for what is not there yet has to watch (the pods above may have been ready at the first list).
+      await probe.waitReady(region, ref, 1, { deadline: new Date(Date.now() + 1_500) }).then(
+        () => {
+          throw new Error("a workload scaled to 0 reported ready");
+        },
+        (error: unknown) => {
+          if (!(error instanceof ClusterDeadlineError)) throw error;
+        },
+      );
       await probe.deleteWorkload(region, ref);
     } finally {
       await probe.close();

@@ -15,7 +15,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 0
 fi
 
-SUITES="${HYDRA_KUBE_SUITES:-test/cluster-contract/contract.test.ts test/kube}"
+SUITES="${HYDRA_KUBE_SUITES:-test/cluster-contract/contract.test.ts test/kube/driver.test.ts}"
 build_start=$SECONDS
 HYDRA_KUBE_BIN="$(bash test/kube/build.sh | tail -n 1)"
 export HYDRA_KUBE_BIN
@@ -33,6 +33,8 @@ trap stop EXIT
 pnpm exec tsx test/kube/cluster.ts start
 
 export HYDRA_CLUSTERS="$HYDRA_KUBE_DIR/clusters.json" HYDRA_CLUSTER_DRIVER=kubernetes HYDRA_CONTRACT_TARGETS=real
+# The contract suite reads objects back (and deletes its namespaces) as the admin, hydra's role can't.
+export HYDRA_CONTRACT_ADMIN_CLUSTERS="$HYDRA_KUBE_DIR/admin-clusters.json"
 suite_start=$SECONDS
 status=0
 # shellcheck disable=SC2086 # SUITES is a list of paths

@@ -12,6 +12,12 @@ describe("rolloutOf", () => {
     ["a surge pod of the new template, the old ones still ready", deployment(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 1, availableReplicas: 2 }), 1, "progressing"],
     ["all updated but an old pod still counted", deployment(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 3 }), 2, "progressing"],
     ["all updated, one not yet available", deployment(2, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), 2, "progressing"],
+    [
+      "scaled to 0, the status still counting the old pod",
+      { metadata: { name: "dep-1", generation: 2 }, spec: { replicas: 0 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } },
+      1,
+      "progressing",
+    ],
     ["complete", deployment(2, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }), 2, "complete"],
     ["complete for fewer than all replicas", deployment(1, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), 1, "complete"],
     [
