@@ -7,3 +7,4 @@ SUITES.routing = async () => (await import("./routing.js")).suite;
 SUITES.workflow = async () => (await import("./workflow.js")).suite;
 SUITES.deploy = async () => (await import("./deploy.js")).suite;
 SUITES.peers = async () => (await import("./peers/src/suite.js")).suite;
+SUITES.dataplane = async () => (await import("./dataplane.js")).suite;

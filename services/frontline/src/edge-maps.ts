@@ -2,7 +2,8 @@ import type { HaproxyPaths } from "./haproxy-config";
 import type { HaproxySocket } from "./haproxy-socket";
 
 type Side = "a" | "b";
-const BATCH = 2_000;
+/** A CLI payload must fit HAProxy's buffer (tune.bufsize, 16 kB by default). */
+const PAYLOAD_BYTES = 12_000;
 
 /**
  * The route maps of one HAProxy, programmed without reloads. Every update is written to the
@@ -38,7 +39,7 @@ export class EdgeMaps {
       const answer = await this.socket.send(`prepare map ${map}`);
       const version = /New version created: (\d+)/.exec(answer)?.[1];
       if (!version) throw new Error(`haproxy: prepare map ${map}: ${answer.trim()}`);
-      for (let i = 0; i < lines.length; i += BATCH) await this.socket.run(`add map @${version} ${map}`, lines.slice(i, i + BATCH).join("\n"));
+      for (const payload of payloads(lines)) await this.socket.run(`add map @${version} ${map}`, payload);
       await this.socket.run(`commit map @${version} ${map}`);
     };
     await load(other(this.side));
@@ -68,7 +69,7 @@ export class EdgeMaps {
 
   private async runAll(commands: string[]): Promise<void> {
     // Several commands on one line, separated by ';' (hostnames and values never contain one).
-    for (let i = 0; i < commands.length; i += 200) await this.socket.run(commands.slice(i, i + 200).join(";"));
+    for (const line of payloads(commands, ";")) await this.socket.run(line);
   }
 
   private async flip(): Promise<void> {
@@ -80,6 +81,22 @@ export class EdgeMaps {
   private mapOf(side: Side): string {
     return side === "a" ? this.paths.mapA : this.paths.mapB;
   }
+}
+
+/** Lines joined into chunks that fit one CLI request. */
+function* payloads(lines: string[], separator = "\n"): Generator<string> {
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    if (bytes + line.length + 1 > PAYLOAD_BYTES && chunk.length > 0) {
+      yield chunk.join(separator);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(line);
+    bytes += line.length + 1;
+  }
+  if (chunk.length > 0) yield chunk.join(separator);
 }
 
 function other(side: Side): Side {

@@ -68,6 +68,8 @@ frontend edge
   default_backend sentinels
 
 backend sentinels
+  # Idle connections are reused per destination (the connection hash includes set-dst's address).
+  http-reuse always
   http-request set-dst var(txn.route),field(2,/)
   http-request set-dst-port var(txn.route),field(3,/)
   server sentinel 0.0.0.0:0

@@ -1,0 +1,257 @@
+// Data plane benchmark (SPEC §5, issue 11): a real routing-svc, a real frontline agent driving
+// a real HAProxy, and stand-in sentinel targets as their own HTTP server processes; load from
+// wrk (Debian). Baselines are measured in the same run: the same load straight to the target.
+//   switch_visible: SwitchDomains answered (committed) → first edge response from the new target.
+//   failed_requests_during_switches: non-2xx and socket errors of a steady wrk load through
+//     HAProxy while Rollback/Promote-like switch pairs run, plus failed probes.
+//   added_latency_p99: wrk p99 through HAProxy minus straight to the target, same fixed rate.
+//   rps: unthrottled wrk through HAProxy, and straight to the target.
+//   snapshot_100k: agent start (no saved position) → HAProxy serving 100,000 hostnames.
+//   agent_rss: the agent's peak RSS (VmHWM) after loading those 100,000 hostnames.
+import { spawn } from "node:child_process";
+import { unlinkSync, writeFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, unlink } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { applyMigrations, createPool, newId, withDatabase } from "@hydra/db";
+import { DomainSticky } from "@hydra/proto/hydra/v1";
+import pg from "pg";
+import { createRoutingClient } from "../packages/routing/src/client";
+import { createDeploymentFixture, createProjectFixture, freePort } from "../packages/routing/src/testing";
+import { type ServiceProcess, startService } from "../test/support/service-process";
+import { edgeGet, type EchoServer, startEchoServer } from "../test/dataplane/support/processes";
+import { type BenchSuite, type Figure, percentile, round } from "./report";
+
+const SERVER_URL = process.env.HYDRA_BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const SWITCH_PAIRS = Number(process.env.HYDRA_BENCH_SWITCH_PAIRS ?? 100);
+const SNAPSHOT_HOSTNAMES = 100_000;
+const TOKEN = "bench-dataplane";
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+function toMs(value: string): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
+  if (!match) return Number.NaN;
+  const n = Number(match[1]);
+  return match[2] === "us" ? n / 1000 : match[2] === "ms" ? n : match[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+/** wrk against `url`, round-robin over `hosts`; `ratePerSecond` throttles (per-connection delay). */
+async function wrk(url: string, hosts: string[], options: { seconds: number; connections: number; ratePerSecond?: number }, scriptDir: string): Promise<WrkResult> {
+  return startWrk(url, hosts, options, scriptDir).result;
+}
+
+/** A wrk run of our own (its child handle): `stop` ends it early (SIGINT; wrk still reports). */
+function startWrk(
+  url: string,
+  hosts: string[],
+  options: { seconds: number; connections: number; ratePerSecond?: number },
+  scriptDir: string,
+): { stop(): void; result: Promise<WrkResult> } {
+  const delayMs = options.ratePerSecond ? (options.connections * 1000) / options.ratePerSecond : 0;
+  const script = path.join(scriptDir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(
+    script,
+    `local hosts = {${hosts.map((h) => `"${h}"`).join(",")}}
+local i = 0
+request = function()
+  i = i % #hosts + 1
+  return wrk.format("GET", "/", { Host = hosts[i] })
+end
+${delayMs > 0 ? `delay = function() return ${delayMs} end` : ""}
+`,
+  );
+  const child = spawn("wrk", ["-t", "1", "-c", String(options.connections), "-d", `${options.seconds}s`, "--latency", "-s", script, url], { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  const deadline = setTimeout(() => child.kill("SIGKILL"), (options.seconds + 30) * 1000);
+  const result = new Promise<WrkResult>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", () => {
+      clearTimeout(deadline);
+      unlinkSync(script);
+      resolve(parseWrk(stdout));
+    });
+  });
+  return { stop: () => child.kill("SIGINT"), result };
+}
+
+function parseWrk(stdout: string): WrkResult {
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN),
+    p50Ms: toMs(/^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? ""),
+    p99Ms: toMs(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? ""),
+    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
+    socketErrors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+  };
+}
+
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+export const suite: BenchSuite = {
+  name: "dataplane",
+  async run(): Promise<Figure[]> {
+    const name = `hydra_bench_dataplane_${process.pid}`;
+    await admin(`CREATE DATABASE ${name}`);
+    const url = withDatabase(SERVER_URL, name);
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), "hydra-bench-frontline-"));
+    const processes: Array<ServiceProcess | EchoServer> = [];
+    let frontline: ServiceProcess | undefined;
+    let load: ReturnType<typeof startWrk> | undefined;
+    const progress = (message: string) => process.stderr.write(`dataplane: ${message}\n`);
+    try {
+      await applyMigrations(url);
+      const pool = createPool(url, { max: 4 });
+      const routing = await startService("routing-svc", { env: { DATABASE_URL: url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN } });
+      processes.push(routing);
+      const [targetA, targetB, edgePort] = await Promise.all([startEchoServer("A"), startEchoServer("B"), freePort()]);
+      processes.push(targetA, targetB);
+      const frontlineEnv = {
+        ROUTING_SVC_URL: routing.url,
+        HYDRA_API_TOKEN: TOKEN,
+        HYDRA_DEFAULT_DOMAIN: "hydra.test",
+        HYDRA_FRONTLINE_ADDR: `127.0.0.1:${edgePort}`,
+        HYDRA_FRONTLINE_STATE_DIR: stateDir,
+      };
+      frontline = await startService("frontline", { env: frontlineEnv });
+      const edgeUrl = `http://127.0.0.1:${edgePort}`;
+      const client = createRoutingClient({ baseUrl: routing.url, token: TOKEN });
+
+      const project = await createProjectFixture(pool);
+      const [a, b] = [await createDeploymentFixture(pool, project), await createDeploymentFixture(pool, project)];
+      const configFor = (deploymentId: string, target: EchoServer) => ({
+        deploymentId,
+        isEnabled: true,
+        port: 8080,
+        sentinels: [{ region: "local", serviceHost: "sentinel.local.svc.cluster.local", servicePort: 80, externalAddress: target.address }],
+      });
+      const hosts = ["env", "branch", "live"].map((label) => `${label}-${project.projectId.slice(-8)}.hydra.test`);
+      const assign = (deploymentId: string, target: EchoServer, domains: string[], setLive: boolean) =>
+        client.assignDomains({
+          workspaceId: project.workspaceId,
+          projectId: project.projectId,
+          environmentId: project.productionId,
+          deploymentId,
+          idempotencyKey: newId("routingOperation"),
+          gatewayConfig: configFor(deploymentId, target),
+          setLive,
+          domains: domains.map((name, i) => ({ name, sticky: i === 2 ? DomainSticky.LIVE : DomainSticky.ENVIRONMENT })),
+        });
+      await assign(a.id, targetA, hosts, true);
+      await assign(b.id, targetB, [], false);
+      const { rows } = await pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [project.projectId]);
+      const domainIds = rows.map((r) => r.id);
+      const deadline = Date.now() + 15_000;
+      while ((await edgeGet(edgeUrl, hosts[0]!).catch(() => ({ status: 0 }))).status !== 200) {
+        if (Date.now() > deadline) throw new Error("the edge never served the first route");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+
+      // Throughput and latency: through HAProxy against straight to the target.
+      const direct = await wrk(targetA.url, hosts, { seconds: 5, connections: 32 }, stateDir);
+      const edge = await wrk(edgeUrl, hosts, { seconds: 5, connections: 32 }, stateDir);
+      const rate = 1_000;
+      const directAtRate = await wrk(targetA.url, hosts, { seconds: 5, connections: 10, ratePerSecond: rate }, stateDir);
+      const edgeAtRate = await wrk(edgeUrl, hosts, { seconds: 5, connections: 10, ratePerSecond: rate }, stateDir);
+
+      // Switches under a steady load: every switch waits until the edge answers from the target.
+      progress(`rps ${Math.round(edge.rps)} vs ${Math.round(direct.rps)}; p99 at rate ${edgeAtRate.p99Ms} vs ${directAtRate.p99Ms} ms; switching`);
+      load = startWrk(edgeUrl, hosts, { seconds: 3_600, connections: 8, ratePerSecond: 500 }, stateDir);
+      const visibleMs: number[] = [];
+      let failedProbes = 0;
+      let live = a.id;
+      for (let i = 0; i < SWITCH_PAIRS * 2; i++) {
+        const [targetId, target, rolledBack] = live === a.id ? [b.id, targetB, false] : [a.id, targetA, true];
+        await client.switchDomains({ targetDeploymentId: targetId, domainIds, setLive: true, rolledBack, expectedLiveDeploymentId: live, idempotencyKey: newId("routingOperation") });
+        const committed = performance.now();
+        const probeHost = hosts[i % hosts.length]!;
+        for (;;) {
+          const response = await edgeGet(edgeUrl, probeHost).catch(() => ({ status: 0, name: undefined }));
+          if (response.status !== 200) failedProbes++;
+          if (response.name === target.name) break;
+          if (performance.now() - committed > 10_000) throw new Error(`switch ${i} not visible after 10 s`);
+        }
+        visibleMs.push(performance.now() - committed);
+        live = targetId;
+      }
+      load.stop();
+      const during = await load.result;
+      if (!(during.requests > 0)) throw new Error("wrk reported no requests for the load during the switches");
+
+      progress(`switches done: p50 ${percentile(visibleMs, 50)} ms; ${during.requests} requests under load`);
+      // Snapshot of 100,000 hostnames into a freshly started agent (no saved position).
+      await pool.query(
+        `INSERT INTO gateway_configs (hostname, workspace_id, project_id, environment_id, deployment_id, config, updated_at)
+         SELECT 'h' || g || '-${project.projectId.slice(-8)}.hydra.test', $1, $2, $3, $4, $5::jsonb, now() FROM generate_series(1, ${SNAPSHOT_HOSTNAMES}) g`,
+        [project.workspaceId, project.projectId, project.productionId, a.id, JSON.stringify(configFor(a.id, targetA))],
+      );
+      await frontline.stop();
+      await unlink(path.join(stateDir, "applied.json"));
+      const started = performance.now();
+      frontline = await startService("frontline", { env: frontlineEnv });
+      await frontline.waitForLine((line) => line.includes('"snapshot applied"') && Number((JSON.parse(line) as { routes: number }).routes) >= SNAPSHOT_HOSTNAMES, 120_000);
+      const snapshotMs = performance.now() - started;
+      if ((await edgeGet(edgeUrl, `h${SNAPSHOT_HOSTNAMES}-${project.projectId.slice(-8)}.hydra.test`)).status !== 200) throw new Error("the last snapshot hostname is not served");
+      const agentRss = await peakRssMb(frontline.child.pid!);
+
+      client.close();
+      await pool.end();
+      const failed = during.non2xx + during.socketErrors + failedProbes;
+      return [
+        { name: "frontline.switch_visible_p50_ms", value: round(percentile(visibleMs, 50)), unit: "ms", baseline: `SwitchDomains answered → first edge response from the new target, ${visibleMs.length} switches` },
+        { name: "frontline.switch_visible_p99_ms", value: round(percentile(visibleMs, 99)), unit: "ms", baseline: "goal < 100 ms" },
+        {
+          name: "frontline.failed_requests_during_switches",
+          value: failed,
+          unit: "requests",
+          baseline: `of ${during.requests} wrk requests at 500/s through HAProxy during ${SWITCH_PAIRS} rollback/promote pairs (non-2xx ${during.non2xx}, socket errors ${during.socketErrors}, failed probes ${failedProbes})`,
+        },
+        {
+          name: "frontline.added_latency_p99_ms",
+          value: round(edgeAtRate.p99Ms - directAtRate.p99Ms, 3),
+          unit: "ms",
+          baseline: `p99 at ${rate} req/s: through HAProxy ${edgeAtRate.p99Ms} ms vs straight to the target ${directAtRate.p99Ms} ms`,
+        },
+        { name: "frontline.rps", value: Math.round(edge.rps), unit: "req/s", baseline: `straight to the target ${Math.round(direct.rps)} req/s (wrk, 32 connections; the target is a Node echo server)` },
+        { name: "frontline.snapshot_100k_ms", value: Math.round(snapshotMs), unit: "ms", baseline: `agent start → HAProxy serving ${SNAPSHOT_HOSTNAMES} hostnames (goal < 5,000)` },
+        { name: "frontline.agent_rss_mb", value: round(agentRss, 1), unit: "MB", baseline: `agent peak RSS (VmHWM) with ${SNAPSHOT_HOSTNAMES} hostnames (goal < 128)` },
+      ];
+    } finally {
+      load?.stop();
+      await frontline?.stop();
+      const pid = Number((await readFile(path.join(stateDir, "haproxy.pid"), "utf8").catch(() => "")).trim());
+      if (pid > 0) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await Promise.all(processes.map((p) => p.stop()));
+      await rm(stateDir, { recursive: true, force: true });
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  },
+};
