@@ -28,7 +28,7 @@ const CALLERS = 3;
 const TERMINAL_DEADLINE_MS = 90_000;
 const STANDBY_DELAY = "2s";
 /** Processes down (killed, not yet listening again) at most at once. */
-const MAX_DOWN = 2;
+const MAX_DOWN = 3;
 
 function roundsFromEnv(raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
@@ -91,6 +91,14 @@ async function untilEmpty(probe: () => Promise<string[]>, deadline: number): Pro
   }
 }
 
+/** What the database's sessions are doing (for a process that does not come back). */
+async function sessions(): Promise<string> {
+  const { rows } = await pool.query(
+    "SELECT pid, application_name, state, wait_event_type, wait_event, left(query, 120) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+  );
+  return JSON.stringify(rows);
+}
+
 async function replicasOf(region: string, namespace: string, name: string): Promise<number | null> {
   const response = await fetch(`${standIn.regions[region]!.url}/apis/apps/v1/namespaces/${namespace}/deployments/${name}`, {
     headers: { authorization: "Bearer standin-token" },
@@ -144,7 +152,12 @@ it(
         await victim.stop("SIGKILL");
         kills[victim.service]!++;
         const begun = Date.now();
-        const restart = victim.start().then(() => void restartMs.push(Date.now() - begun));
+        const restart = victim.start().then(
+          () => void restartMs.push(Date.now() - begun),
+          async (error: Error) => {
+            throw new Error(`${victim.name} did not come back: ${error.message}\nsessions: ${await sessions()}`);
+          },
+        );
         restarts.add(restart);
         void restart.finally(() => restarts.delete(restart)).catch(() => {});
         // The survivors carry on (and take the dead one's runs over) until the next kill.
@@ -153,9 +166,9 @@ it(
       await Promise.all(restarts);
     } finally {
       churning = false;
+      await Promise.allSettled([...restarts, ...callers, sampler]);
     }
-    await Promise.all(callers);
-    await sampler;
+    await Promise.all([...callers, sampler]);
     const churnSeconds = (Date.now() - started) / 1000;
 
     // Every process is up (the churn restarted them all); everything must now end.

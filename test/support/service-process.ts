@@ -37,7 +37,8 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-const ADDRESS_VARIABLE: Record<ServiceName, string> = {
+/** The variable each server takes its listen address from. */
+export const ADDRESS_VARIABLE: Record<ServiceName, string> = {
   "deploy-svc": "DEPLOY_SVC_ADDR",
   "routing-svc": "ROUTING_SVC_ADDR",
   frontline: "HYDRA_FRONTLINE_ADMIN_ADDR",

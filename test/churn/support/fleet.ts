@@ -4,7 +4,7 @@ import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
 import { DeployService } from "@hydra/proto/hydra/v1";
 import { freePort } from "../../../packages/routing/src/testing";
 import { ClientFactory } from "../../support/clients";
-import { startService, type ServiceName, type ServiceProcess } from "../../support/service-process";
+import { ADDRESS_VARIABLE, startService, type ServiceName, type ServiceProcess } from "../../support/service-process";
 import type { Rng } from "./rng";
 
 /**
@@ -27,7 +27,12 @@ export interface DeployClients {
   deploys: Client<typeof DeployService>;
 }
 
-const ADDRESS_VARIABLE: Record<ServiceName, string> = { "deploy-svc": "DEPLOY_SVC_ADDR", "routing-svc": "ROUTING_SVC_ADDR" };
+/**
+ * Deadline for a process to listen. deploy-svc with the kubernetes driver loads
+ * @kubernetes/client-node at start: ~17 s with the machine's two cores shared by a dozen
+ * processes, more in spikes.
+ */
+const START_TIMEOUT_MS = 180_000;
 
 export class Instance {
   process: ServiceProcess | undefined;
@@ -55,7 +60,7 @@ export class Instance {
 
   async start(): Promise<void> {
     if (this.process) throw new Error(`${this.name} is already running`);
-    this.process = await startService(this.service, { env: { ...this.env, [ADDRESS_VARIABLE[this.service]]: `127.0.0.1:${this.port}` }, timeoutMs: 60_000 });
+    this.process = await startService(this.service, { env: { ...this.env, [ADDRESS_VARIABLE[this.service]]: `127.0.0.1:${this.port}` }, timeoutMs: START_TIMEOUT_MS });
     this.starts++;
     if (this.service === "deploy-svc") {
       this.factory = new ClientFactory();
