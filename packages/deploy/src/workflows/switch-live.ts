@@ -30,7 +30,8 @@ export const PROMOTE_KIND = "promote";
 type SwitchStep = "validate" | "cancel-target-standby" | "wake-target" | "switch-domains" | "schedule-standby";
 
 async function switchLive(ctx: WorkflowContext, deps: DeployDeps, plan: SwitchPlan): Promise<SwitchLiveOutput> {
-  const { step } = stepRunner<SwitchStep>(ctx, deps.settings, "cancel-target-standby");
+  // Never paused: its caller may be gone, and the compensations must restore the target.
+  const { step } = stepRunner<SwitchStep>(ctx, deps.settings, "cancel-target-standby", { failWhenExhausted: true });
   const target = plan.target;
   const before = await step("cancel-target-standby", () => cancelTargetStandby(deps, target.id));
   ctx.compensate("restore-target", () => restoreTarget(deps, ctx.runId, target, before));
