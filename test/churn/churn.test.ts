@@ -21,7 +21,7 @@ import { OperationDriver, type ChurnProject } from "./support/operations";
 const APEX = "hydra.run";
 const REGION = "local";
 const SEED = Rng.seedFromEnv();
-const ROUNDS = roundsFromEnv(process.env.HYDRA_CHURN_ROUNDS, 14);
+const ROUNDS = roundsFromEnv(process.env.HYDRA_CHURN_ROUNDS, 10);
 const PROJECT_COUNT = 3;
 const CALLERS = 3;
 /** After the churn: every deployment and run must have ended by then. */
