@@ -54,7 +54,12 @@ function toMs(value: string): number {
 }
 
 /** wrk against `url`, round-robin over `hosts`; `ratePerSecond` throttles (per-connection delay). */
-async function wrk(url: string, hosts: string[], options: { seconds: number; connections: number; ratePerSecond?: number }, scriptDir: string): Promise<WrkResult> {
+async function wrk(
+  url: string,
+  hosts: string[],
+  options: { seconds: number; connections: number; ratePerSecond?: number },
+  scriptDir: string,
+): Promise<WrkResult> {
   return startWrk(url, hosts, options, scriptDir).result;
 }
 
@@ -78,7 +83,11 @@ end
 ${delayMs > 0 ? `delay = function() return ${delayMs} end` : ""}
 `,
   );
-  const child = spawn("wrk", ["-t", "1", "-c", String(options.connections), "-d", `${options.seconds}s`, "--latency", "-s", script, url], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    "wrk",
+    ["-t", "1", "-c", String(options.connections), "-d", `${options.seconds}s`, "--latency", "-s", script, url],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   let stdout = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
   const deadline = setTimeout(() => child.kill("SIGKILL"), (options.seconds + 30) * 1000);
@@ -124,7 +133,9 @@ export const suite: BenchSuite = {
     try {
       await applyMigrations(url);
       const pool = createPool(url, { max: 4 });
-      const routing = await startService("routing-svc", { env: { DATABASE_URL: url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN } });
+      const routing = await startService("routing-svc", {
+        env: { DATABASE_URL: url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN },
+      });
       processes.push(routing);
       const [targetA, targetB, edgePort] = await Promise.all([startEchoServer("A"), startEchoServer("B"), freePort()]);
       processes.push(targetA, targetB);
@@ -145,7 +156,14 @@ export const suite: BenchSuite = {
         deploymentId,
         isEnabled: true,
         port: 8080,
-        sentinels: [{ region: "local", serviceHost: "sentinel.local.svc.cluster.local", servicePort: 80, externalAddress: target.address }],
+        sentinels: [
+          {
+            region: "local",
+            serviceHost: "sentinel.local.svc.cluster.local",
+            servicePort: 80,
+            externalAddress: target.address,
+          },
+        ],
       });
       const hosts = ["env", "branch", "live"].map((label) => `${label}-${project.projectId.slice(-8)}.hydra.test`);
       const assign = (deploymentId: string, target: EchoServer, domains: string[], setLive: boolean) =>
@@ -161,7 +179,9 @@ export const suite: BenchSuite = {
         });
       await assign(a.id, targetA, hosts, true);
       await assign(b.id, targetB, [], false);
-      const { rows } = await pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [project.projectId]);
+      const { rows } = await pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [
+        project.projectId,
+      ]);
       const domainIds = rows.map((r) => r.id);
       const deadline = Date.now() + 15_000;
       while ((await edgeGet(edgeUrl, hosts[0]!).catch(() => ({ status: 0 }))).status !== 200) {
@@ -173,18 +193,32 @@ export const suite: BenchSuite = {
       const direct = await wrk(targetA.url, hosts, { seconds: 5, connections: 32 }, stateDir);
       const edge = await wrk(edgeUrl, hosts, { seconds: 5, connections: 32 }, stateDir);
       const rate = 1_000;
-      const directAtRate = await wrk(targetA.url, hosts, { seconds: 5, connections: 10, ratePerSecond: rate }, stateDir);
+      const directAtRate = await wrk(
+        targetA.url,
+        hosts,
+        { seconds: 5, connections: 10, ratePerSecond: rate },
+        stateDir,
+      );
       const edgeAtRate = await wrk(edgeUrl, hosts, { seconds: 5, connections: 10, ratePerSecond: rate }, stateDir);
 
       // Switches under a steady load: every switch waits until the edge answers from the target.
-      progress(`rps ${Math.round(edge.rps)} vs ${Math.round(direct.rps)}; p99 at rate ${edgeAtRate.p99Ms} vs ${directAtRate.p99Ms} ms; switching`);
+      progress(
+        `rps ${Math.round(edge.rps)} vs ${Math.round(direct.rps)}; p99 at rate ${edgeAtRate.p99Ms} vs ${directAtRate.p99Ms} ms; switching`,
+      );
       load = startWrk(edgeUrl, hosts, { seconds: 3_600, connections: 8, ratePerSecond: 500 }, stateDir);
       const visibleMs: number[] = [];
       let failedProbes = 0;
       let live = a.id;
       for (let i = 0; i < SWITCH_PAIRS * 2; i++) {
         const [targetId, target, rolledBack] = live === a.id ? [b.id, targetB, false] : [a.id, targetA, true];
-        await client.switchDomains({ targetDeploymentId: targetId, domainIds, setLive: true, rolledBack, expectedLiveDeploymentId: live, idempotencyKey: newId("routingOperation") });
+        await client.switchDomains({
+          targetDeploymentId: targetId,
+          domainIds,
+          setLive: true,
+          rolledBack,
+          expectedLiveDeploymentId: live,
+          idempotencyKey: newId("routingOperation"),
+        });
         const committed = performance.now();
         const probeHost = hosts[i % hosts.length]!;
         for (;;) {
@@ -211,17 +245,33 @@ export const suite: BenchSuite = {
       await unlink(path.join(stateDir, "applied.json"));
       const started = performance.now();
       frontline = await startService("frontline", { env: frontlineEnv });
-      await frontline.waitForLine((line) => line.includes('"snapshot applied"') && Number((JSON.parse(line) as { routes: number }).routes) >= SNAPSHOT_HOSTNAMES, 120_000);
+      await frontline.waitForLine(
+        (line) =>
+          line.includes('"snapshot applied"') &&
+          Number((JSON.parse(line) as { routes: number }).routes) >= SNAPSHOT_HOSTNAMES,
+        120_000,
+      );
       const snapshotMs = performance.now() - started;
-      if ((await edgeGet(edgeUrl, `h${SNAPSHOT_HOSTNAMES}-${project.projectId.slice(-8)}.hydra.test`)).status !== 200) throw new Error("the last snapshot hostname is not served");
+      if ((await edgeGet(edgeUrl, `h${SNAPSHOT_HOSTNAMES}-${project.projectId.slice(-8)}.hydra.test`)).status !== 200)
+        throw new Error("the last snapshot hostname is not served");
       const agentRss = await peakRssMb(frontline.child.pid!);
 
       client.close();
       await pool.end();
       const failed = during.non2xx + during.socketErrors + failedProbes;
       return [
-        { name: "frontline.switch_visible_p50_ms", value: round(percentile(visibleMs, 50)), unit: "ms", baseline: `SwitchDomains answered → first edge response from the new target, ${visibleMs.length} switches` },
-        { name: "frontline.switch_visible_p99_ms", value: round(percentile(visibleMs, 99)), unit: "ms", baseline: "goal < 100 ms" },
+        {
+          name: "frontline.switch_visible_p50_ms",
+          value: round(percentile(visibleMs, 50)),
+          unit: "ms",
+          baseline: `SwitchDomains answered → first edge response from the new target, ${visibleMs.length} switches`,
+        },
+        {
+          name: "frontline.switch_visible_p99_ms",
+          value: round(percentile(visibleMs, 99)),
+          unit: "ms",
+          baseline: "goal < 100 ms",
+        },
         {
           name: "frontline.failed_requests_during_switches",
           value: failed,
@@ -234,9 +284,24 @@ export const suite: BenchSuite = {
           unit: "ms",
           baseline: `p99 at ${rate} req/s: through HAProxy ${edgeAtRate.p99Ms} ms vs straight to the target ${directAtRate.p99Ms} ms`,
         },
-        { name: "frontline.rps", value: Math.round(edge.rps), unit: "req/s", baseline: `straight to the target ${Math.round(direct.rps)} req/s (wrk, 32 connections; the target is a Node echo server)` },
-        { name: "frontline.snapshot_100k_ms", value: Math.round(snapshotMs), unit: "ms", baseline: `agent start → HAProxy serving ${SNAPSHOT_HOSTNAMES} hostnames (goal < 5,000)` },
-        { name: "frontline.agent_rss_mb", value: round(agentRss, 1), unit: "MB", baseline: `agent peak RSS (VmHWM) with ${SNAPSHOT_HOSTNAMES} hostnames (goal < 128)` },
+        {
+          name: "frontline.rps",
+          value: Math.round(edge.rps),
+          unit: "req/s",
+          baseline: `straight to the target ${Math.round(direct.rps)} req/s (wrk, 32 connections; the target is a Node echo server)`,
+        },
+        {
+          name: "frontline.snapshot_100k_ms",
+          value: Math.round(snapshotMs),
+          unit: "ms",
+          baseline: `agent start → HAProxy serving ${SNAPSHOT_HOSTNAMES} hostnames (goal < 5,000)`,
+        },
+        {
+          name: "frontline.agent_rss_mb",
+          value: round(agentRss, 1),
+          unit: "MB",
+          baseline: `agent peak RSS (VmHWM) with ${SNAPSHOT_HOSTNAMES} hostnames (goal < 128)`,
+        },
       ];
     } finally {
       load?.stop();

@@ -7,7 +7,12 @@ import { createPool, newId, type Pool } from "@hydra/db";
 import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
 import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { createRoutingClient, type RoutingClient } from "../../packages/routing/src/client";
-import { createDeploymentFixture, createProjectFixture, freePort, type ProjectFixture } from "../../packages/routing/src/testing";
+import {
+  createDeploymentFixture,
+  createProjectFixture,
+  freePort,
+  type ProjectFixture,
+} from "../../packages/routing/src/testing";
 import { type ServiceProcess, startService } from "../support/service-process";
 import { edgeGet, type EchoServer, eventually, startEchoServer } from "./support/processes";
 
@@ -33,14 +38,26 @@ const frontlineEnv = (edgePort: number) => ({
   HYDRA_FRONTLINE_STATE_DIR: stateDir,
 });
 const startRouting = () =>
-  startService("routing-svc", { env: { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN, ROUTING_SVC_ADDR: routing ? new URL(routing.url).host : "127.0.0.1:0" } });
+  startService("routing-svc", {
+    env: {
+      DATABASE_URL: database.url,
+      HYDRA_DEFAULT_DOMAIN: "hydra.test",
+      HYDRA_API_TOKEN: TOKEN,
+      ROUTING_SVC_ADDR: routing ? new URL(routing.url).host : "127.0.0.1:0",
+    },
+  });
 let edgePort: number;
 
 beforeAll(async () => {
   database = await createTestDatabase("frontline");
   pool = createPool(database.url, { max: 4 });
   stateDir = await mkdtemp(path.join(os.tmpdir(), "hydra-frontline-test-"));
-  [routing, sentinelA, sentinelB, edgePort] = await Promise.all([startRouting(), startEchoServer("A"), startEchoServer("B"), freePort()]);
+  [routing, sentinelA, sentinelB, edgePort] = await Promise.all([
+    startRouting(),
+    startEchoServer("A"),
+    startEchoServer("B"),
+    freePort(),
+  ]);
   client = createRoutingClient({ baseUrl: routing.url, token: TOKEN });
   frontline = await startService("frontline", { env: frontlineEnv(edgePort) });
   edgeUrl = `http://127.0.0.1:${edgePort}`;
@@ -66,7 +83,14 @@ const config = (deploymentId: string, sentinel: EchoServer) => ({
   deploymentId,
   isEnabled: true,
   port: 8080,
-  sentinels: [{ region: "local", serviceHost: "sentinel.local.svc.cluster.local", servicePort: 80, externalAddress: sentinel.address }],
+  sentinels: [
+    {
+      region: "local",
+      serviceHost: "sentinel.local.svc.cluster.local",
+      servicePort: 80,
+      externalAddress: sentinel.address,
+    },
+  ],
 });
 async function domainIds(hostnames: string[]): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>("SELECT id FROM domains WHERE name = ANY($1)", [hostnames]);
@@ -90,7 +114,11 @@ it("routes each hostname to its deployment's sentinel with the deployment id hea
     ],
   });
   for (const name of names()) {
-    const response = await eventually(`${name} served`, () => edgeGet(edgeUrl, name, { "X-Hydra-Deployment-Id": "dep_forged" }), (r) => r.status === 200);
+    const response = await eventually(
+      `${name} served`,
+      () => edgeGet(edgeUrl, name, { "X-Hydra-Deployment-Id": "dep_forged" }),
+      (r) => r.status === 200,
+    );
     expect(response).toMatchObject({ name: "A", deploymentId: deployments.a });
   }
   // The Host header's port and case do not matter.
@@ -115,7 +143,11 @@ it("a SwitchDomains of three hostnames flips them together: once one answers fro
   const poller = (async () => {
     while (polling) for (const name of names()) seen.push(await edgeGet(edgeUrl, name));
   })();
-  await eventually("a few requests before the switch", async () => seen.length, (n) => n >= 30);
+  await eventually(
+    "a few requests before the switch",
+    async () => seen.length,
+    (n) => n >= 30,
+  );
   await client.switchDomains({
     targetDeploymentId: deployments.b,
     domainIds: await domainIds(names()),
@@ -124,9 +156,17 @@ it("a SwitchDomains of three hostnames flips them together: once one answers fro
     expectedLiveDeploymentId: deployments.a,
     idempotencyKey: newId("routingOperation"),
   });
-  await eventually("every hostname on B", async () => seen.slice(-3).map((r) => r.name), (last) => last.every((n) => n === "B"));
+  await eventually(
+    "every hostname on B",
+    async () => seen.slice(-3).map((r) => r.name),
+    (last) => last.every((n) => n === "B"),
+  );
   const settled = seen.length;
-  await eventually("more requests after the switch", async () => seen.length, (n) => n >= settled + 30);
+  await eventually(
+    "more requests after the switch",
+    async () => seen.length,
+    (n) => n >= settled + 30,
+  );
   polling = false;
   await poller;
   expect(seen.filter((r) => r.status !== 200)).toEqual([]);
@@ -142,9 +182,13 @@ it("a SwitchDomains of three hostnames flips them together: once one answers fro
 });
 
 it("with the agent and routing-svc killed HAProxy keeps serving; a restarted agent adopts it and resumes from its position", async () => {
-  const before = JSON.parse(await readFile(path.join(stateDir, "applied.json"), "utf8")) as { position: string; haproxyPid: number };
+  const before = JSON.parse(await readFile(path.join(stateDir, "applied.json"), "utf8")) as {
+    position: string;
+    haproxyPid: number;
+  };
   await Promise.all([frontline!.stop("SIGKILL"), routing.stop("SIGKILL")]);
-  for (let i = 0; i < 20; i++) for (const name of names()) expect(await edgeGet(edgeUrl, name)).toMatchObject({ status: 200, name: "B" });
+  for (let i = 0; i < 20; i++)
+    for (const name of names()) expect(await edgeGet(edgeUrl, name)).toMatchObject({ status: 200, name: "B" });
 
   // routing-svc back (same address); a rollback commits while no agent runs.
   routing = await startRouting();
@@ -159,11 +203,18 @@ it("with the agent and routing-svc killed HAProxy keeps serving; a restarted age
   expect(await edgeGet(edgeUrl, host("env"))).toMatchObject({ name: "B" });
 
   frontline = await startService("frontline", { env: frontlineEnv(edgePort) });
-  const adopted = JSON.parse(await frontline.waitForLine((line) => line.includes("adopted the running haproxy"))) as { haproxy_pid: number; position: string };
+  const adopted = JSON.parse(await frontline.waitForLine((line) => line.includes("adopted the running haproxy"))) as {
+    haproxy_pid: number;
+    position: string;
+  };
   expect(adopted).toMatchObject({ haproxy_pid: before.haproxyPid, position: before.position });
   await frontline.waitForLine((line) => line.includes("route stream: resuming"));
   for (const name of names()) {
-    await eventually(`${name} back on A`, () => edgeGet(edgeUrl, name), (r) => r.name === "A");
+    await eventually(
+      `${name} back on A`,
+      () => edgeGet(edgeUrl, name),
+      (r) => r.name === "A",
+    );
   }
   expect(frontline.lines.some((line) => line.includes("snapshot applied"))).toBe(false);
 }, 60_000);

@@ -32,7 +32,8 @@ afterAll(async () => {
 async function firstMessage(client: RoutingClient, region: string): Promise<WatchRoutesResponse | string> {
   const controller = new AbortController();
   try {
-    for await (const message of client.watchRoutes({ region, afterPosition: 0n }, { signal: controller.signal })) return message;
+    for await (const message of client.watchRoutes({ region, afterPosition: 0n }, { signal: controller.signal }))
+      return message;
     return "ended";
   } catch (error) {
     return Code[ConnectError.from(error).code];
@@ -64,7 +65,10 @@ it("a watcher whose server is killed resumes on another from its position: every
   let lost: string | undefined;
   const firstRun = (async () => {
     try {
-      for await (const message of watcherClient.watchRoutes({ region: "r0", afterPosition: 0n }, { signal: controller.signal })) {
+      for await (const message of watcherClient.watchRoutes(
+        { region: "r0", afterPosition: 0n },
+        { signal: controller.signal },
+      )) {
         table.apply(message);
         if (message.event.case === "change") positions.push(message.event.value.position);
       }
@@ -87,7 +91,10 @@ it("a watcher whose server is killed resumes on another from its position: every
           deploymentId: deployment.id,
           idempotencyKey: newId("routingOperation"),
           gatewayConfig: gatewayConfigFor(deployment.id),
-          domains: names.map((name) => ({ name, sticky: i % 3 === 0 ? DomainSticky.BRANCH : DomainSticky.ENVIRONMENT })),
+          domains: names.map((name) => ({
+            name,
+            sticky: i % 3 === 0 ? DomainSticky.BRANCH : DomainSticky.ENVIRONMENT,
+          })),
         });
         committed++;
       }
@@ -105,7 +112,10 @@ it("a watcher whose server is killed resumes on another from its position: every
 
   const resumedClient = createRoutingClient({ baseUrl: second.url, token: TOKEN });
   const resumed = (async () => {
-    for await (const message of resumedClient.watchRoutes({ region: "r0", afterPosition: resumedFrom }, { signal: controller.signal })) {
+    for await (const message of resumedClient.watchRoutes(
+      { region: "r0", afterPosition: resumedFrom },
+      { signal: controller.signal },
+    )) {
       table.apply(message); // throws on a gap or a duplicate
       if (message.event.case === "change") positions.push(message.event.value.position);
       if (message.event.case === "snapshot") throw new Error(`resumed with a snapshot: ${message.event.value.reason}`);
@@ -122,7 +132,11 @@ it("a watcher whose server is killed resumes on another from its position: every
   await resumed;
 
   expect(positions).toEqual(Array.from({ length: positions.length }, (_, i) => positions[0]! + BigInt(i)));
-  const { rows } = await pool.query<{ hostname: string; deployment_id: string }>("SELECT hostname, deployment_id FROM gateway_configs");
-  expect(Object.fromEntries([...table.routes].map(([h, r]) => [h, r.deploymentId]))).toEqual(Object.fromEntries(rows.map((r) => [r.hostname, r.deployment_id])));
+  const { rows } = await pool.query<{ hostname: string; deployment_id: string }>(
+    "SELECT hostname, deployment_id FROM gateway_configs",
+  );
+  expect(Object.fromEntries([...table.routes].map(([h, r]) => [h, r.deploymentId]))).toEqual(
+    Object.fromEntries(rows.map((r) => [r.hostname, r.deployment_id])),
+  );
   for (const client of [...writers, watcherClient, resumedClient]) client.close();
 }, 90_000);

@@ -22,7 +22,10 @@ describe("AssignDomains", () => {
     expect(response.routingGeneration).toBe(1n);
     expect(response.previousLiveDeploymentId).toBe("");
     expect((await h.live()).live_deployment_id).toBe(dep.id);
-    const gw = await h.pool.query("SELECT hostname, deployment_id, config FROM gateway_configs WHERE project_id = $1 ORDER BY hostname", [h.project.projectId]);
+    const gw = await h.pool.query(
+      "SELECT hostname, deployment_id, config FROM gateway_configs WHERE project_id = $1 ORDER BY hostname",
+      [h.project.projectId],
+    );
     expect(gw.rows.map((r) => r.hostname)).toEqual([...names].sort());
     for (const row of gw.rows) expect(row.config.deploymentId).toBe(dep.id);
     const stored = await h.pool.query("SELECT gateway_config FROM deployments WHERE id = $1", [dep.id]);
@@ -42,7 +45,9 @@ describe("AssignDomains", () => {
         { name: h.apex("y"), sticky: DomainSticky.ENVIRONMENT },
       ],
     });
-    const gw = await h.pool.query("SELECT hostname, deployment_id FROM gateway_configs WHERE project_id = $1", [h.project.projectId]);
+    const gw = await h.pool.query("SELECT hostname, deployment_id FROM gateway_configs WHERE project_id = $1", [
+      h.project.projectId,
+    ]);
     expect(gw.rows.every((r) => r.deployment_id === b.id)).toBe(true);
     expect(new Set(gw.rows.map((r) => r.hostname))).toEqual(new Set([h.apex("x"), h.apex("y")]));
     await h.expectInvariants();
@@ -68,7 +73,10 @@ describe("AssignDomains", () => {
     const a = await createDeploymentFixture(h.pool, h.project);
     const b = await createDeploymentFixture(h.pool, h.project);
     await h.assign({ deploymentId: a.id, domains: [{ name: h.apex("sha"), sticky: DomainSticky.UNSPECIFIED }] });
-    const response = await h.assign({ deploymentId: b.id, domains: [{ name: h.apex("sha"), sticky: DomainSticky.UNSPECIFIED }] });
+    const response = await h.assign({
+      deploymentId: b.id,
+      domains: [{ name: h.apex("sha"), sticky: DomainSticky.UNSPECIFIED }],
+    });
     expect(response.changedDomainNames).toEqual([]);
     expect(await h.pointer(h.apex("sha"))).toBe(a.id);
   });
@@ -96,7 +104,11 @@ describe("AssignDomains", () => {
 
   it("local hostnames get domains but no gateway config; names under the default domain are never local", async () => {
     const dep = await createDeploymentFixture(h.pool, h.project);
-    const local = [`app-${h.project.projectId.slice(-6)}.localhost`, `x-${h.project.projectId.slice(-6)}.local`, `y-${h.project.projectId.slice(-6)}.test`];
+    const local = [
+      `app-${h.project.projectId.slice(-6)}.localhost`,
+      `x-${h.project.projectId.slice(-6)}.local`,
+      `y-${h.project.projectId.slice(-6)}.test`,
+    ];
     const response = await h.assign({
       deploymentId: dep.id,
       domains: [...local, h.apex("served")].map((name) => ({ name, sticky: DomainSticky.BRANCH })),
@@ -108,13 +120,26 @@ describe("AssignDomains", () => {
   });
 
   it("uses the deployment's stored config when the request has none; refuses without any", async () => {
-    const withConfig = await createDeploymentFixture(h.pool, h.project, { gatewayConfig: { deploymentId: "set-below" } });
-    await h.pool.query("UPDATE deployments SET gateway_config = $2 WHERE id = $1", [withConfig.id, { deploymentId: withConfig.id }]);
-    await h.assign({ deploymentId: withConfig.id, gatewayConfig: undefined, domains: [{ name: h.apex("a"), sticky: DomainSticky.BRANCH }] });
+    const withConfig = await createDeploymentFixture(h.pool, h.project, {
+      gatewayConfig: { deploymentId: "set-below" },
+    });
+    await h.pool.query("UPDATE deployments SET gateway_config = $2 WHERE id = $1", [
+      withConfig.id,
+      { deploymentId: withConfig.id },
+    ]);
+    await h.assign({
+      deploymentId: withConfig.id,
+      gatewayConfig: undefined,
+      domains: [{ name: h.apex("a"), sticky: DomainSticky.BRANCH }],
+    });
     const without = await createDeploymentFixture(h.pool, h.project);
     const before = await snapshotRoutingTables(h.pool);
     await expect(
-      h.assign({ deploymentId: without.id, gatewayConfig: undefined, domains: [{ name: h.apex("b"), sticky: DomainSticky.BRANCH }] }),
+      h.assign({
+        deploymentId: without.id,
+        gatewayConfig: undefined,
+        domains: [{ name: h.apex("b"), sticky: DomainSticky.BRANCH }],
+      }),
     ).rejects.toMatchObject({ code: "failed_precondition" });
     expect(await snapshotRoutingTables(h.pool)).toEqual(before);
   });

@@ -38,7 +38,10 @@ export async function applyAssign(
   isLocal: (hostname: string) => boolean,
 ): Promise<AppliedMutation<AssignDomainsResponse>> {
   if (project.workspace_id !== request.workspaceId) {
-    throw new RoutingError("invalid_argument", `project ${project.id} belongs to workspace ${project.workspace_id}, not ${request.workspaceId}`);
+    throw new RoutingError(
+      "invalid_argument",
+      `project ${project.id} belongs to workspace ${project.workspace_id}, not ${request.workspaceId}`,
+    );
   }
   const deployment = await findDeployment(tx, request.deploymentId);
   if (!deployment) throw new RoutingError("not_found", `deployment ${request.deploymentId} not found`);
@@ -59,7 +62,14 @@ export async function applyAssign(
     { rolledBack: project.is_rolled_back || request.isRolledBack, liveSequence: project.live_sequence ?? undefined },
     deployment.sequence,
   );
-  const existing = new Map((await lockDomainsByName(tx, claims.map((c) => c.name))).map((d) => [d.name, d]));
+  const existing = new Map(
+    (
+      await lockDomainsByName(
+        tx,
+        claims.map((c) => c.name),
+      )
+    ).map((d) => [d.name, d]),
+  );
   const refused: string[] = [];
   const inserts: NewDomain[] = [];
   const reassigned: DomainRow[] = [];
@@ -105,7 +115,10 @@ export async function applyAssign(
     }
   }
   if (refused.length > 0) {
-    throw new RoutingError("permission_denied", `domains owned by another workspace or project are never moved: ${refused.join(", ")}`);
+    throw new RoutingError(
+      "permission_denied",
+      `domains owned by another workspace or project are never moved: ${refused.join(", ")}`,
+    );
   }
   if (movesLive) {
     // The live pointer moves here, so every LIVE domain of the project follows it.
@@ -119,7 +132,11 @@ export async function applyAssign(
 
   const routes = await writeGatewayConfigs(tx, deployment, config, pointing, isLocal);
   await insertDomains(tx, inserts);
-  await pointDomainsAt(tx, reassigned.map((d) => d.id), deployment.id);
+  await pointDomainsAt(
+    tx,
+    reassigned.map((d) => d.id),
+    deployment.id,
+  );
   if (movesLive) await setProjectLive(tx, project.id, deployment.id, false);
 
   const changed = new Set([...inserts.map((d) => d.name), ...reassigned.map((d) => d.name)]);

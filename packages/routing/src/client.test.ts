@@ -34,17 +34,17 @@ beforeAll(async () => {
     if (next !== "ok" && next !== "reset") throw new ConnectError(`scripted ${Code[next]}`, next);
   };
   const handler = connectNodeAdapter({
-      routes: (router) =>
-        router.service(RoutingService, {
-          async assignDomains(request, context) {
-            await answer(request.idempotencyKey, context.requestHeader, context.signal);
-            return create(AssignDomainsResponseSchema, { routingGeneration: 7n, changedDomainNames: ["a.example.com"] });
-          },
-          async switchDomains(request, context) {
-            await answer(request.idempotencyKey, context.requestHeader, context.signal);
-            return create(SwitchDomainsResponseSchema, { routingGeneration: 8n });
-          },
-        }),
+    routes: (router) =>
+      router.service(RoutingService, {
+        async assignDomains(request, context) {
+          await answer(request.idempotencyKey, context.requestHeader, context.signal);
+          return create(AssignDomainsResponseSchema, { routingGeneration: 7n, changedDomainNames: ["a.example.com"] });
+        },
+        async switchDomains(request, context) {
+          await answer(request.idempotencyKey, context.requestHeader, context.signal);
+          return create(SwitchDomainsResponseSchema, { routingGeneration: 8n });
+        },
+      }),
   });
   // "reset" drops the stream before Connect sees it, as a crashing server would.
   server = http2.createServer((request, response) => {
@@ -68,7 +68,13 @@ beforeEach(() => {
   resets = 0;
 });
 
-const assignRequest = { workspaceId: "ws", projectId: "prj", environmentId: "env", deploymentId: "dep", idempotencyKey: "assign:dep" };
+const assignRequest = {
+  workspaceId: "ws",
+  projectId: "prj",
+  environmentId: "env",
+  deploymentId: "dep",
+  idempotencyKey: "assign:dep",
+};
 
 it("sends the bearer token and the deadline", async () => {
   const client = createRoutingClient({ baseUrl, token: "s3cret", timeoutMs: 4_000 });
@@ -86,7 +92,9 @@ it("retries unavailable with the same idempotency key", async () => {
   script = [Code.Unavailable, Code.Unavailable, "ok"];
   const client = createRoutingClient({ baseUrl, backoffMs: 1 });
   try {
-    expect((await client.switchDomains({ targetDeploymentId: "dep", idempotencyKey: "switch:1" })).routingGeneration).toBe(8n);
+    expect(
+      (await client.switchDomains({ targetDeploymentId: "dep", idempotencyKey: "switch:1" })).routingGeneration,
+    ).toBe(8n);
     expect(seen.map((s) => s.key)).toEqual(["switch:1", "switch:1", "switch:1"]);
   } finally {
     client.close();
@@ -104,19 +112,25 @@ it("gives up after maxAttempts of unavailable", async () => {
   }
 });
 
-it.each([Code.Aborted, Code.FailedPrecondition, Code.PermissionDenied, Code.InvalidArgument, Code.NotFound, Code.Internal].map((c) => [Code[c], c] as const))(
-  "does not retry %s",
-  async (_name, code) => {
-    script = [code, "ok"];
-    const client = createRoutingClient({ baseUrl, backoffMs: 1 });
-    try {
-      await expect(client.assignDomains(assignRequest)).rejects.toMatchObject({ code });
-      expect(seen).toHaveLength(1);
-    } finally {
-      client.close();
-    }
-  },
-);
+it.each(
+  [
+    Code.Aborted,
+    Code.FailedPrecondition,
+    Code.PermissionDenied,
+    Code.InvalidArgument,
+    Code.NotFound,
+    Code.Internal,
+  ].map((c) => [Code[c], c] as const),
+)("does not retry %s", async (_name, code) => {
+  script = [code, "ok"];
+  const client = createRoutingClient({ baseUrl, backoffMs: 1 });
+  try {
+    await expect(client.assignDomains(assignRequest)).rejects.toMatchObject({ code });
+    expect(seen).toHaveLength(1);
+  } finally {
+    client.close();
+  }
+});
 
 it("ends a call that outlives its deadline with deadline_exceeded, and does not retry it", async () => {
   script = ["hang"];
@@ -158,7 +172,9 @@ it("does not retry when the caller cancels", async () => {
 it("refuses a call without an idempotency key before sending it", async () => {
   const client = createRoutingClient({ baseUrl });
   try {
-    await expect(client.assignDomains({ ...assignRequest, idempotencyKey: "" })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(client.assignDomains({ ...assignRequest, idempotencyKey: "" })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
     expect(seen).toHaveLength(0);
   } finally {
     client.close();

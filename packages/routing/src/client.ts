@@ -1,6 +1,11 @@
 import { type CallOptions, type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { type AssignDomainsResponse, RoutingService, type SwitchDomainsResponse, type WatchRoutesResponse } from "@hydra/proto/hydra/v1";
+import {
+  type AssignDomainsResponse,
+  RoutingService,
+  type SwitchDomainsResponse,
+  type WatchRoutesResponse,
+} from "@hydra/proto/hydra/v1";
 import type { Message, MessageInitShape } from "@bufbuild/protobuf";
 import type { AssignDomainsRequestSchema, SwitchDomainsRequestSchema } from "@hydra/proto/hydra/v1";
 
@@ -18,8 +23,12 @@ export interface RoutingClientOptions {
 }
 
 /** A request as a plain object (`$typeName` optional); the idempotency key is required. */
-export type AssignDomainsInput = Exclude<MessageInitShape<typeof AssignDomainsRequestSchema>, Message> & { idempotencyKey: string };
-export type SwitchDomainsInput = Exclude<MessageInitShape<typeof SwitchDomainsRequestSchema>, Message> & { idempotencyKey: string };
+export type AssignDomainsInput = Exclude<MessageInitShape<typeof AssignDomainsRequestSchema>, Message> & {
+  idempotencyKey: string;
+};
+export type SwitchDomainsInput = Exclude<MessageInitShape<typeof SwitchDomainsRequestSchema>, Message> & {
+  idempotencyKey: string;
+};
 
 /** What deploy-svc calls. Every call carries an idempotency key, so retries are safe. */
 export interface RoutingClient {
@@ -29,7 +38,10 @@ export interface RoutingClient {
    * The route stream of one region (no retries, no deadline: the caller reconnects with the
    * last position it applied). A connection lost mid-stream ends it with `unavailable`.
    */
-  watchRoutes(request: { region: string; afterPosition: bigint }, options: { signal: AbortSignal }): AsyncIterable<WatchRoutesResponse>;
+  watchRoutes(
+    request: { region: string; afterPosition: bigint },
+    options: { signal: AbortSignal },
+  ): AsyncIterable<WatchRoutesResponse>;
   /** Closes the HTTP/2 session (needed for a clean process exit). */
   close(): void;
 }
@@ -47,7 +59,13 @@ function bearer(token: string): Interceptor {
  */
 function asTransportFailure(error: ConnectError, signal: AbortSignal | undefined): ConnectError {
   if (error.code !== Code.Canceled || signal?.aborted) return error;
-  return new ConnectError(`routing-svc connection lost: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
+  return new ConnectError(
+    `routing-svc connection lost: ${error.rawMessage}`,
+    Code.Unavailable,
+    error.metadata,
+    undefined,
+    error,
+  );
 }
 
 /**
@@ -69,8 +87,17 @@ export function createRoutingClient(options: RoutingClientOptions): RoutingClien
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const backoffMs = options.backoffMs ?? 100;
 
-  async function withRetries<T>(method: string, key: string, call: (o: CallOptions) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (!key) throw new ConnectError(`${method}: idempotency_key is required (retries must not apply a change twice)`, Code.InvalidArgument);
+  async function withRetries<T>(
+    method: string,
+    key: string,
+    call: (o: CallOptions) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (!key)
+      throw new ConnectError(
+        `${method}: idempotency_key is required (retries must not apply a change twice)`,
+        Code.InvalidArgument,
+      );
     for (let attempt = 1; ; attempt++) {
       try {
         return await call({ timeoutMs, signal });
@@ -85,10 +112,21 @@ export function createRoutingClient(options: RoutingClientOptions): RoutingClien
 
   return {
     assignDomains: (request, callOptions) =>
-      withRetries("AssignDomains", request.idempotencyKey, (o) => client.assignDomains(request, o), callOptions?.signal),
+      withRetries(
+        "AssignDomains",
+        request.idempotencyKey,
+        (o) => client.assignDomains(request, o),
+        callOptions?.signal,
+      ),
     switchDomains: (request, callOptions) =>
-      withRetries("SwitchDomains", request.idempotencyKey, (o) => client.switchDomains(request, o), callOptions?.signal),
-    watchRoutes: (request, callOptions) => watchWithTransportFailures(client.watchRoutes(request, { signal: callOptions.signal }), callOptions.signal),
+      withRetries(
+        "SwitchDomains",
+        request.idempotencyKey,
+        (o) => client.switchDomains(request, o),
+        callOptions?.signal,
+      ),
+    watchRoutes: (request, callOptions) =>
+      watchWithTransportFailures(client.watchRoutes(request, { signal: callOptions.signal }), callOptions.signal),
     close: () => sessionManager.abort(),
   };
 }

@@ -89,17 +89,25 @@ export function useCoreHarness(label: string): CoreHarness {
     },
     assignRequest,
     assign: (init) => core.assignDomains(assignRequest(init)),
-    switchTo: (init) => core.switchDomains(create(SwitchDomainsRequestSchema, { idempotencyKey: newId("routingOperation"), ...init })),
+    switchTo: (init) =>
+      core.switchDomains(create(SwitchDomainsRequestSchema, { idempotencyKey: newId("routingOperation"), ...init })),
     domainIds: async (names) => {
-      const { rows } = await pool.query<{ id: string }>("SELECT id FROM domains WHERE name = ANY($1) ORDER BY name", [names]);
+      const { rows } = await pool.query<{ id: string }>("SELECT id FROM domains WHERE name = ANY($1) ORDER BY name", [
+        names,
+      ]);
       return rows.map((r) => r.id);
     },
     pointer: async (name) => {
-      const { rows } = await pool.query<{ deployment_id: string }>("SELECT deployment_id FROM domains WHERE name = $1", [name]);
+      const { rows } = await pool.query<{ deployment_id: string }>(
+        "SELECT deployment_id FROM domains WHERE name = $1",
+        [name],
+      );
       return rows[0]?.deployment_id;
     },
     live: async () => {
-      const { rows } = await pool.query("SELECT live_deployment_id, is_rolled_back FROM projects WHERE id = $1", [project.projectId]);
+      const { rows } = await pool.query("SELECT live_deployment_id, is_rolled_back FROM projects WHERE id = $1", [
+        project.projectId,
+      ]);
       return rows[0];
     },
     expectInvariants: async () => {

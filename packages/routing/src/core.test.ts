@@ -9,15 +9,47 @@ const h = useCoreHarness("routing_core");
 
 describe("rejections change nothing", () => {
   it.each<[string, (dep: string) => Promise<unknown>, RoutingError["code"]]>([
-    ["bad hostname", async (dep) => h.assign({ deploymentId: dep, domains: [{ name: "Bad_Host.example.com" }] }), "invalid_argument"],
-    ["upper-case hostname", async (dep) => h.assign({ deploymentId: dep, domains: [{ name: "App.example.com" }] }), "invalid_argument"],
-    ["gateway config of another deployment", async (dep) => h.assign({ deploymentId: dep, gatewayConfig: gatewayConfigFor(newId("deployment")) }), "invalid_argument"],
+    [
+      "bad hostname",
+      async (dep) => h.assign({ deploymentId: dep, domains: [{ name: "Bad_Host.example.com" }] }),
+      "invalid_argument",
+    ],
+    [
+      "upper-case hostname",
+      async (dep) => h.assign({ deploymentId: dep, domains: [{ name: "App.example.com" }] }),
+      "invalid_argument",
+    ],
+    [
+      "gateway config of another deployment",
+      async (dep) => h.assign({ deploymentId: dep, gatewayConfig: gatewayConfigFor(newId("deployment")) }),
+      "invalid_argument",
+    ],
     ["malformed deployment id", async () => h.assign({ deploymentId: "nope", domains: [] }), "invalid_argument"],
-    ["unknown deployment", async () => h.assign({ deploymentId: newId("deployment"), domains: [{ name: h.apex("u") }] }), "not_found"],
-    ["unknown project", async () => h.assign({ deploymentId: newId("deployment"), projectId: newId("project") }), "not_found"],
-    ["unknown switch target", async () => h.switchTo({ targetDeploymentId: newId("deployment"), domainIds: [] }), "not_found"],
-    ["unknown domain id", async (dep) => h.switchTo({ targetDeploymentId: dep, domainIds: [newId("domain")] }), "not_found"],
-    ["malformed domain id", async (dep) => h.switchTo({ targetDeploymentId: dep, domainIds: ["dom_nope"] }), "invalid_argument"],
+    [
+      "unknown deployment",
+      async () => h.assign({ deploymentId: newId("deployment"), domains: [{ name: h.apex("u") }] }),
+      "not_found",
+    ],
+    [
+      "unknown project",
+      async () => h.assign({ deploymentId: newId("deployment"), projectId: newId("project") }),
+      "not_found",
+    ],
+    [
+      "unknown switch target",
+      async () => h.switchTo({ targetDeploymentId: newId("deployment"), domainIds: [] }),
+      "not_found",
+    ],
+    [
+      "unknown domain id",
+      async (dep) => h.switchTo({ targetDeploymentId: dep, domainIds: [newId("domain")] }),
+      "not_found",
+    ],
+    [
+      "malformed domain id",
+      async (dep) => h.switchTo({ targetDeploymentId: dep, domainIds: ["dom_nope"] }),
+      "invalid_argument",
+    ],
   ])("%s", async (_name, call, code) => {
     const dep = await createDeploymentFixture(h.pool, h.project, { gatewayConfig: { deploymentId: "x" } });
     const before = await snapshotRoutingTables(h.pool);
@@ -29,7 +61,9 @@ describe("rejections change nothing", () => {
     const other = await createProjectFixture(h.pool);
     const theirs = await createDeploymentFixture(h.pool, other);
     const before = await snapshotRoutingTables(h.pool);
-    await expect(h.assign({ deploymentId: theirs.id, domains: [{ name: h.apex("z") }] })).rejects.toMatchObject({ code: "invalid_argument" });
+    await expect(h.assign({ deploymentId: theirs.id, domains: [{ name: h.apex("z") }] })).rejects.toMatchObject({
+      code: "invalid_argument",
+    });
     expect(await snapshotRoutingTables(h.pool)).toEqual(before);
   });
 
@@ -50,9 +84,17 @@ describe("rejections change nothing", () => {
     const mine = await createDeploymentFixture(h.pool, h.project, { gatewayConfig: gatewayConfigFor("x") });
     const before = await snapshotRoutingTables(h.pool);
     await expect(
-      h.assign({ deploymentId: mine.id, domains: [{ name: h.apex("mine"), sticky: DomainSticky.ENVIRONMENT }, { name: h.apex("theirs"), sticky: DomainSticky.ENVIRONMENT }] }),
+      h.assign({
+        deploymentId: mine.id,
+        domains: [
+          { name: h.apex("mine"), sticky: DomainSticky.ENVIRONMENT },
+          { name: h.apex("theirs"), sticky: DomainSticky.ENVIRONMENT },
+        ],
+      }),
     ).rejects.toMatchObject({ code: "permission_denied" });
-    await expect(h.switchTo({ targetDeploymentId: mine.id, domainIds: await h.domainIds([h.apex("theirs")]) })).rejects.toMatchObject({
+    await expect(
+      h.switchTo({ targetDeploymentId: mine.id, domainIds: await h.domainIds([h.apex("theirs")]) }),
+    ).rejects.toMatchObject({
       code: "permission_denied",
     });
     expect(await snapshotRoutingTables(h.pool)).toEqual(before);
@@ -66,7 +108,12 @@ describe("rejections change nothing", () => {
     await h.assign({ deploymentId: b.id, domains: [] });
     const before = await snapshotRoutingTables(h.pool);
     await expect(
-      h.switchTo({ targetDeploymentId: b.id, domainIds: await h.domainIds([h.apex("l")]), setLive: true, expectedLiveDeploymentId: b.id }),
+      h.switchTo({
+        targetDeploymentId: b.id,
+        domainIds: await h.domainIds([h.apex("l")]),
+        setLive: true,
+        expectedLiveDeploymentId: b.id,
+      }),
     ).rejects.toMatchObject({ code: "failed_precondition" });
     expect(await snapshotRoutingTables(h.pool)).toEqual(before);
   });

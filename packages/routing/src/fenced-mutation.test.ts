@@ -10,7 +10,12 @@ const h = useCoreHarness("routing_fenced");
 
 describe("fencing", () => {
   it("a holder whose lease lapsed while paused cannot commit; the newer holder's write stands", async () => {
-    const shortLock = new ProjectLock({ redisUrls: [REDIS_URL], keyPrefix: `${h.database.name}:`, ttlMs: 300, extendBeforeMs: 100 });
+    const shortLock = new ProjectLock({
+      redisUrls: [REDIS_URL],
+      keyPrefix: `${h.database.name}:`,
+      ttlMs: 300,
+      extendBeforeMs: 100,
+    });
     let release!: () => void;
     let paused!: () => void;
     const pausedAt = new Promise<void>((resolve) => (paused = resolve));
@@ -32,7 +37,7 @@ describe("fencing", () => {
     const fresh = await createDeploymentFixture(h.pool, h.project);
     const staleCall = stale.assignDomains(
       h.assignRequest({
-                deploymentId: old.id,
+        deploymentId: old.id,
         idempotencyKey: newId("routingOperation"),
         gatewayConfig: gatewayConfigFor(old.id),
         setLive: true,
@@ -45,7 +50,11 @@ describe("fencing", () => {
     );
     await pausedAt;
     // The lease lapses (300 ms); the next holder gets the lock and commits.
-    const fresher = await h.assign({ deploymentId: fresh.id, setLive: true, domains: [{ name: h.apex("fenced"), sticky: DomainSticky.ENVIRONMENT }] });
+    const fresher = await h.assign({
+      deploymentId: fresh.id,
+      setLive: true,
+      domains: [{ name: h.apex("fenced"), sticky: DomainSticky.ENVIRONMENT }],
+    });
     expect(fresher.routingGeneration).toBe(1n);
     release();
     expect(await staleOutcome).toBe("aborted");
@@ -62,7 +71,7 @@ describe("Postgres unreachable", () => {
     const deadCore = new RoutingCore({ pool: deadPool, lock: h.lock, defaultDomain: "hydra.test" });
     const dep = await createDeploymentFixture(h.pool, h.project);
     const request = h.assignRequest({
-            deploymentId: dep.id,
+      deploymentId: dep.id,
       idempotencyKey: newId("routingOperation"),
       domains: [{ name: h.apex("pgdown"), sticky: DomainSticky.BRANCH }],
     });

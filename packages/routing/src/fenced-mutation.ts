@@ -36,7 +36,10 @@ export interface FencedMutation<Req extends DescMessage, Res extends DescMessage
   /** The project the mutation serializes on (may read the database). */
   projectId: () => Promise<string>;
   /** The change itself, inside the project's transaction; its routing generation is filled in afterwards. */
-  apply: (tx: Queryable, project: LockedProjectRow) => Promise<AppliedMutation<MessageShape<Res> & { routingGeneration: bigint }>>;
+  apply: (
+    tx: Queryable,
+    project: LockedProjectRow,
+  ) => Promise<AppliedMutation<MessageShape<Res> & { routingGeneration: bigint }>>;
 }
 
 /**
@@ -52,7 +55,8 @@ export async function runFencedMutation<Req extends DescMessage, Res extends Des
 ): Promise<MessageShape<Res>> {
   const key = op.request.idempotencyKey || null;
   const requestHash = hashRequest(op.requestSchema, op.request, op.hashIgnoring);
-  const replay = (db: Queryable) => (key ? replayRecorded(db, key, op.kind, requestHash, op.responseSchema) : Promise.resolve(undefined));
+  const replay = (db: Queryable) =>
+    key ? replayRecorded(db, key, op.kind, requestHash, op.responseSchema) : Promise.resolve(undefined);
   try {
     // A retry of a committed call is answered from the record, without the lock.
     const recorded = await replay(context.pool);
@@ -78,7 +82,10 @@ export async function runFencedMutation<Req extends DescMessage, Res extends Des
         assertStillHeld(hold, projectId);
         const generation = await bumpRoutingGeneration(tx, projectId, fence);
         if (generation === undefined) {
-          throw new RoutingError("aborted", `project ${projectId}: routing generation is no longer ${fence} (lease lost); retry`);
+          throw new RoutingError(
+            "aborted",
+            `project ${projectId}: routing generation is no longer ${fence} (lease lost); retry`,
+          );
         }
         response.routingGeneration = generation;
         await insertRoutingOperation(tx, {
@@ -102,7 +109,9 @@ export async function runFencedMutation<Req extends DescMessage, Res extends Des
       if (recorded) return recorded;
     }
     if (isUniqueViolation(error, "domains_name_key")) {
-      throw new RoutingError("aborted", "a domain was created concurrently by another project; retry", { cause: error });
+      throw new RoutingError("aborted", "a domain was created concurrently by another project; retry", {
+        cause: error,
+      });
     }
     throw classifyDatabaseError(error);
   }

@@ -7,7 +7,11 @@ import { createDeploymentFixture, gatewayConfigFor, snapshotRoutingTables } from
 const h = useCoreHarness("routing_idempotency");
 
 describe("hashRequest", () => {
-  const base = create(AssignDomainsRequestSchema, { deploymentId: "dep_1", idempotencyKey: "k1", domains: [{ name: "a.example.com" }] });
+  const base = create(AssignDomainsRequestSchema, {
+    deploymentId: "dep_1",
+    idempotencyKey: "k1",
+    domains: [{ name: "a.example.com" }],
+  });
   const ignoreAdvisory = (copy: typeof base) => {
     copy.isRolledBack = false;
     copy.setLive = false;
@@ -21,7 +25,9 @@ describe("hashRequest", () => {
   ])("%s → same hash: %s", (_name, change, same) => {
     const changed = clone(AssignDomainsRequestSchema, base);
     change(changed);
-    const equal = hashRequest(AssignDomainsRequestSchema, changed, ignoreAdvisory) === hashRequest(AssignDomainsRequestSchema, base, ignoreAdvisory);
+    const equal =
+      hashRequest(AssignDomainsRequestSchema, changed, ignoreAdvisory) ===
+      hashRequest(AssignDomainsRequestSchema, base, ignoreAdvisory);
     expect(equal).toBe(same);
   });
 });
@@ -30,7 +36,7 @@ describe("idempotency", () => {
   it("the same key twice returns the same response and commits one generation", async () => {
     const dep = await createDeploymentFixture(h.pool, h.project);
     const request = h.assignRequest({
-            deploymentId: dep.id,
+      deploymentId: dep.id,
       idempotencyKey: `assign-${dep.id}`,
       gatewayConfig: gatewayConfigFor(dep.id),
       domains: [{ name: h.apex("idem"), sticky: DomainSticky.BRANCH }],

@@ -84,7 +84,10 @@ describe("ProjectLock", () => {
       try {
         const deadline = Date.now() + 10_000;
         let outcome = "";
-        while (Date.now() < deadline && (outcome = await codeOf(lock.withLock("prj_z", async () => undefined))) !== "ok") {
+        while (
+          Date.now() < deadline &&
+          (outcome = await codeOf(lock.withLock("prj_z", async () => undefined))) !== "ok"
+        ) {
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         expect(outcome).toBe("ok");

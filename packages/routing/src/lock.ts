@@ -182,13 +182,20 @@ export class ProjectLock {
       } catch (error) {
         const verdict = await this.whyNotAcquired(error);
         if (verdict.kind === "unavailable") {
-          throw new RoutingError("unavailable", `Redis unavailable for the project lock ${resource}: ${verdict.reason}`, {
-            cause: error,
-          });
+          throw new RoutingError(
+            "unavailable",
+            `Redis unavailable for the project lock ${resource}: ${verdict.reason}`,
+            {
+              cause: error,
+            },
+          );
         }
         const pause = this.retryDelayMs * (0.5 + Math.random());
         if (Date.now() + pause >= deadline) {
-          throw new RoutingError("aborted", `project lock ${resource} still held by another caller after ${this.waitMs} ms`);
+          throw new RoutingError(
+            "aborted",
+            `project lock ${resource} still held by another caller after ${this.waitMs} ms`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
@@ -207,7 +214,10 @@ export class ProjectLock {
     // Quorum is out of reach even if every lock holder went away: servers are missing.
     if (stats.membershipSize - failures.length < stats.quorumSize) {
       const reasons = [...new Set(failures.map((e) => e.message))].join("; ");
-      return { kind: "unavailable", reason: `${failures.length} of ${stats.membershipSize} Redis servers failed: ${reasons}` };
+      return {
+        kind: "unavailable",
+        reason: `${failures.length} of ${stats.membershipSize} Redis servers failed: ${reasons}`,
+      };
     }
     return { kind: "held" };
   }
@@ -220,9 +230,12 @@ export class ProjectLock {
     let inFlight: Promise<void> = Promise.resolve();
     const schedule = (delay: number): void => {
       if (stopped) return;
-      timer = setTimeout(() => {
-        inFlight = extend();
-      }, Math.max(0, delay));
+      timer = setTimeout(
+        () => {
+          inFlight = extend();
+        },
+        Math.max(0, delay),
+      );
     };
     const extend = async (): Promise<void> => {
       if (stopped) return;

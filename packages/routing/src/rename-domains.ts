@@ -34,7 +34,14 @@ export async function renameDomains(pool: Pool, projectId: string, renames: Doma
     const routes: StoredRouteChange[] = [];
     const project = await lockProject(tx, projectId);
     if (!project || renames.length === 0) return outcome;
-    const existing = new Map((await lockDomainsByName(tx, renames.flatMap((r) => [r.from, r.to]))).map((d) => [d.name, d]));
+    const existing = new Map(
+      (
+        await lockDomainsByName(
+          tx,
+          renames.flatMap((r) => [r.from, r.to]),
+        )
+      ).map((d) => [d.name, d]),
+    );
     for (const rename of renames) {
       const old = existing.get(rename.from);
       if (old?.project_id !== projectId) continue;
@@ -48,7 +55,11 @@ export async function renameDomains(pool: Pool, projectId: string, renames: Doma
       } else {
         const moved = await renameDomain(tx, projectId, rename.from, rename.to);
         outcome.renamed.push(rename);
-        if (moved) routes.push({ hostname: rename.from, removed: true }, { hostname: moved.hostname, deploymentId: moved.deployment_id, config: moved.config });
+        if (moved)
+          routes.push(
+            { hostname: rename.from, removed: true },
+            { hostname: moved.hostname, deploymentId: moved.deployment_id, config: moved.config },
+          );
       }
     }
     if (outcome.renamed.length + outcome.dropped.length === 0) return outcome;

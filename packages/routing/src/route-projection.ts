@@ -11,7 +11,11 @@ const REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  */
 export function validateRegion(region: string): string {
   if (!region) throw new RoutingError("invalid_argument", "region is required (the edge's region, e.g. local)");
-  if (!REGION.test(region)) throw new RoutingError("invalid_argument", `region "${region}" is not a region name (lower-case letters, digits, inner hyphens)`);
+  if (!REGION.test(region))
+    throw new RoutingError(
+      "invalid_argument",
+      `region "${region}" is not a region name (lower-case letters, digits, inner hyphens)`,
+    );
   return region;
 }
 
@@ -20,11 +24,19 @@ export function validateRegion(region: string): string {
  * there: a local hostname (defence in depth: they never get a gateway config), a disabled
  * config, or a deployment without a sentinel in that region.
  */
-export function routeInRegion(stored: StoredRoute, region: string, isLocal: (hostname: string) => boolean): Route | undefined {
+export function routeInRegion(
+  stored: StoredRoute,
+  region: string,
+  isLocal: (hostname: string) => boolean,
+): Route | undefined {
   if (isLocal(stored.hostname)) return undefined;
   const config = fromJson(GatewayConfigSchema, stored.config as JsonValue, { ignoreUnknownFields: true });
   if (!config.isEnabled) return undefined;
   const sentinel = config.sentinels.find((s) => s.region === region);
   if (!sentinel) return undefined;
-  return create(RouteSchema, { hostname: stored.hostname, deploymentId: config.deploymentId || stored.deploymentId, sentinel });
+  return create(RouteSchema, {
+    hostname: stored.hostname,
+    deploymentId: config.deploymentId || stored.deploymentId,
+    sentinel,
+  });
 }

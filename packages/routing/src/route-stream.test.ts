@@ -39,7 +39,8 @@ function watch(afterPosition = 0n, region = "r0") {
   const until = async (what: string, check: () => boolean, timeoutMs = 10_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received ${received.map((m) => m.event.case).join(",")}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; received ${received.map((m) => m.event.case).join(",")}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
@@ -47,7 +48,10 @@ function watch(afterPosition = 0n, region = "r0") {
     received,
     table,
     until,
-    changes: () => received.filter((m) => m.event.case === "change").map((m) => m.event.value as Extract<WatchRoutesResponse["event"], { case: "change" }>["value"]),
+    changes: () =>
+      received
+        .filter((m) => m.event.case === "change")
+        .map((m) => m.event.value as Extract<WatchRoutesResponse["event"], { case: "change" }>["value"]),
     stop: async () => {
       controller.abort();
       await done;
@@ -56,12 +60,17 @@ function watch(afterPosition = 0n, region = "r0") {
 }
 
 async function servedRoutes(region = "r0"): Promise<Record<string, string>> {
-  const { rows } = await h.pool.query<{ hostname: string; deployment_id: string; config: { sentinels: Array<{ region: string }> } }>(
-    "SELECT hostname, deployment_id, config FROM gateway_configs",
+  const { rows } = await h.pool.query<{
+    hostname: string;
+    deployment_id: string;
+    config: { sentinels: Array<{ region: string }> };
+  }>("SELECT hostname, deployment_id, config FROM gateway_configs");
+  return Object.fromEntries(
+    rows.filter((r) => r.config.sentinels.some((s) => s.region === region)).map((r) => [r.hostname, r.deployment_id]),
   );
-  return Object.fromEntries(rows.filter((r) => r.config.sentinels.some((s) => s.region === region)).map((r) => [r.hostname, r.deployment_id]));
 }
-const tableOf = (table: RouteTable) => Object.fromEntries([...table.routes].map(([hostname, route]) => [hostname, route.deploymentId]));
+const tableOf = (table: RouteTable) =>
+  Object.fromEntries([...table.routes].map(([hostname, route]) => [hostname, route.deploymentId]));
 
 it("a snapshot at a position, then one message per routing commit: a SwitchDomains of three hostnames is one change", async () => {
   const a = await createDeploymentFixture(h.pool, h.project);
@@ -132,10 +141,14 @@ describe("the outbox trap: a transaction that takes a position and commits late 
     const second = await begin();
     try {
       await second.query("SET application_name = 'outbox_second'");
-      const firstPosition = await recordRouteChange(first, h.project.projectId, 1n, [{ hostname: h.apex("first"), deploymentId: "dep_1", config: {} }]);
+      const firstPosition = await recordRouteChange(first, h.project.projectId, 1n, [
+        { hostname: h.apex("first"), deploymentId: "dep_1", config: {} },
+      ]);
       expect(firstPosition).toBe(head + 1n);
       // The second transaction cannot take a position (nor commit past the first) while the first is open.
-      const secondPosition = recordRouteChange(second, h.project.projectId, 2n, [{ hostname: h.apex("second"), deploymentId: "dep_2", config: {} }]);
+      const secondPosition = recordRouteChange(second, h.project.projectId, 2n, [
+        { hostname: h.apex("second"), deploymentId: "dep_2", config: {} },
+      ]);
       const deadline = Date.now() + 10_000;
       while (!(await waitingOnLock("outbox_second"))) {
         if (Date.now() > deadline) throw new Error("the second transaction never waited on the stream head");
@@ -146,9 +159,13 @@ describe("the outbox trap: a transaction that takes a position and commits late 
       const expected = firstOutcome === "COMMIT" ? head + 2n : head + 1n;
       expect(await secondPosition).toBe(expected);
       // Until the second commits, readers see at most the first: never a later position before an earlier one.
-      expect((await listRouteChanges(h.pool, head, 10)).map((r) => r.position)).toEqual(firstOutcome === "COMMIT" ? [head + 1n] : []);
+      expect((await listRouteChanges(h.pool, head, 10)).map((r) => r.position)).toEqual(
+        firstOutcome === "COMMIT" ? [head + 1n] : [],
+      );
       await second.query("COMMIT");
-      expect((await listRouteChanges(h.pool, head, 10)).map((r) => r.position)).toEqual(firstOutcome === "COMMIT" ? [head + 1n, head + 2n] : [head + 1n]);
+      expect((await listRouteChanges(h.pool, head, 10)).map((r) => r.position)).toEqual(
+        firstOutcome === "COMMIT" ? [head + 1n, head + 2n] : [head + 1n],
+      );
     } finally {
       await first.query("ROLLBACK").catch(() => {});
       await second.query("ROLLBACK").catch(() => {});
@@ -161,7 +178,9 @@ describe("the outbox trap: a transaction that takes a position and commits late 
 it("concurrent commits of several projects reach a watcher complete, in order, once each; a resumed watcher continues without gap", async () => {
   const projects = await Promise.all(Array.from({ length: 4 }, () => createProjectFixture(h.pool)));
   const stream = watch();
-  await stream.until("the snapshot", () => stream.received.some((m) => m.event.case === "snapshot" && m.event.value.last));
+  await stream.until("the snapshot", () =>
+    stream.received.some((m) => m.event.case === "snapshot" && m.event.value.last),
+  );
   await Promise.all(
     projects.map(async (project, p) => {
       const deployments = await Promise.all([0, 1].map(() => createDeploymentFixture(h.pool, project)));
@@ -177,7 +196,8 @@ it("concurrent commits of several projects reach a watcher complete, in order, o
             domains: names.map((name) => ({ name, sticky: DomainSticky.BRANCH })),
           }),
         );
-        if (i >= 1) await h.switchTo({ targetDeploymentId: deployments[(i + 1) % 2]!.id, domainIds: await h.domainIds(names) });
+        if (i >= 1)
+          await h.switchTo({ targetDeploymentId: deployments[(i + 1) % 2]!.id, domainIds: await h.domainIds(names) });
       }
     }),
   );
@@ -211,7 +231,9 @@ it.each<[string, () => Promise<bigint>, RegExp]>([
   const dep = await createDeploymentFixture(h.pool, h.project);
   await h.assign({ deploymentId: dep.id, domains: [{ name: h.apex("resume"), sticky: DomainSticky.BRANCH }] });
   const stream = watch(await position());
-  await stream.until("the snapshot", () => stream.received.some((m) => m.event.case === "snapshot" && m.event.value.last));
+  await stream.until("the snapshot", () =>
+    stream.received.some((m) => m.event.case === "snapshot" && m.event.value.last),
+  );
   const first = stream.received[0]!;
   expect(first.event.case === "snapshot" && first.event.value.reason).toMatch(reason);
   expect(tableOf(stream.table)).toEqual(await servedRoutes());
@@ -222,11 +244,19 @@ it("routes only the requested region's sentinel; a hostname without one there is
   const a = await createDeploymentFixture(h.pool, h.project);
   const b = await createDeploymentFixture(h.pool, h.project);
   const name = h.apex("regional");
-  await h.assign({ deploymentId: a.id, gatewayConfig: gatewayConfigFor(a.id, 2), domains: [{ name, sticky: DomainSticky.ENVIRONMENT }] });
+  await h.assign({
+    deploymentId: a.id,
+    gatewayConfig: gatewayConfigFor(a.id, 2),
+    domains: [{ name, sticky: DomainSticky.ENVIRONMENT }],
+  });
   const r1 = watch(0n, "r1");
   await r1.until("the snapshot", () => r1.table.routes.has(name));
   expect(r1.table.routes.get(name)?.sentinel?.region).toBe("r1");
-  await h.assign({ deploymentId: b.id, gatewayConfig: gatewayConfigFor(b.id, 1), domains: [{ name, sticky: DomainSticky.ENVIRONMENT }] });
+  await h.assign({
+    deploymentId: b.id,
+    gatewayConfig: gatewayConfigFor(b.id, 1),
+    domains: [{ name, sticky: DomainSticky.ENVIRONMENT }],
+  });
   await r1.until("the removal", () => !r1.table.routes.has(name));
   expect(r1.changes().at(-1)?.removedHostnames).toEqual([name]);
   await r1.stop();
@@ -235,7 +265,10 @@ it("routes only the requested region's sentinel; a hostname without one there is
 it("a start-time rename reaches the edge as one change: old names removed, new names routed", async () => {
   const dep = await createDeploymentFixture(h.pool, h.project);
   const [from, to, dropped, kept] = [h.apex("old"), h.apex("new"), h.apex("dropped"), h.apex("kept")];
-  await h.assign({ deploymentId: dep.id, domains: [from, dropped, kept].map((name) => ({ name, sticky: DomainSticky.BRANCH })) });
+  await h.assign({
+    deploymentId: dep.id,
+    domains: [from, dropped, kept].map((name) => ({ name, sticky: DomainSticky.BRANCH })),
+  });
   const stream = watch();
   await stream.until("the snapshot", () => stream.table.routes.has(from));
   await renameDomains(h.pool, h.project.projectId, [

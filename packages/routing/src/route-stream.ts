@@ -1,6 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import type { Pool } from "@hydra/db";
-import { type Route, RouteChangeSchema, type WatchRoutesResponse, WatchRoutesResponseSchema } from "@hydra/proto/hydra/v1";
+import {
+  type Route,
+  RouteChangeSchema,
+  type WatchRoutesResponse,
+  WatchRoutesResponseSchema,
+} from "@hydra/proto/hydra/v1";
 import { classifyDatabaseError } from "./errors";
 import { routeInRegion, validateRegion } from "./route-projection";
 import type { RouteWakeups } from "./route-wakeups";
@@ -34,7 +39,11 @@ export interface WatchRoutesInput {
  * construction (sql/recordRouteChange.ts), so a gap can only mean pruned history, answered
  * with a fresh snapshot. Ends when `signal` aborts.
  */
-export async function* watchRoutes(options: RouteStreamOptions, input: WatchRoutesInput, signal: AbortSignal): AsyncGenerator<WatchRoutesResponse> {
+export async function* watchRoutes(
+  options: RouteStreamOptions,
+  input: WatchRoutesInput,
+  signal: AbortSignal,
+): AsyncGenerator<WatchRoutesResponse> {
   const region = validateRegion(input.region);
   const pageSize = options.pageSize ?? 2_000;
   const heartbeatMs = options.heartbeatMs ?? 5_000;
@@ -95,21 +104,35 @@ async function resumeProblem(pool: Pool, position: bigint): Promise<string | und
 }
 
 /** Every routed hostname at one position, in chunks read from one database snapshot; returns the position. */
-async function* snapshot(options: RouteStreamOptions, region: string, pageSize: number, reason: string): AsyncGenerator<WatchRoutesResponse, bigint> {
+async function* snapshot(
+  options: RouteStreamOptions,
+  region: string,
+  pageSize: number,
+  reason: string,
+): AsyncGenerator<WatchRoutesResponse, bigint> {
   const client = await guard(() => options.pool.connect());
   try {
     await guard(() => beginReadSnapshot(client));
     const position = await guard(() => findRouteStreamHead(client));
     let page = await guard(() => listGatewayConfigsPage(client, "", pageSize));
     for (;;) {
-      const next = page.length === pageSize ? await guard(() => listGatewayConfigsPage(client, page[page.length - 1]!.hostname, pageSize)) : [];
+      const next =
+        page.length === pageSize
+          ? await guard(() => listGatewayConfigsPage(client, page[page.length - 1]!.hostname, pageSize))
+          : [];
       const routes: Route[] = [];
       for (const row of page) {
-        const route = routeInRegion({ hostname: row.hostname, deploymentId: row.deployment_id, config: row.config }, region, options.isLocal);
+        const route = routeInRegion(
+          { hostname: row.hostname, deploymentId: row.deployment_id, config: row.config },
+          region,
+          options.isLocal,
+        );
         if (route) routes.push(route);
       }
       const last = next.length === 0;
-      yield create(WatchRoutesResponseSchema, { event: { case: "snapshot", value: { position, routes, last, reason } } });
+      yield create(WatchRoutesResponseSchema, {
+        event: { case: "snapshot", value: { position, routes, last, reason } },
+      });
       if (last) return position;
       page = next;
     }
@@ -119,7 +142,11 @@ async function* snapshot(options: RouteStreamOptions, region: string, pageSize: 
   }
 }
 
-function changeMessage(row: RouteChangeRow, region: string, isLocal: (hostname: string) => boolean): WatchRoutesResponse {
+function changeMessage(
+  row: RouteChangeRow,
+  region: string,
+  isLocal: (hostname: string) => boolean,
+): WatchRoutesResponse {
   const routes: Route[] = [];
   const removedHostnames: string[] = [];
   for (const stored of row.routes) {

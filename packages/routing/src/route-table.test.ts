@@ -2,11 +2,19 @@ import { create } from "@bufbuild/protobuf";
 import { WatchRoutesResponseSchema } from "@hydra/proto/hydra/v1";
 import { RouteStreamGapError, RouteTable } from "./route-table";
 
-const route = (hostname: string, deploymentId: string) => ({ hostname, deploymentId, sentinel: { region: "local", serviceHost: "s", servicePort: 80 } });
+const route = (hostname: string, deploymentId: string) => ({
+  hostname,
+  deploymentId,
+  sentinel: { region: "local", serviceHost: "s", servicePort: 80 },
+});
 const snapshot = (position: bigint, hostnames: string[], last: boolean) =>
-  create(WatchRoutesResponseSchema, { event: { case: "snapshot", value: { position, last, routes: hostnames.map((h) => route(h, "dep_s")) } } });
+  create(WatchRoutesResponseSchema, {
+    event: { case: "snapshot", value: { position, last, routes: hostnames.map((h) => route(h, "dep_s")) } },
+  });
 const change = (position: bigint, routes: Array<[string, string]>, removedHostnames: string[] = []) =>
-  create(WatchRoutesResponseSchema, { event: { case: "change", value: { position, routes: routes.map(([h, d]) => route(h, d)), removedHostnames } } });
+  create(WatchRoutesResponseSchema, {
+    event: { case: "change", value: { position, routes: routes.map(([h, d]) => route(h, d)), removedHostnames } },
+  });
 
 describe("RouteTable", () => {
   it("replaces the table only when the last snapshot chunk arrives", () => {
@@ -22,8 +30,20 @@ describe("RouteTable", () => {
   it("applies each change as a whole, in position order", () => {
     const table = new RouteTable();
     table.apply(snapshot(1n, ["a.example", "b.example"], true));
-    table.apply(change(2n, [["a.example", "dep_x"], ["c.example", "dep_x"]], ["b.example"]));
-    expect(Object.fromEntries([...table.routes].map(([h, r]) => [h, r.deploymentId]))).toEqual({ "a.example": "dep_x", "c.example": "dep_x" });
+    table.apply(
+      change(
+        2n,
+        [
+          ["a.example", "dep_x"],
+          ["c.example", "dep_x"],
+        ],
+        ["b.example"],
+      ),
+    );
+    expect(Object.fromEntries([...table.routes].map(([h, r]) => [h, r.deploymentId]))).toEqual({
+      "a.example": "dep_x",
+      "c.example": "dep_x",
+    });
     expect(table.position).toBe(2n);
   });
 

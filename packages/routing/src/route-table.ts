@@ -49,11 +49,18 @@ export class RouteTable {
       }
       case "change": {
         const change = event.value;
-        if (this.pendingSnapshot || change.position !== this.position + 1n) throw new RouteStreamGapError(this.position + 1n, change.position);
+        if (this.pendingSnapshot || change.position !== this.position + 1n)
+          throw new RouteStreamGapError(this.position + 1n, change.position);
         for (const route of change.routes) this.routes.set(route.hostname, route);
         for (const hostname of change.removedHostnames) this.routes.delete(hostname);
         this.position = change.position;
-        return { kind: "change", position: change.position, routes: change.routes, removed: change.removedHostnames, committedAtMs: change.committedAtMs };
+        return {
+          kind: "change",
+          position: change.position,
+          routes: change.routes,
+          removed: change.removedHostnames,
+          committedAtMs: change.committedAtMs,
+        };
       }
       case "heartbeat":
         return { kind: "heartbeat", headPosition: event.value.headPosition };

@@ -35,7 +35,12 @@ describe("decideAssignment", () => {
     ["new LIVE domain without the live pointer", { sticky: "live" }, undefined, "skip"],
     ["another workspace's domain", {}, { workspaceId: "ws_b", projectId: "prj_b" }, "refuse"],
     ["another project's domain, same workspace", {}, { projectId: "prj_b" }, "refuse"],
-    ["another project's domain even when it would be skipped", { sticky: "live" }, { projectId: "prj_b", sticky: "live" }, "refuse"],
+    [
+      "another project's domain even when it would be skipped",
+      { sticky: "live" },
+      { projectId: "prj_b", sticky: "live" },
+      "refuse",
+    ],
     ["already pointing here", {}, { deploymentId: "dep_new" }, "unchanged"],
     ["commit domain never moves", { sticky: "unspecified" }, { sticky: "unspecified" }, "skip"],
     ["commit domain never moves, even if asked as environment", {}, { sticky: "unspecified" }, "skip"],
@@ -43,11 +48,19 @@ describe("decideAssignment", () => {
     ["environment domain of a newer deployment", {}, { deploymentSequence: 9n }, "skip"],
     ["branch domain of an older deployment", { sticky: "branch" }, { sticky: "branch" }, "reassign"],
     ["branch domain of a newer deployment", { sticky: "branch" }, { sticky: "branch", deploymentSequence: 6n }, "skip"],
-    ["branch domain of the same sequence", { sticky: "branch" }, { sticky: "branch", deploymentSequence: 5n }, "reassign"],
+    [
+      "branch domain of the same sequence",
+      { sticky: "branch" },
+      { sticky: "branch", deploymentSequence: 5n },
+      "reassign",
+    ],
     ["LIVE domain with the live pointer", { sticky: "live", movesLive: true }, { sticky: "live" }, "reassign"],
     ["LIVE domain without the live pointer (rolled back or older)", { sticky: "live" }, { sticky: "live" }, "skip"],
   ])("%s", (_name, claim, existing, action) => {
-    const decision = decideAssignment({ ...claimBase, ...claim }, existing ? { ...existingBase, ...existing } : undefined);
+    const decision = decideAssignment(
+      { ...claimBase, ...claim },
+      existing ? { ...existingBase, ...existing } : undefined,
+    );
     expect(decision.action).toBe(action);
   });
 });

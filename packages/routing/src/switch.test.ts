@@ -16,7 +16,13 @@ describe("SwitchDomains", () => {
     await h.assign({ deploymentId: b.id, setLive: true, domains, gatewayConfig: gatewayConfigFor(b.id, 3) });
     const ids = await h.domainIds(domains.map((d) => d.name));
 
-    const rollback = await h.switchTo({ targetDeploymentId: a.id, domainIds: ids, setLive: true, rolledBack: true, expectedLiveDeploymentId: b.id });
+    const rollback = await h.switchTo({
+      targetDeploymentId: a.id,
+      domainIds: ids,
+      setLive: true,
+      rolledBack: true,
+      expectedLiveDeploymentId: b.id,
+    });
     expect(rollback.switchedDomainNames.sort()).toEqual(domains.map((d) => d.name).sort());
     expect(rollback.previousLiveDeploymentId).toBe(b.id);
     expect(rollback.routingGeneration).toBe(3n);
@@ -25,7 +31,13 @@ describe("SwitchDomains", () => {
     expect(gw.rows[0].config.sentinels).toHaveLength(2);
     await h.expectInvariants();
 
-    const promote = await h.switchTo({ targetDeploymentId: b.id, domainIds: ids, setLive: true, rolledBack: false, expectedLiveDeploymentId: a.id });
+    const promote = await h.switchTo({
+      targetDeploymentId: b.id,
+      domainIds: ids,
+      setLive: true,
+      rolledBack: false,
+      expectedLiveDeploymentId: a.id,
+    });
     expect(promote.previousLiveDeploymentId).toBe(a.id);
     expect(await h.live()).toEqual({ live_deployment_id: b.id, is_rolled_back: false });
     await h.expectInvariants();
@@ -34,10 +46,16 @@ describe("SwitchDomains", () => {
   it("refuses LIVE domains without set_live", async () => {
     const a = await createDeploymentFixture(h.pool, h.project);
     const b = await createDeploymentFixture(h.pool, h.project);
-    await h.assign({ deploymentId: a.id, setLive: true, domains: [{ name: h.apex("live"), sticky: DomainSticky.LIVE }] });
+    await h.assign({
+      deploymentId: a.id,
+      setLive: true,
+      domains: [{ name: h.apex("live"), sticky: DomainSticky.LIVE }],
+    });
     await h.assign({ deploymentId: b.id, domains: [] });
     const before = await snapshotRoutingTables(h.pool);
-    await expect(h.switchTo({ targetDeploymentId: b.id, domainIds: await h.domainIds([h.apex("live")]) })).rejects.toMatchObject({
+    await expect(
+      h.switchTo({ targetDeploymentId: b.id, domainIds: await h.domainIds([h.apex("live")]) }),
+    ).rejects.toMatchObject({
       code: "failed_precondition",
     });
     expect(await snapshotRoutingTables(h.pool)).toEqual(before);

@@ -32,7 +32,10 @@ export async function applySwitch(
     );
   }
   if (!target.gateway_config) {
-    throw new RoutingError("failed_precondition", `deployment ${target.id} has no stored gateway config to switch to (it was never assigned one)`);
+    throw new RoutingError(
+      "failed_precondition",
+      `deployment ${target.id} has no stored gateway config to switch to (it was never assigned one)`,
+    );
   }
   const found = await lockDomainsById(tx, domainIds);
   const foundIds = new Set(found.map((d) => d.id));
@@ -53,13 +56,26 @@ export async function applySwitch(
   } else {
     const live = found.filter((d) => d.sticky === "live");
     if (live.length > 0) {
-      throw new RoutingError("failed_precondition", `LIVE domains move only with the live pointer (set_live): ${live.map((d) => d.name).join(", ")}`);
+      throw new RoutingError(
+        "failed_precondition",
+        `LIVE domains move only with the live pointer (set_live): ${live.map((d) => d.name).join(", ")}`,
+      );
     }
   }
 
-  const routes = await writeGatewayConfigs(tx, target, target.gateway_config, domains.map((d) => d.name), isLocal);
+  const routes = await writeGatewayConfigs(
+    tx,
+    target,
+    target.gateway_config,
+    domains.map((d) => d.name),
+    isLocal,
+  );
   const moving = domains.filter((d) => d.deployment_id !== target.id);
-  await pointDomainsAt(tx, moving.map((d) => d.id), target.id);
+  await pointDomainsAt(
+    tx,
+    moving.map((d) => d.id),
+    target.id,
+  );
   if (request.setLive) await setProjectLive(tx, project.id, target.id, request.rolledBack);
 
   const response: SwitchDomainsResponse = {

@@ -12,13 +12,20 @@ export interface ProjectFixture {
   previewId: string;
 }
 
-export async function createProjectFixture(db: Queryable, slug = `p${Math.random().toString(36).slice(2, 10)}`): Promise<ProjectFixture> {
+export async function createProjectFixture(
+  db: Queryable,
+  slug = `p${Math.random().toString(36).slice(2, 10)}`,
+): Promise<ProjectFixture> {
   const workspaceId = newId("workspace");
   const projectId = newId("project");
   const productionId = newId("environment");
   const previewId = newId("environment");
   await db.query("INSERT INTO workspaces (id, name, slug) VALUES ($1, $2, $2)", [workspaceId, `ws-${slug}`]);
-  await db.query("INSERT INTO projects (id, workspace_id, name, slug) VALUES ($1, $2, $3, $3)", [projectId, workspaceId, slug]);
+  await db.query("INSERT INTO projects (id, workspace_id, name, slug) VALUES ($1, $2, $3, $3)", [
+    projectId,
+    workspaceId,
+    slug,
+  ]);
   await db.query(
     `INSERT INTO environments (id, workspace_id, project_id, slug, production, regions)
      VALUES ($1, $3, $4, 'production', true, '{"local":1}'), ($2, $3, $4, 'preview', false, '{"local":1}')`,
@@ -48,7 +55,14 @@ export async function createDeploymentFixture(
      INSERT INTO deployments (id, workspace_id, project_id, environment_id, sequence, branch, source, status, gateway_config)
      SELECT $1, $3, $2, $4, next.deployment_sequence, $5, '{"dockerImage":{"image":"nginx"}}', 'ready', $6::jsonb FROM next
      RETURNING sequence`,
-    [id, project.projectId, project.workspaceId, environmentId, options.branch ?? "main", options.gatewayConfig ? JSON.stringify(options.gatewayConfig) : null],
+    [
+      id,
+      project.projectId,
+      project.workspaceId,
+      environmentId,
+      options.branch ?? "main",
+      options.gatewayConfig ? JSON.stringify(options.gatewayConfig) : null,
+    ],
   );
   return { id, sequence: rows[0]!.sequence, environmentId };
 }
@@ -59,7 +73,12 @@ export function gatewayConfigFor(deploymentId: string, regions = 1) {
     deploymentId,
     isEnabled: true,
     port: 8080,
-    sentinels: Array.from({ length: regions }, (_, i) => ({ region: `r${i}`, serviceHost: `sentinel-env-x.ws-x.svc.cluster.local`, servicePort: 80, externalAddress: "" })),
+    sentinels: Array.from({ length: regions }, (_, i) => ({
+      region: `r${i}`,
+      serviceHost: `sentinel-env-x.ws-x.svc.cluster.local`,
+      servicePort: 80,
+      externalAddress: "",
+    })),
   };
 }
 
@@ -74,7 +93,10 @@ export async function snapshotRoutingTables(db: Queryable): Promise<Record<strin
   };
   const snapshot: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(tables)) snapshot[name] = (await db.query(sql)).rows;
-  return JSON.parse(JSON.stringify(snapshot, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown[]>;
+  return JSON.parse(JSON.stringify(snapshot, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<
+    string,
+    unknown[]
+  >;
 }
 
 /**
@@ -83,9 +105,20 @@ export async function snapshotRoutingTables(db: Queryable): Promise<Record<strin
  *    hostname is not local) names the same deployment; 2. the live pointer equals the
  *    deployment of every LIVE domain; 3. the committed generations are exactly 1..N.
  */
-export async function routingInvariantViolations(db: Queryable, projectId: string, isLocal: (hostname: string) => boolean): Promise<string[]> {
+export async function routingInvariantViolations(
+  db: Queryable,
+  projectId: string,
+  isLocal: (hostname: string) => boolean,
+): Promise<string[]> {
   const violations: string[] = [];
-  const domains = await db.query<{ name: string; deployment_id: string; dep_project: string | null; sticky: string; gw_deployment: string | null; gw_config_deployment: string | null }>(
+  const domains = await db.query<{
+    name: string;
+    deployment_id: string;
+    dep_project: string | null;
+    sticky: string;
+    gw_deployment: string | null;
+    gw_config_deployment: string | null;
+  }>(
     `SELECT d.name, d.deployment_id, dep.project_id AS dep_project, d.sticky::text AS sticky,
             g.deployment_id AS gw_deployment, g.config->>'deploymentId' AS gw_config_deployment
        FROM domains d LEFT JOIN deployments dep ON dep.id = d.deployment_id
@@ -94,11 +127,14 @@ export async function routingInvariantViolations(db: Queryable, projectId: strin
     [projectId],
   );
   for (const d of domains.rows) {
-    if (d.dep_project !== projectId) violations.push(`domain ${d.name} points at ${d.deployment_id} of project ${d.dep_project}`);
+    if (d.dep_project !== projectId)
+      violations.push(`domain ${d.name} points at ${d.deployment_id} of project ${d.dep_project}`);
     if (isLocal(d.name)) {
       if (d.gw_deployment !== null) violations.push(`local domain ${d.name} has a gateway config`);
     } else if (d.gw_deployment !== d.deployment_id || d.gw_config_deployment !== d.deployment_id) {
-      violations.push(`domain ${d.name} → ${d.deployment_id} but gateway config → ${d.gw_deployment}/${d.gw_config_deployment}`);
+      violations.push(
+        `domain ${d.name} → ${d.deployment_id} but gateway config → ${d.gw_deployment}/${d.gw_config_deployment}`,
+      );
     }
   }
   const project = await db.query<{ live_deployment_id: string | null; routing_generation: bigint }>(
@@ -107,7 +143,8 @@ export async function routingInvariantViolations(db: Queryable, projectId: strin
   );
   const live = project.rows[0]?.live_deployment_id ?? null;
   for (const d of domains.rows.filter((row) => row.sticky === "live")) {
-    if (d.deployment_id !== live) violations.push(`LIVE domain ${d.name} → ${d.deployment_id} but live pointer → ${live}`);
+    if (d.deployment_id !== live)
+      violations.push(`LIVE domain ${d.name} → ${d.deployment_id} but live pointer → ${live}`);
   }
   const generations = (
     await db.query<{ routing_generation: bigint }>(
@@ -119,7 +156,8 @@ export async function routingInvariantViolations(db: Queryable, projectId: strin
     if (g !== BigInt(i + 1)) violations.push(`generation #${i + 1} is ${g}`);
   });
   const current = project.rows[0]?.routing_generation ?? 0n;
-  if (current !== BigInt(generations.length)) violations.push(`project generation ${current} but ${generations.length} operations recorded`);
+  if (current !== BigInt(generations.length))
+    violations.push(`project generation ${current} but ${generations.length} operations recorded`);
   return violations;
 }
 
@@ -130,7 +168,9 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -145,14 +185,25 @@ export interface RedisServerProcess {
 /** Starts a throwaway redis-server on `port` (no persistence) and waits until it answers PING. */
 export async function startRedisServer(port?: number, deadlineMs = 10_000): Promise<RedisServerProcess> {
   const chosen = port ?? (await freePort());
-  const child = spawn("redis-server", ["--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], {
-    stdio: "ignore",
-  });
+  const child = spawn(
+    "redis-server",
+    ["--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+    {
+      stdio: "ignore",
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `redis://127.0.0.1:${chosen}`;
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, disconnectTimeout: 100, retryStrategy: () => null });
+    const probe = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      connectTimeout: 500,
+      disconnectTimeout: 100,
+      retryStrategy: () => null,
+    });
     probe.on("error", () => {});
     try {
       await probe.connect();

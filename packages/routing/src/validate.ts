@@ -20,7 +20,10 @@ function requireId(kind: Parameters<typeof isId>[0], field: string, value: strin
 
 function validateKey(key: string): void {
   if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new RoutingError("invalid_argument", `idempotency_key is ${key.length} characters long (at most ${MAX_IDEMPOTENCY_KEY_LENGTH})`);
+    throw new RoutingError(
+      "invalid_argument",
+      `idempotency_key is ${key.length} characters long (at most ${MAX_IDEMPOTENCY_KEY_LENGTH})`,
+    );
   }
 }
 
@@ -32,11 +35,17 @@ export function validateAssign(request: AssignDomainsRequest): DomainClaimInput[
   requireId("deployment", "deployment_id", request.deploymentId);
   validateKey(request.idempotencyKey);
   if (request.domains.length > MAX_DOMAINS_PER_CALL) {
-    throw new RoutingError("invalid_argument", `${request.domains.length} domains in one call (at most ${MAX_DOMAINS_PER_CALL})`);
+    throw new RoutingError(
+      "invalid_argument",
+      `${request.domains.length} domains in one call (at most ${MAX_DOMAINS_PER_CALL})`,
+    );
   }
   const config = request.gatewayConfig;
   if (config?.deploymentId && config.deploymentId !== request.deploymentId) {
-    throw new RoutingError("invalid_argument", `gateway_config.deployment_id ${config.deploymentId} is not deployment_id ${request.deploymentId}`);
+    throw new RoutingError(
+      "invalid_argument",
+      `gateway_config.deployment_id ${config.deploymentId} is not deployment_id ${request.deploymentId}`,
+    );
   }
   const seen = new Set<string>();
   const problems: string[] = [];
@@ -51,7 +60,10 @@ export function validateAssign(request: AssignDomainsRequest): DomainClaimInput[
   });
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).join("; ");
-    throw new RoutingError("invalid_argument", `invalid domains: ${shown}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`);
+    throw new RoutingError(
+      "invalid_argument",
+      `invalid domains: ${shown}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
+    );
   }
   return claims;
 }
@@ -59,14 +71,24 @@ export function validateAssign(request: AssignDomainsRequest): DomainClaimInput[
 /** Everything that can be checked without the database; returns the distinct domain ids. */
 export function validateSwitch(request: SwitchDomainsRequest): string[] {
   requireId("deployment", "target_deployment_id", request.targetDeploymentId);
-  if (request.expectedLiveDeploymentId) requireId("deployment", "expected_live_deployment_id", request.expectedLiveDeploymentId);
+  if (request.expectedLiveDeploymentId)
+    requireId("deployment", "expected_live_deployment_id", request.expectedLiveDeploymentId);
   validateKey(request.idempotencyKey);
   if (request.domainIds.length > MAX_DOMAINS_PER_CALL) {
-    throw new RoutingError("invalid_argument", `${request.domainIds.length} domain ids in one call (at most ${MAX_DOMAINS_PER_CALL})`);
+    throw new RoutingError(
+      "invalid_argument",
+      `${request.domainIds.length} domain ids in one call (at most ${MAX_DOMAINS_PER_CALL})`,
+    );
   }
   const malformed = request.domainIds.filter((id) => !isId("domain", id));
   if (malformed.length > 0) {
-    throw new RoutingError("invalid_argument", `domain_ids are not domain ids: ${malformed.slice(0, 5).map((id) => `"${id}"`).join(", ")}`);
+    throw new RoutingError(
+      "invalid_argument",
+      `domain_ids are not domain ids: ${malformed
+        .slice(0, 5)
+        .map((id) => `"${id}"`)
+        .join(", ")}`,
+    );
   }
   return [...new Set(request.domainIds)];
 }

@@ -7,7 +7,11 @@ export interface AdminStatus {
 }
 
 /** /health (200 once HAProxy serves a known table, else 503) and /metrics (Prometheus). */
-export async function startAdminServer(address: { host: string; port: number }, status: AdminStatus, registry: Registry): Promise<{ url: string; close(): Promise<void> }> {
+export async function startAdminServer(
+  address: { host: string; port: number },
+  status: AdminStatus,
+  registry: Registry,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (path === "/health") {

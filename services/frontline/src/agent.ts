@@ -72,8 +72,14 @@ export class FrontlineAgent {
     while (!signal.aborted) {
       try {
         const from = this.table.position;
-        logger.info({ after_position: from.toString(), region: this.options.region }, from === 0n ? "route stream: starting from a snapshot" : "route stream: resuming");
-        for await (const message of this.options.client.watchRoutes({ region: this.options.region, afterPosition: from }, { signal })) {
+        logger.info(
+          { after_position: from.toString(), region: this.options.region },
+          from === 0n ? "route stream: starting from a snapshot" : "route stream: resuming",
+        );
+        for await (const message of this.options.client.watchRoutes(
+          { region: this.options.region, afterPosition: from },
+          { signal },
+        )) {
           metrics.connected.set(1);
           backoffMs = 100;
           this.receive(message);
@@ -86,7 +92,10 @@ export class FrontlineAgent {
           this.table = new RouteTable(0n);
           continue;
         }
-        logger.warn({ err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs }, "route stream lost; HAProxy keeps serving the last routes");
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs },
+          "route stream lost; HAProxy keeps serving the last routes",
+        );
         await new Promise((resolve) => setTimeout(resolve, Math.random() * backoffMs + backoffMs / 2));
         backoffMs = Math.min(backoffMs * 2, 2_000);
       }
@@ -164,13 +173,19 @@ export class FrontlineAgent {
         metrics.lastGeneration.set(Number(generation));
         metrics.routes.set(maps.size);
         metrics.positionLag.set(Math.max(0, Number(this.table.position - position)));
-        logger.info({ position: position.toString(), full, hostnames: hostnames.length, routes: maps.size }, full ? "snapshot applied" : "routes applied");
+        logger.info(
+          { position: position.toString(), full, hostnames: hostnames.length, routes: maps.size },
+          full ? "snapshot applied" : "routes applied",
+        );
         backoffMs = 50;
       } catch (error) {
         metrics.applyFailures.inc();
         // HAProxy's maps may be half-written on one side: rewrite everything next time.
         this.fullSync = true;
-        logger.error({ err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs }, "HAProxy update failed; retrying with the whole table");
+        logger.error(
+          { err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs },
+          "HAProxy update failed; retrying with the whole table",
+        );
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
         backoffMs = Math.min(backoffMs * 2, 2_000);
       }

@@ -27,7 +27,9 @@ const schema = z
     apiToken: env.HYDRA_API_TOKEN,
     region: env.HYDRA_REGION,
     defaultDomain: env.HYDRA_DEFAULT_DOMAIN.toLowerCase(),
-    stateDir: path.resolve(env.HYDRA_FRONTLINE_STATE_DIR ?? path.join(os.tmpdir(), `hydra-frontline-${env.HYDRA_FRONTLINE_ADDR.port}`)),
+    stateDir: path.resolve(
+      env.HYDRA_FRONTLINE_STATE_DIR ?? path.join(os.tmpdir(), `hydra-frontline-${env.HYDRA_FRONTLINE_ADDR.port}`),
+    ),
     haproxyBin: env.HAPROXY_BIN,
     logLevel: env.LOG_LEVEL,
   }));

@@ -18,7 +18,11 @@ describeWithHaproxy("EdgeMaps on a real HAProxy", () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    haproxy = await startOrAdoptHaproxy({ bin: "haproxy", paths, config: renderHaproxyConfig({ listen: { host: "127.0.0.1", port }, paths }) });
+    haproxy = await startOrAdoptHaproxy({
+      bin: "haproxy",
+      paths,
+      config: renderHaproxyConfig({ listen: { host: "127.0.0.1", port }, paths }),
+    });
     maps = new EdgeMaps(haproxy.socket, paths);
   });
   afterAll(() => {
@@ -27,14 +31,22 @@ describeWithHaproxy("EdgeMaps on a real HAProxy", () => {
   });
 
   it("loads a snapshot larger than one CLI request into both maps, flipping the side once", async () => {
-    const entries = new Map(Array.from({ length: 5_000 }, (_, i) => [`host-${i}.hydra.test`, `dep_${i % 7}/127.0.0.1/${8000 + (i % 7)}`]));
+    const entries = new Map(
+      Array.from({ length: 5_000 }, (_, i) => [`host-${i}.hydra.test`, `dep_${i % 7}/127.0.0.1/${8000 + (i % 7)}`]),
+    );
     await maps.replaceAll(entries);
     expect((await haproxy.socket.showMap(paths.side)).get("active")).toBe("b");
     for (const map of [paths.mapA, paths.mapB]) expect(await haproxy.socket.showMap(map)).toEqual(entries);
   });
 
   it("applies upserts and removals to both maps; an adopting agent reads the same table", async () => {
-    await maps.update(new Map([["host-1.hydra.test", "dep_x/127.0.0.2/81"], ["new.hydra.test", "dep_y/127.0.0.3/82"]]), ["host-2.hydra.test"]);
+    await maps.update(
+      new Map([
+        ["host-1.hydra.test", "dep_x/127.0.0.2/81"],
+        ["new.hydra.test", "dep_y/127.0.0.3/82"],
+      ]),
+      ["host-2.hydra.test"],
+    );
     for (const map of [paths.mapA, paths.mapB]) {
       const entries = await haproxy.socket.showMap(map);
       expect(entries.get("host-1.hydra.test")).toBe("dep_x/127.0.0.2/81");

@@ -20,12 +20,16 @@ describe("renderHaproxyConfig", () => {
 
   it("deletes the client's deployment id header before setting it from the route", () => {
     const config = renderHaproxyConfig({ listen: { host: "127.0.0.1", port: 8080 }, paths });
-    expect(config.indexOf("del-header X-Hydra-Deployment-Id")).toBeLessThan(config.indexOf("set-header X-Hydra-Deployment-Id"));
+    expect(config.indexOf("del-header X-Hydra-Deployment-Id")).toBeLessThan(
+      config.indexOf("set-header X-Hydra-Deployment-Id"),
+    );
   });
 
   (haproxy ? it : it.skip)("is accepted by the real haproxy binary (haproxy -c)", () => {
     for (const map of [paths.mapA, paths.mapB, paths.side]) writeFileSync(map, "");
     writeFileSync(paths.config, renderHaproxyConfig({ listen: { host: "127.0.0.1", port: 8080 }, paths }));
-    expect(execFileSync("haproxy", ["-c", "-f", paths.config], { encoding: "utf8", stdio: "pipe" })).toContain("Configuration file is valid");
+    expect(execFileSync("haproxy", ["-c", "-f", paths.config], { encoding: "utf8", stdio: "pipe" })).toContain(
+      "Configuration file is valid",
+    );
   });
 });

@@ -21,7 +21,12 @@ export interface RunningHaproxy {
  * checked with `haproxy -c` first. A running HAProxy with another config is replaced (-sf: it
  * finishes its connections), which is the only time the agent reloads anything.
  */
-export async function startOrAdoptHaproxy(options: { bin: string; paths: HaproxyPaths; config: string; timeoutMs?: number }): Promise<RunningHaproxy> {
+export async function startOrAdoptHaproxy(options: {
+  bin: string;
+  paths: HaproxyPaths;
+  config: string;
+  timeoutMs?: number;
+}): Promise<RunningHaproxy> {
   const { bin, paths, config } = options;
   const socket = new HaproxySocket(paths.socket);
   const runningPid = existsSync(paths.socket) ? await socket.pid() : undefined;

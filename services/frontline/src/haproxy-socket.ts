@@ -20,11 +20,15 @@ export class HaproxySocket {
 
   /** Sends one command line (optionally with a `<<` payload) and returns HAProxy's answer. */
   send(command: string, payload?: string): Promise<string> {
-    const text = payload === undefined ? `${command}\n` : `${command} <<\n${payload}${payload.endsWith("\n") ? "" : "\n"}\n`;
+    const text =
+      payload === undefined ? `${command}\n` : `${command} <<\n${payload}${payload.endsWith("\n") ? "" : "\n"}\n`;
     return new Promise((resolve, reject) => {
       const socket = net.createConnection(this.socketPath);
       const chunks: Buffer[] = [];
-      const timer = setTimeout(() => socket.destroy(new Error(`haproxy did not answer "${command.slice(0, 80)}" within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`haproxy did not answer "${command.slice(0, 80)}" within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
       socket.on("connect", () => socket.end(text));
       socket.on("data", (chunk) => chunks.push(chunk));
       socket.on("error", (error) => {

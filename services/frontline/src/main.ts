@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, config.logLevel);
   await mkdir(config.stateDir, { recursive: true });
   const paths = haproxyPaths(config.stateDir);
-  const haproxy = await startOrAdoptHaproxy({ bin: config.haproxyBin, paths, config: renderHaproxyConfig({ listen: config.listen, paths }) });
+  const haproxy = await startOrAdoptHaproxy({
+    bin: config.haproxyBin,
+    paths,
+    config: renderHaproxyConfig({ listen: config.listen, paths }),
+  });
   const maps = new EdgeMaps(haproxy.socket, paths);
   const positions = new PositionStore(config.stateDir);
   const saved = await positions.load();
@@ -32,7 +36,13 @@ async function main(): Promise<void> {
     startPosition = saved.position;
   }
   logger.info(
-    { haproxy_pid: haproxy.pid, adopted: haproxy.adopted, position: startPosition.toString(), routes: maps.size, state_dir: config.stateDir },
+    {
+      haproxy_pid: haproxy.pid,
+      adopted: haproxy.adopted,
+      position: startPosition.toString(),
+      routes: maps.size,
+      state_dir: config.stateDir,
+    },
     haproxy.adopted ? "adopted the running haproxy" : "started haproxy",
   );
 
@@ -57,7 +67,12 @@ async function main(): Promise<void> {
       get ready() {
         return agent.ready;
       },
-      details: () => ({ haproxy_pid: haproxy.pid, position: agent.position.toString(), routes: maps.size, region: config.region }),
+      details: () => ({
+        haproxy_pid: haproxy.pid,
+        position: agent.position.toString(),
+        routes: maps.size,
+        region: config.region,
+      }),
     },
     metrics.registry,
   );

@@ -2,14 +2,29 @@ import { create } from "@bufbuild/protobuf";
 import { RouteSchema } from "@hydra/proto/hydra/v1";
 import { SentinelResolver, sentinelAddress } from "./map-entry";
 
-const route = (sentinel: { serviceHost?: string; servicePort?: number; externalAddress?: string } | undefined, deploymentId = "dep_01abc") =>
-  create(RouteSchema, { hostname: "app.hydra.run", deploymentId, sentinel: sentinel && { region: "local", ...sentinel } });
+const route = (
+  sentinel: { serviceHost?: string; servicePort?: number; externalAddress?: string } | undefined,
+  deploymentId = "dep_01abc",
+) =>
+  create(RouteSchema, {
+    hostname: "app.hydra.run",
+    deploymentId,
+    sentinel: sentinel && { region: "local", ...sentinel },
+  });
 
 describe("sentinelAddress", () => {
   it.each<[string, ReturnType<typeof route>, { host: string; port: number } | undefined]>([
-    ["the external address first", route({ serviceHost: "s.ns.svc.cluster.local", servicePort: 80, externalAddress: "127.0.0.9:8123" }), { host: "127.0.0.9", port: 8123 }],
+    [
+      "the external address first",
+      route({ serviceHost: "s.ns.svc.cluster.local", servicePort: 80, externalAddress: "127.0.0.9:8123" }),
+      { host: "127.0.0.9", port: 8123 },
+    ],
     ["an IPv6 external address", route({ externalAddress: "[::1]:81" }), { host: "::1", port: 81 }],
-    ["else the Service's cluster DNS name", route({ serviceHost: "s.ns.svc.cluster.local", servicePort: 80 }), { host: "s.ns.svc.cluster.local", port: 80 }],
+    [
+      "else the Service's cluster DNS name",
+      route({ serviceHost: "s.ns.svc.cluster.local", servicePort: 80 }),
+      { host: "s.ns.svc.cluster.local", port: 80 },
+    ],
     ["a malformed external address", route({ externalAddress: "nope" }), undefined],
     ["no sentinel", route(undefined), undefined],
   ])("%s", (_name, r, expected) => {

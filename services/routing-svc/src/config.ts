@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { duration, listenAddress, loadConfig, logLevel, optionalSecret, postgresUrl, redisUrls } from "@hydra/server-kit";
+import {
+  duration,
+  listenAddress,
+  loadConfig,
+  logLevel,
+  optionalSecret,
+  postgresUrl,
+  redisUrls,
+} from "@hydra/server-kit";
 
 /** routing-svc's configuration (SPEC §1), from the environment, with its defaults. */
 const schema = z
@@ -16,7 +24,11 @@ const schema = z
     HYDRA_ROUTE_HISTORY: z.coerce.number().int().positive().default(100_000),
     // Stored answers to idempotency keys: longer than any caller retries a key (0 keeps them forever).
     HYDRA_ROUTING_OPERATIONS_RETENTION: duration.default(90 * 24 * 3_600_000),
-    HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+    HYDRA_MAX_REQUEST_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
     LOG_LEVEL: logLevel.default("info"),
   })
   .transform((env) => ({

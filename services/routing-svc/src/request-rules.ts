@@ -13,7 +13,11 @@ const port = z.number().int().max(65_535, "is not a TCP port");
 const hostAndPort = z.literal("").or(
   z.string().superRefine((value, ctx) => {
     const match = /^(.+):(\d{1,5})$/.exec(value);
-    const problem = !match ? "is not host:port" : Number(match[2]) > 65_535 ? "has no valid port" : hostnameProblem(match[1]!.replace(/^\[(.*)\]$/, "$1"));
+    const problem = !match
+      ? "is not host:port"
+      : Number(match[2]) > 65_535
+        ? "has no valid port"
+        : hostnameProblem(match[1]!.replace(/^\[(.*)\]$/, "$1"));
     if (problem) ctx.addIssue({ code: "custom", message: `"${value.slice(0, 100)}" ${problem}` });
   }),
 );

@@ -2,7 +2,13 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { Pool } from "@hydra/db";
 import type { RoutingService } from "@hydra/proto/hydra/v1";
 import { deleteInBatches, retentionCutoff } from "@hydra/db";
-import { deleteExpiredOperations, ProjectLock, pruneRouteHistory, RouteChangeWakeups, RoutingCore } from "@hydra/routing";
+import {
+  deleteExpiredOperations,
+  ProjectLock,
+  pruneRouteHistory,
+  RouteChangeWakeups,
+  RoutingCore,
+} from "@hydra/routing";
 import { createRoutingService, type RoutingLogger } from "./routing-service";
 
 export interface RoutingRuntimeOptions {
@@ -41,7 +47,9 @@ export interface RoutingRuntime {
 export function createRoutingRuntime(options: RoutingRuntimeOptions): RoutingRuntime {
   const lock = new ProjectLock({ redisUrls: options.redisUrls, waitMs: options.lockWaitMs, ttlMs: options.lockTtlMs });
   const core = new RoutingCore({ pool: options.pool, lock, defaultDomain: options.defaultDomain });
-  const wakeups = new RouteChangeWakeups(options.pool, (error) => options.logger.warn({ err: error.message }, "route change listener lost its connection"));
+  const wakeups = new RouteChangeWakeups(options.pool, (error) =>
+    options.logger.warn({ err: error.message }, "route change listener lost its connection"),
+  );
   const routeStream = { pool: options.pool, wakeups, isLocal: (hostname: string) => core.isLocal(hostname) };
   const routeHistory = options.routeHistory ?? 100_000;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -51,7 +59,9 @@ export function createRoutingRuntime(options: RoutingRuntimeOptions): RoutingRun
     async start() {
       await wakeups.start();
       pruneTimer = setInterval(() => {
-        pruneRouteHistory(options.pool, routeHistory).catch((error: Error) => options.logger.warn({ err: error.message }, "route history not pruned"));
+        pruneRouteHistory(options.pool, routeHistory).catch((error: Error) =>
+          options.logger.warn({ err: error.message }, "route history not pruned"),
+        );
         const cutoff = retentionCutoff(options.operationsRetentionMs ?? 0);
         if (cutoff) {
           deleteInBatches((limit) => deleteExpiredOperations(options.pool, cutoff, limit)).catch((error: Error) =>

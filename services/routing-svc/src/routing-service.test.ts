@@ -26,7 +26,9 @@ describe("toConnectError", () => {
 
   it("turns an unreachable database into unavailable and a bug into internal, logging both", () => {
     logged.length = 0;
-    expect(toConnectError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), logger, {}).code).toBe(Code.Unavailable);
+    expect(
+      toConnectError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), logger, {}).code,
+    ).toBe(Code.Unavailable);
     expect(toConnectError(new TypeError("undefined is not a function"), logger, {}).code).toBe(Code.Internal);
     expect(logged).toEqual(["warn routing call failed", "error routing call failed"]);
   });

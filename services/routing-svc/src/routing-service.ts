@@ -1,6 +1,12 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { RoutingService } from "@hydra/proto/hydra/v1";
-import { type RouteStreamOptions, type RoutingCore, RoutingError, type RoutingErrorCode, watchRoutes } from "@hydra/routing";
+import {
+  type RouteStreamOptions,
+  type RoutingCore,
+  RoutingError,
+  type RoutingErrorCode,
+  watchRoutes,
+} from "@hydra/routing";
 import { toConnectError as serverKitConnectError } from "@hydra/server-kit";
 
 /** The part of a pino logger (server-kit's Logger) this service uses. */
@@ -27,15 +33,28 @@ const CODES: Record<RoutingErrorCode, Code> = {
 export function toConnectError(error: unknown, logger: RoutingLogger, fields: Record<string, unknown>): ConnectError {
   // server-kit's interceptor logs every rejection with its code and message; only the
   // unexpected ones get their stack logged here.
-  if (error instanceof RoutingError) return new ConnectError(error.message, CODES[error.code], undefined, undefined, error);
+  if (error instanceof RoutingError)
+    return new ConnectError(error.message, CODES[error.code], undefined, undefined, error);
   const mapped = serverKitConnectError(error);
   const log = mapped.code === Code.Internal ? logger.error : logger.warn;
-  log.call(logger, { ...fields, code: Code[mapped.code], err: error instanceof Error ? (error.stack ?? error.message) : String(error) }, "routing call failed");
+  log.call(
+    logger,
+    {
+      ...fields,
+      code: Code[mapped.code],
+      err: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    },
+    "routing call failed",
+  );
   return mapped;
 }
 
 /** hydra.v1.RoutingService over the routing core: validation and the work are the core's. */
-export function createRoutingService(core: RoutingCore, routeStream: RouteStreamOptions, logger: RoutingLogger): ServiceImpl<typeof RoutingService> {
+export function createRoutingService(
+  core: RoutingCore,
+  routeStream: RouteStreamOptions,
+  logger: RoutingLogger,
+): ServiceImpl<typeof RoutingService> {
   return {
     async assignDomains(request) {
       const fields = {
@@ -48,7 +67,11 @@ export function createRoutingService(core: RoutingCore, routeStream: RouteStream
       try {
         const response = await core.assignDomains(request);
         logger.info(
-          { ...fields, routing_generation: response.routingGeneration.toString(), changed: response.changedDomainNames.length },
+          {
+            ...fields,
+            routing_generation: response.routingGeneration.toString(),
+            changed: response.changedDomainNames.length,
+          },
           "domains assigned",
         );
         return response;
@@ -67,7 +90,11 @@ export function createRoutingService(core: RoutingCore, routeStream: RouteStream
       try {
         const response = await core.switchDomains(request);
         logger.info(
-          { ...fields, routing_generation: response.routingGeneration.toString(), switched: response.switchedDomainNames.length },
+          {
+            ...fields,
+            routing_generation: response.routingGeneration.toString(),
+            switched: response.switchedDomainNames.length,
+          },
           "domains switched",
         );
         return response;
@@ -79,7 +106,11 @@ export function createRoutingService(core: RoutingCore, routeStream: RouteStream
       const fields = { rpc: "WatchRoutes", region: request.region, after_position: request.afterPosition.toString() };
       logger.info(fields, "route stream opened");
       try {
-        yield* watchRoutes(routeStream, { region: request.region, afterPosition: request.afterPosition }, context.signal);
+        yield* watchRoutes(
+          routeStream,
+          { region: request.region, afterPosition: request.afterPosition },
+          context.signal,
+        );
       } catch (error) {
         if (context.signal.aborted) return;
         throw toConnectError(error, logger, fields);

@@ -16,6 +16,14 @@ export async function insertRoutingOperation(db: Queryable, op: NewRoutingOperat
     name: "routing_insertRoutingOperation",
     text: `INSERT INTO routing_operations (id, project_id, routing_generation, kind, idempotency_key, request_hash, response)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-    values: [op.id, op.projectId, op.routingGeneration.toString(), op.kind, op.idempotencyKey, op.requestHash, JSON.stringify(op.response)],
+    values: [
+      op.id,
+      op.projectId,
+      op.routingGeneration.toString(),
+      op.kind,
+      op.idempotencyKey,
+      op.requestHash,
+      JSON.stringify(op.response),
+    ],
   });
 }

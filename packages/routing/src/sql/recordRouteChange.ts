@@ -7,7 +7,12 @@ import { ROUTE_CHANGES_CHANNEL, type StoredRouteChange } from "./rows";
  * that change routes take positions one at a time, in commit order (the lock is held only for
  * the commit itself). The NOTIFY is delivered at commit, never for a rolled-back change.
  */
-export async function recordRouteChange(db: Queryable, projectId: string, routingGeneration: bigint, routes: StoredRouteChange[]): Promise<bigint> {
+export async function recordRouteChange(
+  db: Queryable,
+  projectId: string,
+  routingGeneration: bigint,
+  routes: StoredRouteChange[],
+): Promise<bigint> {
   const { rows } = await db.query<{ position: bigint }>({
     name: "routing_recordRouteChange",
     text: `WITH head AS (UPDATE route_stream_head SET position = position + 1 WHERE id RETURNING position)

@@ -2,7 +2,12 @@ import type { Queryable } from "@hydra/db";
 import type { GatewayConfigRow } from "./rows";
 
 /** Renames one of the project's domains and its gateway config (keyed by hostname) together; returns the renamed config, if it had one. */
-export async function renameDomain(db: Queryable, projectId: string, from: string, to: string): Promise<GatewayConfigRow | undefined> {
+export async function renameDomain(
+  db: Queryable,
+  projectId: string,
+  from: string,
+  to: string,
+): Promise<GatewayConfigRow | undefined> {
   const { rows } = await db.query<GatewayConfigRow>({
     name: "routing_renameDomain",
     text: `WITH renamed AS (
