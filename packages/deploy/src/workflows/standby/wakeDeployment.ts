@@ -19,7 +19,8 @@ export class NotWakeableError extends Error {
  * standby timer cannot scale it down meanwhile.
  */
 export async function wakeDeployment(deps: DeployDeps, deploymentId: string, deadline: Date, signal: AbortSignal): Promise<void> {
-  await withDeploymentLock(deps.pool, deploymentId, async () => {
+  await withDeploymentLock(deps.pool, deploymentId, async (lockLost) => {
+    const stop = AbortSignal.any([signal, lockLost]);
     const topologies = await listTopologyWorkloads(deps.pool, deploymentId);
     if (topologies.length === 0 || topologies.some((t) => t.workload === null)) {
       throw new NotWakeableError(`deployment ${deploymentId} has no workloads to scale up`);
@@ -30,7 +31,7 @@ export async function wakeDeployment(deps: DeployDeps, deploymentId: string, dea
       topologies.map(async (t) => {
         const ref = t.workload as WorkloadRef;
         await deps.cluster.scale(t.region, ref, t.desiredReplicas);
-        const ready = await deps.cluster.waitReady(t.region, ref, t.desiredReplicas, { deadline, signal });
+        const ready = await deps.cluster.waitReady(t.region, ref, t.desiredReplicas, { deadline, signal: stop });
         await setTopology(deps.pool, deploymentId, t.region, "ready");
         return ready;
       }),
