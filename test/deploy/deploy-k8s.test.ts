@@ -330,3 +330,24 @@ it("the standby timer survives a crash of deploy-svc: the replaced deployment is
   expect((await h.deployment(first)).desired_state).toBe("standby");
   expect(await replicasIn(project, second)).toEqual(REGIONS);
 });
+
+it("a standby deployment whose Deployments were deleted behind hydra's back is re-applied when a rollback wakes it", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const gone = await h.deployReady(project, { branch: "deleted" });
+  const live = await h.deployReady(project, { branch: "deleted" }); // takes the branch: `gone` goes to standby
+  await h.waitForRunEnd(`standby:${gone}:deploy:${live}`, 15_000);
+  expect(await replicasIn(project, gone)).toEqual({ "us-east": 0, "eu-west": 0 });
+  const ns = namespaceName(project.workspaceId);
+  for (const region of Object.keys(REGIONS)) {
+    const response = await fetch(`${standIn.regions[region]!.url}${deploymentPath(ns, workloadName(gone))}`, { method: "DELETE", headers: { authorization: "Bearer standin-token" } });
+    expect(response.ok).toBe(true);
+  }
+  await waitFor("the Deployments to be gone", async () => (Object.values(await replicasIn(project, gone)).every((r) => r === undefined) ? true : undefined), 10_000);
+
+  const response = await h.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: gone });
+  expect(response.liveDeploymentId).toBe(gone);
+  expect(await replicasIn(project, gone)).toEqual(REGIONS);
+  const instances = await h.pool.query<{ region: string }>("SELECT region FROM instances WHERE deployment_id = $1 AND status = 'ready' ORDER BY region", [gone]);
+  expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
+});

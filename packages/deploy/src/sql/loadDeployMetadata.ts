@@ -11,6 +11,8 @@ export interface DeployMetadata {
     commitSha: string;
     source: DeploymentSource;
     command: string[];
+    /** The image built or given (null before the build step). */
+    image: string | null;
     /** A cancel (or supersede) was claimed on the row; its reason. */
     cancelRequested: boolean;
     cancelReason: string | null;
@@ -28,6 +30,7 @@ interface Row {
   commit_sha: string;
   source: DeploymentSource;
   command: string[];
+  image: string | null;
   cancel_requested: boolean;
   cancel_reason: string | null;
   workspace_id: string;
@@ -43,7 +46,7 @@ interface Row {
 export async function loadDeployMetadata(db: Queryable, deploymentId: string): Promise<DeployMetadata | null> {
   const result = await db.query<Row>({
     name: "deploy_loadDeployMetadata",
-    text: `SELECT d.id, d.sequence, d.status, d.branch, d.commit_sha, d.source, d.command,
+    text: `SELECT d.id, d.sequence, d.status, d.branch, d.commit_sha, d.source, d.command, d.image,
                   d.cancel_requested_at IS NOT NULL AS cancel_requested, d.cancel_reason,
                   w.id AS workspace_id, w.slug AS workspace_slug, p.id AS project_id, p.slug AS project_slug,
                   e.id AS environment_id, e.slug AS environment_slug, e.production, e.regions
@@ -66,6 +69,7 @@ export async function loadDeployMetadata(db: Queryable, deploymentId: string): P
       commitSha: r.commit_sha,
       source: r.source,
       command: r.command,
+      image: r.image,
       cancelRequested: r.cancel_requested,
       cancelReason: r.cancel_reason,
     },

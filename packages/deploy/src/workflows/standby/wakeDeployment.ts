@@ -6,6 +6,7 @@ import { setDesiredState } from "../../sql/setDesiredState";
 import { setTopology } from "../../sql/setTopology";
 import { withDeploymentLock } from "../../sql/withDeploymentLock";
 import type { DeployDeps } from "../deps";
+import { isNotFound, reapplyRegion, waitReadyReconciling } from "../deploy/reapplyRegion";
 
 export class NotWakeableError extends Error {
   override name = "NotWakeableError";
@@ -30,8 +31,12 @@ export async function wakeDeployment(deps: DeployDeps, deploymentId: string, dea
     const instances = await Promise.all(
       topologies.map(async (t) => {
         const ref = t.workload as WorkloadRef;
-        await deps.cluster.scale(t.region, ref, t.desiredReplicas);
-        const ready = await deps.cluster.waitReady(t.region, ref, t.desiredReplicas, { deadline, signal: stop });
+        // A cluster that forgot the workload (or its namespace) gets it applied again.
+        await deps.cluster.scale(t.region, ref, t.desiredReplicas).catch(async (error: unknown) => {
+          if (!isNotFound(error)) throw error;
+          await reapplyRegion(deps, deploymentId, t.region, t.desiredReplicas);
+        });
+        const ready = await waitReadyReconciling(deps, deploymentId, t.region, ref, t.desiredReplicas, { deadline, signal: stop });
         await setTopology(deps.pool, deploymentId, t.region, "ready");
         return ready;
       }),

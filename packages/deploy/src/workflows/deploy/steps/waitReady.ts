@@ -1,6 +1,7 @@
 import type { InstanceInfo, WorkloadRef } from "@hydra/cluster";
 import { replaceInstances } from "../../../sql/replaceInstances";
 import { setTopology } from "../../../sql/setTopology";
+import { waitReadyReconciling } from "../reapplyRegion";
 import { perRegion, type DeployScope } from "../scope";
 
 export interface ReadyInstance {
@@ -10,11 +11,14 @@ export interface ReadyInstance {
   status: string;
 }
 
-/** Step `wait-ready`: every region's desired replicas ready before `deadline`; their instances recorded. */
+/**
+ * Step `wait-ready`: every region's desired replicas ready before `deadline`; their instances
+ * recorded. A region whose cluster forgot the workload gets it applied again (reconcile).
+ */
 export async function waitReady(scope: DeployScope, workloads: Record<string, WorkloadRef>, deadline: Date, signal: AbortSignal): Promise<ReadyInstance[]> {
   const { deps, id, meta, regions } = scope;
   const byRegion = await perRegion(regions, async (region) => {
-    const ready = await deps.cluster.waitReady(region, workloads[region]!, meta.environment.regions[region]!, { deadline, signal });
+    const ready = await waitReadyReconciling(deps, id, region, workloads[region]!, meta.environment.regions[region]!, { deadline, signal });
     await setTopology(deps.pool, id, region, "ready");
     return ready;
   });
