@@ -17,6 +17,7 @@ export interface PgListenerOptions {
 export class PgListener {
   private client: pg.Client | null = null;
   private closed = false;
+  private connecting: Promise<void> | null = null;
   private retryMs = 200;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -24,15 +25,23 @@ export class PgListener {
     if (!/^[a-z_][a-z0-9_]*$/.test(options.channel)) throw new TypeError(`invalid channel name ${options.channel}`);
   }
 
-  /** Resolves once LISTEN is in place. */
-  async start(): Promise<void> {
+  /** The LISTEN connection while it is up: mostly idle, so a few small queries on it never queue behind a busy pool. */
+  get connection(): pg.Client | null {
+    return this.client;
+  }
+
+  /** Resolves once LISTEN is in place; calling it again while up (or connecting) is a no-op. */
+  start(): Promise<void> {
     this.closed = false;
-    await this.connect(false);
+    if (this.client) return Promise.resolve();
+    this.connecting ??= this.connect(false).finally(() => (this.connecting = null));
+    return this.connecting;
   }
 
   async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    await this.connecting?.catch(() => {});
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});
@@ -67,6 +76,7 @@ export class PgListener {
   private scheduleReconnect(): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
+      if (this.closed) return;
       this.connect(true).catch((error: Error) => {
         this.options.onError?.(error);
         this.retryMs = Math.min(this.retryMs * 2, 5_000);

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pino from "pino";
-import type { Pool } from "@hydra/db";
+import type { PgListener, Pool } from "@hydra/db";
 import type { Logger, StepEvent, WorkflowDefinition } from "./define";
 import type { ErrorCode } from "@hydra/db/errors";
 import { WorkflowInputConflictError, WorkflowNotFoundError, WorkflowTimeoutError, type CancelKind, type FailureKind } from "./errors";
 import { RunExecution } from "./execution";
 import { inputHash } from "./hash";
-import { Listener, type Notification } from "./listener";
+import { workflowListener, type Notification } from "./listener";
 import { OwnerSession } from "./owner-session";
 import { claimPendingRuns } from "./sql/claimPendingRuns";
 import { claimRun } from "./sql/claimRun";
@@ -139,7 +139,7 @@ class Engine implements WorkflowEngine {
   private readonly definitions = new Map<string, WorkflowDefinition>();
   private readonly active = new Map<string, { execution: RunExecution; done: Promise<void> }>();
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly listener: Listener;
+  private readonly listener: PgListener;
   private running = false;
   private stopping = false;
   /** A claim pass found more work than free slots: claim again when a slot frees up. */
@@ -173,7 +173,7 @@ class Engine implements WorkflowEngine {
     this.deadOwnerGraceMs = positive("deadOwnerGraceMs", options.deadOwnerGraceMs ?? DEFAULT_DEAD_OWNER_GRACE_MS);
     this.session =
       this.deadOwnerPollMs > 0 ? new OwnerSession(this.pool, this.workerId, this.logger, Math.max(20, Math.floor(this.deadOwnerGraceMs / 4))) : null;
-    this.listener = new Listener(this.pool, this.logger, (n) => this.onNotification(n), () => this.onReconnect());
+    this.listener = workflowListener(this.pool, this.logger, (n) => this.onNotification(n), () => this.onReconnect());
   }
 
   register(definition: WorkflowDefinition<never, unknown>): WorkflowEngine {
