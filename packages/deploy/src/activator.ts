@@ -1,13 +1,14 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isId, type Pool } from "@hydra/db";
+import { DEPLOYMENT_ID_HEADER as SENTINEL_DEPLOYMENT_ID_HEADER } from "@hydra/cluster/sentinel-config";
 import type { WorkflowEngine } from "@hydra/workflow";
 import { findDeployment } from "./sql/findDeployment";
 import { listInstances } from "./sql/listInstances";
 import { requestWake } from "./workflows/wake";
 
-/** The header the sentinel forwards (the frontline's). */
-const DEPLOYMENT_ID_HEADER = "x-hydra-deployment-id";
+/** The header the sentinel forwards (the frontline's); Node lower-cases header names. */
+const DEPLOYMENT_ID_HEADER = SENTINEL_DEPLOYMENT_ID_HEADER.toLowerCase();
 /** A request body is held (to retry it on another instance) up to this size. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const RETRY_AFTER_SECONDS = "5";
@@ -69,7 +70,7 @@ export class Activator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = String(req.headers[DEPLOYMENT_ID_HEADER] ?? "");
-    if (!isId("deployment", id)) return plain(res, 404, "no deployment: X-Hydra-Deployment-Id is missing or not a deployment id");
+    if (!isId("deployment", id)) return plain(res, 404, `no deployment: ${SENTINEL_DEPLOYMENT_ID_HEADER} is missing or not a deployment id`);
     const deployment = await findDeployment(this.options.pool, id);
     if (!deployment) return plain(res, 404, `no deployment ${id}`);
     if (deployment.status !== "ready") return plain(res, 503, `deployment ${id} is ${deployment.status}`, RETRY_AFTER_SECONDS);

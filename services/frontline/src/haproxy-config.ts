@@ -1,7 +1,9 @@
 import path from "node:path";
+// The header the edge sets (after deleting the client's copy) for the sentinel to route by:
+// one name, defined beside the sentinel's config.
+import { DEPLOYMENT_ID_HEADER } from "@hydra/cluster/sentinel-config";
 
-/** Header the edge sets (after deleting the client's copy) for the sentinel to route by. */
-export const DEPLOYMENT_ID_HEADER = "X-Hydra-Deployment-Id";
+export { DEPLOYMENT_ID_HEADER };
 export const NOT_ROUTED_BODY = "hydra: no deployment is routed for this hostname";
 
 export interface HaproxyPaths {
