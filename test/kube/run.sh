@@ -15,7 +15,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 0
 fi
 
-SUITES="${HYDRA_KUBE_SUITES:-test/cluster-contract/contract.test.ts test/kube/driver.test.ts}"
+SUITES="${HYDRA_KUBE_SUITES:-test/cluster-contract/contract.test.ts test/kube}"
 build_start=$SECONDS
 HYDRA_KUBE_BIN="$(bash test/kube/build.sh | tail -n 1)"
 export HYDRA_KUBE_BIN
