@@ -176,11 +176,12 @@ describe("a deploy of an image", () => {
 
 it("out of order: the older deployment finishing last leaves the newer one live", async () => {
   const project = await h.createProject({ regions: REGIONS });
-  // The older one's pods take 1.2 s to become ready, the newer one's 30 ms.
+  // The older one's pods take 8 s to become ready, the newer one's 30 ms: long enough that the newer one
+  // finishes first even on a loaded machine (1.2 s was not, beside a CPU hog).
   const olderSha = randomSha();
   const newerSha = randomSha();
   let older: string;
-  await standIn.setKubelet("eu-west", { readyDelayMs: 1_200 });
+  await standIn.setKubelet("eu-west", { readyDelayMs: 8_000 });
   try {
     older = await h.deploy(project, { sha: olderSha, branch: "feature-a" });
     await waitFor("the older deployment's workloads", async () => ((await replicasIn(project, older)) ["eu-west"] !== undefined ? true : undefined), 10_000);
