@@ -14,10 +14,17 @@ process.env.DATABASE_URL ??= "postgresql://postgres@127.0.0.1:5432/hydra";
 //  2. its shadow connection spreads {database} over a connectionString, which wins, so the
 //     "shadow" database is the main one: connect with discrete fields instead;
 //  3. it drops the shadow database before closing the shadow pool: close first.
-const CATALOG_OIDS_AS_TEXT = new Map([[18, 25], [19, 25]]);
+const CATALOG_OIDS_AS_TEXT = new Map([
+  [18, 25],
+  [19, 25],
+]);
 
-interface PgField { dataTypeID: number }
-interface IOResult { fields?: PgField[] }
+interface PgField {
+  dataTypeID: number;
+}
+interface IOResult {
+  fields?: PgField[];
+}
 interface PatchableQueryable {
   performIO(query: unknown): Promise<IOResult>;
   startTransaction?(...args: unknown[]): Promise<PatchableQueryable>;

@@ -33,15 +33,24 @@ async function run(): Promise<Figure[]> {
     const routing = await startService("routing-svc", { env: { DATABASE_URL: db.url } });
     servers.push(routing);
     const deploy = await startService("deploy-svc", {
-      env: { DATABASE_URL: db.url, ROUTING_SVC_URL: routing.url, HYDRA_SIMULATED_READY_MS: "0", HYDRA_STANDBY_DELAY: "1h" },
+      env: {
+        DATABASE_URL: db.url,
+        ROUTING_SVC_URL: routing.url,
+        HYDRA_SIMULATED_READY_MS: "0",
+        HYDRA_STANDBY_DELAY: "1h",
+      },
     });
     servers.push(deploy);
     const projects = clients.client(ProjectService, deploy.url);
     const deployments = clients.client(DeploymentService, deploy.url);
     const deployService = clients.client(DeployService, deploy.url);
 
-    const { workspaceId } = await projects.createWorkspace({ name: "Bench", slug: `bench-${randomBytes(3).toString("hex")}` });
-    const newProject = async (slug: string) => (await projects.createProject({ workspaceId, name: slug, slug })).projectId;
+    const { workspaceId } = await projects.createWorkspace({
+      name: "Bench",
+      slug: `bench-${randomBytes(3).toString("hex")}`,
+    });
+    const newProject = async (slug: string) =>
+      (await projects.createProject({ workspaceId, name: slug, slug })).projectId;
 
     /** CreateDeployment → READY seen on WatchDeployment; milliseconds. */
     const deployOnce = async (projectId: string, n: number): Promise<{ ms: number; id: string }> => {
@@ -59,7 +68,9 @@ async function run(): Promise<Figure[]> {
           const status = event.event.value.status;
           if (status === DeploymentStatus.READY) return { ms: performance.now() - started, id: deploymentId };
           if (status === DeploymentStatus.FAILED || status === DeploymentStatus.CANCELLED) {
-            throw new Error(`deployment ${deploymentId} ended ${DeploymentStatus[status]}: ${event.event.value.reason}`);
+            throw new Error(
+              `deployment ${deploymentId} ended ${DeploymentStatus[status]}: ${event.event.value.reason}`,
+            );
           }
         }
       }
@@ -94,7 +105,9 @@ async function run(): Promise<Figure[]> {
     }
 
     // 3. Throughput: 200 deploys across 20 projects, 16 at a time.
-    const throughputProjects = await Promise.all(Array.from({ length: THROUGHPUT_PROJECTS }, (_, i) => newProject(`tp-${i}`)));
+    const throughputProjects = await Promise.all(
+      Array.from({ length: THROUGHPUT_PROJECTS }, (_, i) => newProject(`tp-${i}`)),
+    );
     const latencies: number[] = [];
     let next = 0;
     const startedAt = performance.now();
@@ -113,21 +126,73 @@ async function run(): Promise<Figure[]> {
     const routingRss = peakRssMb(routing.child.pid!);
     const baseline = "simulated driver, instant readiness: all of it is hydra";
     return [
-      { name: "deploy.e2e_p50_ms", value: round(percentile(e2e, 50)), unit: "ms", baseline: "CreateDeployment → READY observed, sequential" },
-      { name: "deploy.e2e_p99_ms", value: round(percentile(e2e, 99)), unit: "ms", baseline: "CreateDeployment → READY observed, sequential" },
+      {
+        name: "deploy.e2e_p50_ms",
+        value: round(percentile(e2e, 50)),
+        unit: "ms",
+        baseline: "CreateDeployment → READY observed, sequential",
+      },
+      {
+        name: "deploy.e2e_p99_ms",
+        value: round(percentile(e2e, 99)),
+        unit: "ms",
+        baseline: "CreateDeployment → READY observed, sequential",
+      },
       { name: "deploy.overhead_p50_ms", value: round(percentile(e2e, 50)), unit: "ms", baseline },
-      { name: "rollback.p50_ms", value: round(percentile(rollbacks, 50)), unit: "ms", baseline: "Rollback RPC round trip (goal p99 < 50)" },
-      { name: "rollback.p99_ms", value: round(percentile(rollbacks, 99)), unit: "ms", baseline: "Rollback RPC round trip (goal < 50)" },
-      { name: "promote.p50_ms", value: round(percentile(promotes, 50)), unit: "ms", baseline: "Promote RPC round trip" },
-      { name: "promote.p99_ms", value: round(percentile(promotes, 99)), unit: "ms", baseline: "Promote RPC round trip (goal < 50)" },
-      { name: "deploy.throughput_per_s", value: round(THROUGHPUT_DEPLOYS / seconds), unit: "deploys/s", baseline: "200 deploys, 20 projects, 16 at a time" },
-      { name: "deploy.throughput_p99_ms", value: round(percentile(latencies, 99)), unit: "ms", baseline: "per deploy, under that load" },
-      { name: "deploy.rss_peak_mb", value: round(deployRss, 1), unit: "MB", baseline: "deploy-svc peak RSS (goal < 256)" },
-      { name: "routing.rss_peak_mb", value: round(routingRss, 1), unit: "MB", baseline: "routing-svc peak RSS (goal < 128)" },
+      {
+        name: "rollback.p50_ms",
+        value: round(percentile(rollbacks, 50)),
+        unit: "ms",
+        baseline: "Rollback RPC round trip (goal p99 < 50)",
+      },
+      {
+        name: "rollback.p99_ms",
+        value: round(percentile(rollbacks, 99)),
+        unit: "ms",
+        baseline: "Rollback RPC round trip (goal < 50)",
+      },
+      {
+        name: "promote.p50_ms",
+        value: round(percentile(promotes, 50)),
+        unit: "ms",
+        baseline: "Promote RPC round trip",
+      },
+      {
+        name: "promote.p99_ms",
+        value: round(percentile(promotes, 99)),
+        unit: "ms",
+        baseline: "Promote RPC round trip (goal < 50)",
+      },
+      {
+        name: "deploy.throughput_per_s",
+        value: round(THROUGHPUT_DEPLOYS / seconds),
+        unit: "deploys/s",
+        baseline: "200 deploys, 20 projects, 16 at a time",
+      },
+      {
+        name: "deploy.throughput_p99_ms",
+        value: round(percentile(latencies, 99)),
+        unit: "ms",
+        baseline: "per deploy, under that load",
+      },
+      {
+        name: "deploy.rss_peak_mb",
+        value: round(deployRss, 1),
+        unit: "MB",
+        baseline: "deploy-svc peak RSS (goal < 256)",
+      },
+      {
+        name: "routing.rss_peak_mb",
+        value: round(routingRss, 1),
+        unit: "MB",
+        baseline: "routing-svc peak RSS (goal < 128)",
+      },
     ];
   } catch (error) {
     if (error instanceof ConnectError && error.code === Code.Unavailable) {
-      throw new Error(`a server went away: ${error.message}\n${servers.map((s) => s.lines.slice(-10).join("\n")).join("\n")}`);
+      throw new Error(
+        `a server went away: ${error.message}\n${servers.map((s) => s.lines.slice(-10).join("\n")).join("\n")}`,
+      );
     }
     throw error;
   } finally {

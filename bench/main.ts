@@ -9,7 +9,8 @@ async function main(): Promise<void> {
   const only = args.filter((a) => !a.startsWith("--"));
   const names = only.length ? only : Object.keys(SUITES);
   const unknown = names.filter((n) => !SUITES[n]);
-  if (unknown.length) throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(SUITES).join(", ")}`);
+  if (unknown.length)
+    throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(SUITES).join(", ")}`);
   const figures: Figure[] = [];
   for (const name of names) {
     const suite = await SUITES[name]!();

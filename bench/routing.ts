@@ -10,14 +10,22 @@ import { AssignDomainsRequestSchema, DomainSticky, SwitchDomainsRequestSchema } 
 import pg from "pg";
 import { RoutingCore } from "../packages/routing/src/core";
 import { ProjectLock } from "../packages/routing/src/lock";
-import { createDeploymentFixture, createProjectFixture, gatewayConfigFor, type ProjectFixture } from "../packages/routing/src/testing";
+import {
+  createDeploymentFixture,
+  createProjectFixture,
+  gatewayConfigFor,
+  type ProjectFixture,
+} from "../packages/routing/src/testing";
 import { readFileSync } from "node:fs";
 import { createRoutingClient } from "../packages/routing/src/client";
 import { startService } from "../test/support/service-process";
 import { type BenchSuite, type Figure, percentile, round } from "./report";
 
 const SERVER_URL = process.env.HYDRA_BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const REDIS_URLS = (process.env.REDIS_URLS ?? "redis://127.0.0.1:6379").split(",").map((u) => u.trim()).filter(Boolean);
+const REDIS_URLS = (process.env.REDIS_URLS ?? "redis://127.0.0.1:6379")
+  .split(",")
+  .map((u) => u.trim())
+  .filter(Boolean);
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: SERVER_URL });
@@ -67,7 +75,10 @@ async function assignFigures(b: Bench): Promise<Figure[]> {
     for (let run = 0; run < runs; run++) {
       // Half the runs insert new domains, half reassign the previous run's domains.
       const generation = Math.floor(run / 2);
-      const names = Array.from({ length: count }, (_, i) => `d${i}-g${generation}-${project.projectId.slice(-8)}.bench.example.com`);
+      const names = Array.from(
+        { length: count },
+        (_, i) => `d${i}-g${generation}-${project.projectId.slice(-8)}.bench.example.com`,
+      );
       times.push(await assignOnce(b, project, names));
     }
     figures.push({
@@ -98,7 +109,9 @@ async function switchFigures(b: Bench): Promise<Figure[]> {
       }),
     );
   }
-  const ids = (await b.pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [project.projectId])).rows.map((r) => r.id);
+  const ids = (
+    await b.pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [project.projectId])
+  ).rows.map((r) => r.id);
   const times: number[] = [];
   let live = deps[1]!.id;
   for (let i = 0; i < 300; i++) {
@@ -118,8 +131,18 @@ async function switchFigures(b: Bench): Promise<Figure[]> {
     live = target;
   }
   return [
-    { name: "routing.switch10_p50_ms", value: round(percentile(times, 50)), unit: "ms", baseline: "goal p99 < 50 ms; SwitchDomains of 10 domains with set_live and CAS" },
-    { name: "routing.switch10_p99_ms", value: round(percentile(times, 99)), unit: "ms", baseline: "goal < 50 ms (SPEC §5)" },
+    {
+      name: "routing.switch10_p50_ms",
+      value: round(percentile(times, 50)),
+      unit: "ms",
+      baseline: "goal p99 < 50 ms; SwitchDomains of 10 domains with set_live and CAS",
+    },
+    {
+      name: "routing.switch10_p99_ms",
+      value: round(percentile(times, 99)),
+      unit: "ms",
+      baseline: "goal < 50 ms (SPEC §5)",
+    },
   ];
 }
 
@@ -143,9 +166,24 @@ async function lockFigures(b: Bench): Promise<Figure[]> {
   const ping = percentile(pings, 50);
   const lock = percentile(locks, 50);
   return [
-    { name: "routing.redis_roundtrip_p50_us", value: round(ping * 1000, 0), unit: "us", baseline: `bare PING to ${REDIS_URLS.length} Redis` },
-    { name: "routing.lock_acquire_release_p50_us", value: round(lock * 1000, 0), unit: "us", baseline: "Redlock acquire + release of hydra:routing:<project>, uncontended" },
-    { name: "routing.lock_overhead_ratio", value: round(lock / ping), unit: "x", baseline: "lock acquire+release p50 / bare Redis round trip p50 (2 round trips is the floor)" },
+    {
+      name: "routing.redis_roundtrip_p50_us",
+      value: round(ping * 1000, 0),
+      unit: "us",
+      baseline: `bare PING to ${REDIS_URLS.length} Redis`,
+    },
+    {
+      name: "routing.lock_acquire_release_p50_us",
+      value: round(lock * 1000, 0),
+      unit: "us",
+      baseline: "Redlock acquire + release of hydra:routing:<project>, uncontended",
+    },
+    {
+      name: "routing.lock_overhead_ratio",
+      value: round(lock / ping),
+      unit: "x",
+      baseline: "lock acquire+release p50 / bare Redis round trip p50 (2 round trips is the floor)",
+    },
   ];
 }
 
@@ -185,9 +223,24 @@ async function parallelFigures(b: Bench): Promise<Figure[]> {
   for (let i = 0; i < 100; i++) many.push(await createProjectFixture(b.pool));
   const hundred = await throughput(b, many, total, concurrency);
   return [
-    { name: "routing.one_project_ops_per_s", value: round(one, 0), unit: "ops/s", baseline: `${total} AssignDomains on one project, ${concurrency} in flight (serialized by the project lock)` },
-    { name: "routing.parallel_projects_ops_per_s", value: round(hundred, 0), unit: "ops/s", baseline: `${total} AssignDomains over 100 projects, ${concurrency} in flight` },
-    { name: "routing.parallel_projects_speedup", value: round(hundred / one), unit: "x", baseline: "100 projects in parallel / one project; goal ≥ 2x on 2 cores" },
+    {
+      name: "routing.one_project_ops_per_s",
+      value: round(one, 0),
+      unit: "ops/s",
+      baseline: `${total} AssignDomains on one project, ${concurrency} in flight (serialized by the project lock)`,
+    },
+    {
+      name: "routing.parallel_projects_ops_per_s",
+      value: round(hundred, 0),
+      unit: "ops/s",
+      baseline: `${total} AssignDomains over 100 projects, ${concurrency} in flight`,
+    },
+    {
+      name: "routing.parallel_projects_speedup",
+      value: round(hundred / one),
+      unit: "x",
+      baseline: "100 projects in parallel / one project; goal ≥ 2x on 2 cores",
+    },
   ];
 }
 
@@ -199,7 +252,9 @@ function peakRssMb(pid: number): number {
 
 /** Through a routing-svc process: SwitchDomains(10) over Connect, and its memory under a 200-call storm. */
 async function serverFigures(b: Bench, url: string): Promise<Figure[]> {
-  const server = await startService("routing-svc", { env: { DATABASE_URL: url, REDIS_URLS: REDIS_URLS.join(","), HYDRA_ROUTING_LOCK_WAIT: "60s" } });
+  const server = await startService("routing-svc", {
+    env: { DATABASE_URL: url, REDIS_URLS: REDIS_URLS.join(","), HYDRA_ROUTING_LOCK_WAIT: "60s" },
+  });
   const client = createRoutingClient({ baseUrl: server.url, timeoutMs: 60_000 });
   try {
     const project = await createProjectFixture(b.pool);
@@ -217,11 +272,18 @@ async function serverFigures(b: Bench, url: string): Promise<Figure[]> {
         domains: names.map((name) => ({ name, sticky: DomainSticky.ENVIRONMENT })),
       });
     }
-    const ids = (await b.pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [project.projectId])).rows.map((r) => r.id);
+    const ids = (
+      await b.pool.query<{ id: string }>("SELECT id FROM domains WHERE project_id = $1", [project.projectId])
+    ).rows.map((r) => r.id);
     const times: number[] = [];
     for (let i = 0; i < 220; i++) {
       const start = process.hrtime.bigint();
-      await client.switchDomains({ targetDeploymentId: deps[i % 2]!.id, domainIds: ids, idempotencyKey: newId("routingOperation"), setLive: true });
+      await client.switchDomains({
+        targetDeploymentId: deps[i % 2]!.id,
+        domainIds: ids,
+        idempotencyKey: newId("routingOperation"),
+        setLive: true,
+      });
       if (i >= 20) times.push(elapsedMs(start));
     }
     // A storm: 200 concurrent mutations on one project plus 200 spread over 20 projects.
@@ -230,7 +292,12 @@ async function serverFigures(b: Bench, url: string): Promise<Figure[]> {
     const otherDeps = await Promise.all(others.map((p) => createDeploymentFixture(b.pool, p)));
     await Promise.all([
       ...Array.from({ length: 200 }, (_, i) =>
-        client.switchDomains({ targetDeploymentId: deps[i % 2]!.id, domainIds: ids, idempotencyKey: newId("routingOperation"), setLive: true }),
+        client.switchDomains({
+          targetDeploymentId: deps[i % 2]!.id,
+          domainIds: ids,
+          idempotencyKey: newId("routingOperation"),
+          setLive: true,
+        }),
       ),
       ...Array.from({ length: 200 }, (_, i) => {
         const p = others[i % others.length]!;
@@ -242,15 +309,34 @@ async function serverFigures(b: Bench, url: string): Promise<Figure[]> {
           deploymentId: dep.id,
           idempotencyKey: newId("routingOperation"),
           gatewayConfig: gatewayConfigFor(dep.id, 3),
-          domains: Array.from({ length: 20 }, (_, j) => ({ name: `m${i}-${j}-${p.projectId.slice(-8)}.bench.example.com`, sticky: DomainSticky.BRANCH })),
+          domains: Array.from({ length: 20 }, (_, j) => ({
+            name: `m${i}-${j}-${p.projectId.slice(-8)}.bench.example.com`,
+            sticky: DomainSticky.BRANCH,
+          })),
         });
       }),
     ]);
     const rss = peakRssMb(server.child.pid!);
     return [
-      { name: "routing.switch10_rpc_p50_ms", value: round(percentile(times, 50)), unit: "ms", baseline: "SwitchDomains(10) over Connect/h2c to a routing-svc process" },
-      { name: "routing.switch10_rpc_p99_ms", value: round(percentile(times, 99)), unit: "ms", baseline: "goal < 50 ms (SPEC §5), through the server" },
-      { name: "routing.svc_rss_peak_mb", value: round(rss, 1), unit: "MB", baseline: "routing-svc peak RSS (VmHWM) after 200 switches + 200 assigns of 20 domains concurrently; goal < 128 MB" },
+      {
+        name: "routing.switch10_rpc_p50_ms",
+        value: round(percentile(times, 50)),
+        unit: "ms",
+        baseline: "SwitchDomains(10) over Connect/h2c to a routing-svc process",
+      },
+      {
+        name: "routing.switch10_rpc_p99_ms",
+        value: round(percentile(times, 99)),
+        unit: "ms",
+        baseline: "goal < 50 ms (SPEC §5), through the server",
+      },
+      {
+        name: "routing.svc_rss_peak_mb",
+        value: round(rss, 1),
+        unit: "MB",
+        baseline:
+          "routing-svc peak RSS (VmHWM) after 200 switches + 200 assigns of 20 domains concurrently; goal < 128 MB",
+      },
     ];
   } finally {
     client.close();

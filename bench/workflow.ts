@@ -80,7 +80,14 @@ async function workflowRound(url: string, concurrency: number, label: string, ba
   try {
     // Warm-up: prepared statements on every connection, JIT.
     const warmSamples: number[] = [];
-    await runMany(engine, `noop-${label}`, `warm-${label}`, Math.min(100, WORKFLOWS), concurrency, baseline && (() => baseline(STEPS, warmSamples)));
+    await runMany(
+      engine,
+      `noop-${label}`,
+      `warm-${label}`,
+      Math.min(100, WORKFLOWS),
+      concurrency,
+      baseline && (() => baseline(STEPS, warmSamples)),
+    );
     stepUs.length = 0;
     const baselineUs: number[] = [];
     let baselineSpentUs = 0;
@@ -231,7 +238,9 @@ async function run(): Promise<Figure[]> {
   try {
     await applyMigrations(url);
     const pool = createPool(url, { max: 1 });
-    await pool.query("CREATE TABLE bench_baseline (id text PRIMARY KEY, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())");
+    await pool.query(
+      "CREATE TABLE bench_baseline (id text PRIMARY KEY, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())",
+    );
     const one = await workflowRound(url, 1, "c1", baselineInserter(pool)).finally(() => pool.end());
     const many = await workflowRound(url, 32, "c32");
     const recovery = await leaseRecoveryMs(url);
@@ -243,19 +252,79 @@ async function run(): Promise<Figure[]> {
     const worstRecovery = Math.max(...recovery);
     const vsBaseline = "bare single-row INSERT round trip p50";
     return [
-      { name: "workflow.baseline_insert_p50_us", value: round(baselineP50, 0), unit: "us", baseline: `${baseline.length} INSERTs interleaved with the c1 workflows` },
+      {
+        name: "workflow.baseline_insert_p50_us",
+        value: round(baselineP50, 0),
+        unit: "us",
+        baseline: `${baseline.length} INSERTs interleaved with the c1 workflows`,
+      },
       { name: "workflow.baseline_insert_p99_us", value: round(percentile(baseline, 99), 0), unit: "us", baseline: "-" },
-      { name: "workflow.step_overhead_p50_us", value: round(stepP50, 0), unit: "us", baseline: `${vsBaseline} (${round(baselineP50, 0)} us); concurrency 1` },
-      { name: "workflow.step_overhead_p99_us", value: round(percentile(one.stepUs, 99), 0), unit: "us", baseline: "concurrency 1" },
-      { name: "workflow.step_overhead_ratio_p50", value: round(stepP50 / baselineP50, 2), unit: "x", baseline: `${vsBaseline}; goal ≤ 2` },
-      { name: "workflow.step_overhead_p50_us_c32", value: round(percentile(many.stepUs, 50), 0), unit: "us", baseline: "concurrency 32 (commits contend)" },
-      { name: "workflow.step_overhead_p99_us_c32", value: round(percentile(many.stepUs, 99), 0), unit: "us", baseline: "concurrency 32" },
-      { name: "workflow.workflows_per_s_c1", value: round(one.workflowsPerS, 1), unit: "1/s", baseline: `${WORKFLOWS} × ${STEPS} no-op steps, start → result()` },
-      { name: "workflow.workflows_per_s_c32", value: round(many.workflowsPerS, 1), unit: "1/s", baseline: `${WORKFLOWS} × ${STEPS} no-op steps, 32 at once` },
-      { name: "workflow.crash_recovery_ms", value: round(percentile(crash, 50), 0), unit: "ms", baseline: `median of ${CRASH_TRIALS} kill -9 of the owner → run completed elsewhere; lease ${DEFAULT_LEASE_MS} ms; goal < 1000` },
-      { name: "workflow.crash_recovery_max_ms", value: round(Math.max(...crash), 0), unit: "ms", baseline: `worst of the ${CRASH_TRIALS}` },
-      { name: "workflow.lease_recovery_ms", value: round(worstRecovery, 0), unit: "ms", baseline: `worst of ${RECOVERY_TRIALS} SIGSTOPs (paused owner); lease TTL ${LEASE_TTL_MS} ms` },
-      { name: "workflow.lease_recovery_ratio", value: round(worstRecovery / LEASE_TTL_MS, 2), unit: "x TTL", baseline: "pause → step running elsewhere; goal ≤ 2" },
+      {
+        name: "workflow.step_overhead_p50_us",
+        value: round(stepP50, 0),
+        unit: "us",
+        baseline: `${vsBaseline} (${round(baselineP50, 0)} us); concurrency 1`,
+      },
+      {
+        name: "workflow.step_overhead_p99_us",
+        value: round(percentile(one.stepUs, 99), 0),
+        unit: "us",
+        baseline: "concurrency 1",
+      },
+      {
+        name: "workflow.step_overhead_ratio_p50",
+        value: round(stepP50 / baselineP50, 2),
+        unit: "x",
+        baseline: `${vsBaseline}; goal ≤ 2`,
+      },
+      {
+        name: "workflow.step_overhead_p50_us_c32",
+        value: round(percentile(many.stepUs, 50), 0),
+        unit: "us",
+        baseline: "concurrency 32 (commits contend)",
+      },
+      {
+        name: "workflow.step_overhead_p99_us_c32",
+        value: round(percentile(many.stepUs, 99), 0),
+        unit: "us",
+        baseline: "concurrency 32",
+      },
+      {
+        name: "workflow.workflows_per_s_c1",
+        value: round(one.workflowsPerS, 1),
+        unit: "1/s",
+        baseline: `${WORKFLOWS} × ${STEPS} no-op steps, start → result()`,
+      },
+      {
+        name: "workflow.workflows_per_s_c32",
+        value: round(many.workflowsPerS, 1),
+        unit: "1/s",
+        baseline: `${WORKFLOWS} × ${STEPS} no-op steps, 32 at once`,
+      },
+      {
+        name: "workflow.crash_recovery_ms",
+        value: round(percentile(crash, 50), 0),
+        unit: "ms",
+        baseline: `median of ${CRASH_TRIALS} kill -9 of the owner → run completed elsewhere; lease ${DEFAULT_LEASE_MS} ms; goal < 1000`,
+      },
+      {
+        name: "workflow.crash_recovery_max_ms",
+        value: round(Math.max(...crash), 0),
+        unit: "ms",
+        baseline: `worst of the ${CRASH_TRIALS}`,
+      },
+      {
+        name: "workflow.lease_recovery_ms",
+        value: round(worstRecovery, 0),
+        unit: "ms",
+        baseline: `worst of ${RECOVERY_TRIALS} SIGSTOPs (paused owner); lease TTL ${LEASE_TTL_MS} ms`,
+      },
+      {
+        name: "workflow.lease_recovery_ratio",
+        value: round(worstRecovery / LEASE_TTL_MS, 2),
+        unit: "x TTL",
+        baseline: "pause → step running elsewhere; goal ≤ 2",
+      },
     ];
   } finally {
     await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
@@ -265,8 +334,10 @@ async function run(): Promise<Figure[]> {
 export const suite: BenchSuite = { name: "workflow", run };
 
 if (process.env[CHILD_ENV]) {
-  holdRun(process.env[CHILD_ENV]!, process.env.HYDRA_BENCH_RUN_ID!, Number(process.env.HYDRA_BENCH_LEASE_MS)).catch((error: Error) => {
-    process.stderr.write(`lease holder failed: ${error.stack ?? error.message}\n`);
-    process.exit(1);
-  });
+  holdRun(process.env[CHILD_ENV]!, process.env.HYDRA_BENCH_RUN_ID!, Number(process.env.HYDRA_BENCH_LEASE_MS)).catch(
+    (error: Error) => {
+      process.stderr.write(`lease holder failed: ${error.stack ?? error.message}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -28,7 +28,10 @@ afterAll(async () => {
 
 async function runs(...args: string[]): Promise<{ stdout: string; code: number; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ["--require", "tsx/cjs", "scripts/runs.ts", ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url } });
+    const { stdout, stderr } = await run(process.execPath, ["--require", "tsx/cjs", "scripts/runs.ts", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: db.url },
+    });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const e = error as { stdout: string; stderr: string; code: number };
@@ -39,7 +42,12 @@ async function runs(...args: string[]): Promise<{ stdout: string; code: number; 
 it("lists paused runs, resumes one, and refuses what is not paused", async () => {
   const listed = await runs("list", "paused");
   expect(listed.code).toBe(0);
-  expect(listed.stdout.trim().split("\n").map((l) => l.split("\t")[0])).toEqual(["deploy:dep_stuck"]);
+  expect(
+    listed.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split("\t")[0]),
+  ).toEqual(["deploy:dep_stuck"]);
 
   expect((await runs("resume", "deploy:dep_stuck")).stdout).toContain("resumed deploy:dep_stuck");
   const { rows } = await sql.query("SELECT status::text AS status FROM workflow_runs WHERE id = 'deploy:dep_stuck'");

@@ -10,14 +10,18 @@ const STATUSES: RunStatus[] = ["pending", "running", "sleeping", "paused", "comp
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
-  const pool = createPool(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/hydra", { max: 2, applicationName: "hydra-runs" });
+  const pool = createPool(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/hydra", {
+    max: 2,
+    applicationName: "hydra-runs",
+  });
   // A client-only engine: it registers no workflow and never claims runs.
   const engine = createEngine({ pool });
   try {
     switch (command) {
       case "list": {
         const status = args[0] && args[0] !== "all" ? args[0] : undefined;
-        if (status && !STATUSES.includes(status as RunStatus)) throw new Error(`unknown status "${status}"; one of ${STATUSES.join(", ")}`);
+        if (status && !STATUSES.includes(status as RunStatus))
+          throw new Error(`unknown status "${status}"; one of ${STATUSES.join(", ")}`);
         const runs = await engine.list({ status: status ? [status as RunStatus] : undefined, kind: args[1] });
         for (const run of runs) {
           console.log([run.id, run.status, run.kind, run.key, run.updatedAt.toISOString(), run.error ?? ""].join("\t"));

@@ -13,7 +13,11 @@ const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1
 const redisUrls = (process.env.REDIS_URLS ?? "redis://127.0.0.1:6379").split(",");
 
 function run(name: string, entry: string): { child: ChildProcess; listening: Promise<string> } {
-  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry], { cwd: root, env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry], {
+    cwd: root,
+    env: process.env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const listening = new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on("line", (line) => {
       process.stdout.write(`${line}\n`);
@@ -38,7 +42,10 @@ process.env.HYDRA_FRONTLINE_STATE_DIR ??= path.join(root, ".tmp", `frontline-${d
 // environment, local DNS) when nginx is installed.
 if (!process.env.HYDRA_CLUSTERS && process.env.HYDRA_SIMULATED_SERVE === undefined) {
   if (nginxAvailable()) process.env.HYDRA_SIMULATED_SERVE = "true";
-  else console.error("hydra: nginx is not installed, so the local cluster will not serve requests (sudo apt-get install -y nginx)");
+  else
+    console.error(
+      "hydra: nginx is not installed, so the local cluster will not serve requests (sudo apt-get install -y nginx)",
+    );
 }
 
 async function main(): Promise<void> {

@@ -68,7 +68,9 @@ afterAll(async () => {
 
 /** Completed step checkpoints so far: the measure of progress the churn paces itself on. */
 async function completedSteps(): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM workflow_steps WHERE status = 'completed'");
+  const { rows } = await pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM workflow_steps WHERE status = 'completed'",
+  );
   return rows[0]!.n;
 }
 
@@ -100,11 +102,15 @@ async function sessions(): Promise<string> {
 }
 
 async function replicasOf(region: string, namespace: string, name: string): Promise<number | null> {
-  const response = await fetch(`${standIn.regions[region]!.url}/apis/apps/v1/namespaces/${namespace}/deployments/${name}`, {
-    headers: { authorization: "Bearer standin-token" },
-  });
+  const response = await fetch(
+    `${standIn.regions[region]!.url}/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
+    {
+      headers: { authorization: "Bearer standin-token" },
+    },
+  );
   if (response.status === 404) return null;
-  if (!response.ok) throw new Error(`GET deployment ${namespace}/${name} in ${region}: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`GET deployment ${namespace}/${name} in ${region}: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { spec: { replicas?: number } }).spec.replicas ?? 1;
 }
 
@@ -113,8 +119,18 @@ async function createProjects(rng: Rng): Promise<ChurnProject[]> {
   for (let i = 0; i < PROJECT_COUNT; i++) {
     const slug = `churn${i}`;
     const deadline = Date.now() + 30_000;
-    const { workspaceId } = await fleet.call(rng, "CreateWorkspace", (c) => c.projects.createWorkspace({ name: `ws${slug}`, slug: `ws${slug}` }), { deadline });
-    const created = await fleet.call(rng, "CreateProject", (c) => c.projects.createProject({ workspaceId, name: slug, slug, regions: { [REGION]: 1 } }), { deadline });
+    const { workspaceId } = await fleet.call(
+      rng,
+      "CreateWorkspace",
+      (c) => c.projects.createWorkspace({ name: `ws${slug}`, slug: `ws${slug}` }),
+      { deadline },
+    );
+    const created = await fleet.call(
+      rng,
+      "CreateProject",
+      (c) => c.projects.createProject({ workspaceId, name: slug, slug, regions: { [REGION]: 1 } }),
+      { deadline },
+    );
     const env = (s: string) => created.environments.find((e) => e.slug === s)!.id;
     projects.push({ projectId: created.projectId, productionId: env("production"), previewId: env("preview") });
   }
@@ -179,7 +195,9 @@ it(
     await watch.sample();
     const stickyDomains = await watch.checkReplicas(replicasOf);
 
-    const statuses = await pool.query<{ status: string; n: number }>("SELECT status::text AS status, count(*)::int AS n FROM deployments GROUP BY 1 ORDER BY 1");
+    const statuses = await pool.query<{ status: string; n: number }>(
+      "SELECT status::text AS status, count(*)::int AS n FROM deployments GROUP BY 1 ORDER BY 1",
+    );
     const byStatus = Object.fromEntries(statuses.rows.map((r) => [r.status, r.n]));
     const figures = {
       seed: SEED,
@@ -201,7 +219,9 @@ it(
     process.stdout.write(`churn figures ${JSON.stringify(figures)}\n`);
     if (watch.violations.length > 0) {
       const lines = fleet.all.map((i) => `== ${i.name}\n${i.lastLines(15).join("\n")}`).join("\n");
-      process.stdout.write(`churn violations (seed ${SEED}):\n${watch.violations.map((v) => `${v.invariant}: ${v.detail}`).join("\n")}\n${lines}\n`);
+      process.stdout.write(
+        `churn violations (seed ${SEED}):\n${watch.violations.map((v) => `${v.invariant}: ${v.detail}`).join("\n")}\n${lines}\n`,
+      );
     }
     expect({ seed: SEED, violations: watch.violations }).toEqual({ seed: SEED, violations: [] });
     // The run did what it claims: processes died, and operations of every kind went through.

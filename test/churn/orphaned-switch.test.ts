@@ -11,7 +11,11 @@ let project: ProjectInfo;
 const ids = { a: "", b: "" };
 
 beforeAll(async () => {
-  h = await Hydra.start({ label: "orphaned_switch", routingPort: await freePort(), deployEnv: { HYDRA_STANDBY_DELAY: "1h" } });
+  h = await Hydra.start({
+    label: "orphaned_switch",
+    routingPort: await freePort(),
+    deployEnv: { HYDRA_STANDBY_DELAY: "1h" },
+  });
   project = await h.createProject();
   ids.a = await h.deployReady(project);
   ids.b = await h.deployReady(project);
@@ -25,15 +29,24 @@ it("a rollback run orphaned by its caller's crash fails and runs its compensatio
     () => "ok",
     () => "failed",
   );
-  const runId = await waitFor("the rollback to retry switch-domains", async () => {
-    const { rows } = await h.pool.query<{ run_id: string }>("SELECT run_id FROM workflow_steps WHERE name = 'switch-domains' AND attempts >= 1 AND run_id LIKE 'rollback:%'");
-    return rows[0]?.run_id;
-  }, 30_000);
+  const runId = await waitFor(
+    "the rollback to retry switch-domains",
+    async () => {
+      const { rows } = await h.pool.query<{ run_id: string }>(
+        "SELECT run_id FROM workflow_steps WHERE name = 'switch-domains' AND attempts >= 1 AND run_id LIKE 'rollback:%'",
+      );
+      return rows[0]?.run_id;
+    },
+    30_000,
+  );
   await h.crashAndRestart();
   expect(await call).toBe("failed"); // the connection died with the instance
 
   const run = await h.waitForRunEnd(runId, 60_000);
-  const failure = await h.pool.query<{ error_code: string | null }>("SELECT error_code FROM workflow_runs WHERE id = $1", [runId]);
+  const failure = await h.pool.query<{ error_code: string | null }>(
+    "SELECT error_code FROM workflow_runs WHERE id = $1",
+    [runId],
+  );
   expect({ status: run.status, code: failure.rows[0]!.error_code }).toEqual({ status: "failed", code: "unavailable" });
   const steps = await h.steps(runId);
   expect(steps.find((s) => s.name.startsWith("$compensate:"))).toMatchObject({ status: "completed" });

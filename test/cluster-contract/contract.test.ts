@@ -30,7 +30,12 @@ interface Ids {
 }
 
 function newIds(): Ids {
-  return { workspaceId: fakeId("ws"), projectId: fakeId("prj"), environmentId: fakeId("env"), deploymentId: fakeId("dep") };
+  return {
+    workspaceId: fakeId("ws"),
+    projectId: fakeId("prj"),
+    environmentId: fakeId("env"),
+    deploymentId: fakeId("dep"),
+  };
 }
 
 function workloadSpec(t: Target, ids: Ids, namespace: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
@@ -48,7 +53,15 @@ function workloadSpec(t: Target, ids: Ids, namespace: string, extra: Partial<Wor
 
 function sentinelSpec(t: Target, ids: Ids, namespace: string): SentinelSpec {
   const { deploymentId: _d, ...owner } = ids;
-  return { ...owner, namespace, image: t.image, ...(t.command ? { command: t.command } : {}), replicas: 1, port: 8080, resources: { cpu: "50m", memory: "64Mi" } };
+  return {
+    ...owner,
+    namespace,
+    image: t.image,
+    ...(t.command ? { command: t.command } : {}),
+    replicas: 1,
+    port: 8080,
+    resources: { cpu: "50m", memory: "64Mi" },
+  };
 }
 
 /** Polls `fn` until it returns a value that is not undefined. */
@@ -74,7 +87,12 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
     await t?.close();
   }, 120_000);
 
-  async function deploy(region: string, namespace: string, ids: Ids, extra: Partial<WorkloadSpec> = {}): Promise<WorkloadRef> {
+  async function deploy(
+    region: string,
+    namespace: string,
+    ids: Ids,
+    extra: Partial<WorkloadSpec> = {},
+  ): Promise<WorkloadRef> {
     await t.driver.ensureNamespace(region, namespace);
     return t.driver.applyWorkload(region, workloadSpec(t, ids, namespace, extra));
   }
@@ -98,7 +116,10 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
         async () => {
           const d = (await t.get(region, "Deployment", ns, ref.name))!;
           // (the simulated driver keeps no status: nothing to settle)
-          const settled = !d.object.status || (d.object.status.readyReplicas === 2 && d.object.status.observedGeneration === d.object.metadata.generation);
+          const settled =
+            !d.object.status ||
+            (d.object.status.readyReplicas === 2 &&
+              d.object.status.observedGeneration === d.object.metadata.generation);
           return settled ? d : undefined;
         },
         t.readyWithinMs,
@@ -155,7 +176,12 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       const sentinel = await t.driver.ensureSentinel(region, sentinelSpec(t, ids, ns));
       await t.driver.ensureNetworkPolicy(region, { ...ids, namespace: ns, port: 8080, sentinel });
       const ref = await t.driver.applyWorkload(region, workloadSpec(t, ids, ns));
-      expect(ref).toMatchObject({ name: workloadName(ids.deploymentId), namespace: ns, port: 8080, selector: { [LABEL.deploymentId]: ids.deploymentId } });
+      expect(ref).toMatchObject({
+        name: workloadName(ids.deploymentId),
+        namespace: ns,
+        port: 8080,
+        selector: { [LABEL.deploymentId]: ids.deploymentId },
+      });
 
       const deployment = (await t.get(region, "Deployment", ns, ref.name))!.object;
       const labels = {
@@ -176,12 +202,28 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       expect(container.image).toBe(t.image);
       if (t.command) expect(container.command).toEqual(t.command);
       expect(container.ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
-      expect(container.env).toEqual(expect.arrayContaining([{ name: "PORT", value: "8080" }, { name: "HYDRA_DEPLOYMENT_ID", value: ids.deploymentId }]));
-      expect(container.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "50m", memory: "64Mi" } });
-      expect(container.readinessProbe).toMatchObject({ tcpSocket: { port: "http" }, periodSeconds: 2, failureThreshold: 3 });
+      expect(container.env).toEqual(
+        expect.arrayContaining([
+          { name: "PORT", value: "8080" },
+          { name: "HYDRA_DEPLOYMENT_ID", value: ids.deploymentId },
+        ]),
+      );
+      expect(container.resources).toEqual({
+        requests: { cpu: "50m", memory: "64Mi" },
+        limits: { cpu: "50m", memory: "64Mi" },
+      });
+      expect(container.readinessProbe).toMatchObject({
+        tcpSocket: { port: "http" },
+        periodSeconds: 2,
+        failureThreshold: 3,
+      });
 
       const service = (await t.get(region, "Service", ns, ref.service))!.object;
-      expect(service.spec).toMatchObject({ type: "ClusterIP", selector: ref.selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] });
+      expect(service.spec).toMatchObject({
+        type: "ClusterIP",
+        selector: ref.selector,
+        ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+      });
 
       const sentinelDeployment = (await t.get(region, "Deployment", ns, sentinelName(ids.environmentId)))!.object;
       expect(sentinelDeployment.spec.selector.matchLabels).toEqual(sentinel.selector);
@@ -206,7 +248,9 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       const ids = newIds();
       const refs = await Promise.all(t.regions.map((region, i) => deploy(region, namespaces[i]!, ids)));
       const started = Date.now();
-      const results = await Promise.all(t.regions.map((region, i) => t.driver.waitReady(region, refs[i]!, 2, deadline())));
+      const results = await Promise.all(
+        t.regions.map((region, i) => t.driver.waitReady(region, refs[i]!, 2, deadline())),
+      );
       const elapsed = Date.now() - started;
       results.forEach((instances: InstanceInfo[], i) => {
         const region = t.regions[i]!;
@@ -295,7 +339,11 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       await t.driver.scale(region, ref, 0);
       await t.driver.scale(region, ref, 0);
       expect((await t.get(region, "Deployment", ns, ref.name))!.object.spec.replicas).toBe(0);
-      await eventually("no ready instances", async () => ((await t.driver.waitReady(region, ref, 0, deadline())).length === 0 ? true : undefined), t.readyWithinMs);
+      await eventually(
+        "no ready instances",
+        async () => ((await t.driver.waitReady(region, ref, 0, deadline())).length === 0 ? true : undefined),
+        t.readyWithinMs,
+      );
 
       await t.driver.scale(region, ref, 2);
       const woken = await t.driver.waitReady(region, ref, 2, deadline());
@@ -327,7 +375,10 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       expect(await t.get(region, "Service", ns, ref.service)).toBeUndefined();
       expect(await t.get(region, "CiliumNetworkPolicy", ns, ref.name)).toBeUndefined();
       expect(await t.get(region, "Deployment", ns, sentinel.name)).toBeDefined();
-      await expect(t.driver.waitReady(region, ref, 1, deadline(2_000))).rejects.toMatchObject({ code: "NotFound", transient: false });
+      await expect(t.driver.waitReady(region, ref, 1, deadline(2_000))).rejects.toMatchObject({
+        code: "NotFound",
+        transient: false,
+      });
     },
     factory.timeoutMs,
   );
@@ -356,7 +407,10 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
   it(
     "rejects unknown regions as terminal errors",
     async () => {
-      await expect(t.driver.ensureNamespace("atlantis", "x")).rejects.toMatchObject({ code: "UnknownRegion", transient: false });
+      await expect(t.driver.ensureNamespace("atlantis", "x")).rejects.toMatchObject({
+        code: "UnknownRegion",
+        transient: false,
+      });
     },
     factory.timeoutMs,
   );
@@ -379,7 +433,11 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
           // waitReady follows the Deployment and its pods; these are the pods' watches.
           const podsPath = `/api/v1/namespaces/${ns}/pods`;
           const onPods = (e: (typeof t.events)[number]) => e.region === region && "path" in e && e.path === podsPath;
-          const started = await eventually("the first watch", async () => t.events.slice(mark).find((e) => e.type === "watch-start" && onPods(e)), 5_000);
+          const started = await eventually(
+            "the first watch",
+            async () => t.events.slice(mark).find((e) => e.type === "watch-start" && onPods(e)),
+            5_000,
+          );
           expect(started).toMatchObject({ reason: "initial" });
           // Events the driver sees on this watch: one pod goes away (scale to 1).
           await t.driver.scale(region, ref, 1);
@@ -389,7 +447,8 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
           expect(await standIn.dropWatches(region)).toBeGreaterThanOrEqual(1);
           const resumed = await eventually(
             "the resumed watch",
-            async () => t.events.slice(mark).find((e) => e.type === "watch-start" && onPods(e) && e.reason === "resume"),
+            async () =>
+              t.events.slice(mark).find((e) => e.type === "watch-start" && onPods(e) && e.reason === "resume"),
             5_000,
           );
           const ended = t.events.slice(mark).flatMap((e) => (e.type === "watch-end" && onPods(e) ? [e] : []));
@@ -401,7 +460,10 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
           expect(Number(resumed.resourceVersion)).toBeGreaterThan(Number(started.resourceVersion));
           const after = await standIn.requests(region, lastSeq);
           const podRequests = after.filter((r) => r.path === `/api/v1/namespaces/${ns}/pods`);
-          expect(podRequests[0]).toMatchObject({ method: "GET", query: expect.objectContaining({ watch: "true", resourceVersion: resumed.resourceVersion }) });
+          expect(podRequests[0]).toMatchObject({
+            method: "GET",
+            query: expect.objectContaining({ watch: "true", resourceVersion: resumed.resourceVersion }),
+          });
           expect(podRequests.filter((r) => r.query.watch !== "true")).toHaveLength(0);
 
           // Events missed while disconnected are replayed: the pods become ready while it waits.
@@ -417,13 +479,22 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       // A real API server cannot be told to cut a connection; it ends watches after timeoutSeconds.
       const clusters = process.env.HYDRA_CLUSTERS ? parseClusters(process.env.HYDRA_CLUSTERS) : { [region]: {} };
       const events: typeof t.events = [];
-      const driver = new KubernetesDriver({ kind: "kubernetes", clusters: { [region]: clusters[region] ?? {} }, watchTimeoutSeconds: 2, onEvent: (e) => events.push(e) });
+      const driver = new KubernetesDriver({
+        kind: "kubernetes",
+        clusters: { [region]: clusters[region] ?? {} },
+        watchTimeoutSeconds: 2,
+        onEvent: (e) => events.push(e),
+      });
       try {
         const ref = await deploy(region, ns, ids, await t.neverReady(region));
-        await expect(driver.waitReady(region, ref, 2, { deadline: new Date(Date.now() + 7_000) })).rejects.toBeInstanceOf(ClusterDeadlineError);
+        await expect(
+          driver.waitReady(region, ref, 2, { deadline: new Date(Date.now() + 7_000) }),
+        ).rejects.toBeInstanceOf(ClusterDeadlineError);
         const podsPath = `/api/v1/namespaces/${ns}/pods`;
         const ends = events.flatMap((e) => (e.type === "watch-end" && e.path === podsPath ? [e.resourceVersion] : []));
-        const resumes = events.flatMap((e) => (e.type === "watch-start" && e.path === podsPath && e.reason === "resume" ? [e.resourceVersion] : []));
+        const resumes = events.flatMap((e) =>
+          e.type === "watch-start" && e.path === podsPath && e.reason === "resume" ? [e.resourceVersion] : [],
+        );
         expect(resumes.length).toBeGreaterThanOrEqual(1);
         // Each resumed watch starts where the previous one ended.
         resumes.forEach((rv, i) => expect(rv).toBe(ends[i]));

@@ -26,7 +26,12 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
 
   beforeAll(async () => {
     standIn = await startStandIn({ regions: [REGION], readyDelayMs: 100, bookmarkIntervalMs: 500 });
-    driver = new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(standIn.clustersPath), requestTimeoutMs: 1_000, onEvent: (e) => events.push(e) });
+    driver = new KubernetesDriver({
+      kind: "kubernetes",
+      clusters: parseClusters(standIn.clustersPath),
+      requestTimeoutMs: 1_000,
+      onEvent: (e) => events.push(e),
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -84,7 +89,12 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
       driver.client(REGION).request("PATCH", `/api/v1/namespaces/${s.namespace}/services/x`, {
         query: { fieldManager: "hydra", force: true },
         contentType: "application/apply-patch+yaml",
-        body: { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: 80, protocol: "TCP" }], clusterIPP: "x" } },
+        body: {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "x" },
+          spec: { ports: [{ port: 80, protocol: "TCP" }], clusterIPP: "x" },
+        },
       }),
     );
     expect(error).toMatchObject({ code: "Invalid", transient: false, status: 500 });
@@ -103,7 +113,11 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const s = await spec();
     await standIn.injectFault(REGION, { status: 404, body: "404 page not found\n", path: "/ciliumnetworkpolicies/" });
     const error = await failure(
-      driver.ensureNetworkPolicy(REGION, { ...s, port: 8080, sentinel: { namespace: s.namespace, selector: { a: "b" } } }),
+      driver.ensureNetworkPolicy(REGION, {
+        ...s,
+        port: 8080,
+        sentinel: { namespace: s.namespace, selector: { a: "b" } },
+      }),
     );
     expect(error).toMatchObject({ code: "NotServed", transient: false });
     expect(error.message).toContain("cilium.io/v2");
@@ -114,7 +128,10 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     await standIn.injectFault(REGION, { status: 403, path: `/namespaces/${s.namespace}`, method: "PATCH" });
     await expect(driver.ensureNamespace(REGION, s.namespace)).resolves.toBeUndefined();
     await standIn.injectFault(REGION, { status: 403, path: "/namespaces/not-there", method: "PATCH" });
-    await expect(driver.ensureNamespace(REGION, "not-there")).rejects.toMatchObject({ code: "Forbidden", transient: false });
+    await expect(driver.ensureNamespace(REGION, "not-there")).rejects.toMatchObject({
+      code: "Forbidden",
+      transient: false,
+    });
   });
 
   it("retries transient failures while waiting for readiness", async () => {
@@ -122,7 +139,9 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const ref = await driver.applyWorkload(REGION, s);
     await standIn.injectFault(REGION, { status: 503, count: 2, path: "/pods" });
     const mark = events.length;
-    await expect(driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 10_000) })).resolves.toHaveLength(1);
+    await expect(driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 10_000) })).resolves.toHaveLength(
+      1,
+    );
     expect(events.slice(mark).filter((e) => e.type === "retry")).toHaveLength(2);
   });
 
@@ -153,7 +172,9 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const controller = new AbortController();
     const mark = events.length;
     const waits = Array.from({ length: 40 }, () =>
-      driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 120_000), signal: controller.signal }).catch(() => undefined),
+      driver
+        .waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 120_000), signal: controller.signal })
+        .catch(() => undefined),
     );
     try {
       await until(() => events.slice(mark).filter((e) => e.type === "watch-start").length >= 80, 20_000);
@@ -171,7 +192,9 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const ref = await driver.applyWorkload(REGION, s);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("shutting down")), 300);
-    const error = await failure(driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 10_000), signal: controller.signal }));
+    const error = await failure(
+      driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 10_000), signal: controller.signal }),
+    );
     expect(error).toMatchObject({ code: "Aborted", transient: true, region: REGION });
     expect(error.message).toContain("shutting down");
   });
@@ -182,6 +205,8 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const ref = await driver.applyWorkload(REGION, s);
     const error = await failure(driver.waitReady(REGION, ref, 2, { deadline: new Date(Date.now() + 800) }));
     expect(error).toMatchObject({ code: "DeadlineExceeded", transient: false, ready: 0, required: 2 });
-    expect(error.message).toMatch(/region local: 0 of 2 required instances ready at the deadline .*; not ready: 2 × CrashLoopBackOff \(back-off/);
+    expect(error.message).toMatch(
+      /region local: 0 of 2 required instances ready at the deadline .*; not ready: 2 × CrashLoopBackOff \(back-off/,
+    );
   });
 });

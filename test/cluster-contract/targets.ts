@@ -86,7 +86,12 @@ export interface Target {
   /** Undoes neverReady. */
   healthy(region: string): Promise<void>;
   /** The object as stored by the cluster, or undefined when it does not exist. */
-  get<K extends keyof StoredKinds>(region: string, kind: K, namespace: string, name: string): Promise<ObjectState<StoredKinds[K]> | undefined>;
+  get<K extends keyof StoredKinds>(
+    region: string,
+    kind: K,
+    namespace: string,
+    name: string,
+  ): Promise<ObjectState<StoredKinds[K]> | undefined>;
   /** Events the driver reported (watch lifecycle). */
   events: DriverEvent[];
   standIn?: StandIn;
@@ -110,7 +115,8 @@ function namespacePair(): [string, string] {
 const PATHS = {
   Deployment: (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
   Service: (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`,
-  CiliumNetworkPolicy: (ns: string, name: string) => `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${name}`,
+  CiliumNetworkPolicy: (ns: string, name: string) =>
+    `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${name}`,
 };
 
 async function getVia<K extends keyof StoredKinds>(
@@ -146,9 +152,17 @@ export const standInTarget: TargetFactory = {
   name: "stand-in",
   timeoutMs: 30_000,
   async create() {
-    const standIn = await startStandIn({ regions: ["us-east", "eu-west"], readyDelayMs: STAND_IN_READY_MS, bookmarkIntervalMs: 1_000 });
+    const standIn = await startStandIn({
+      regions: ["us-east", "eu-west"],
+      readyDelayMs: STAND_IN_READY_MS,
+      bookmarkIntervalMs: 1_000,
+    });
     const events: DriverEvent[] = [];
-    const driver = new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(standIn.clustersPath), onEvent: (e) => events.push(e) });
+    const driver = new KubernetesDriver({
+      kind: "kubernetes",
+      clusters: parseClusters(standIn.clustersPath),
+      onEvent: (e) => events.push(e),
+    });
     return {
       name: "stand-in",
       driver,
@@ -221,7 +235,9 @@ export const realTarget: TargetFactory = {
     // Reading objects back and deleting the test namespaces needs more than hydra's role grants:
     // HYDRA_CONTRACT_ADMIN_CLUSTERS (as `pnpm test:kube` sets) names an admin identity per region.
     const adminClusters = process.env.HYDRA_CONTRACT_ADMIN_CLUSTERS;
-    const observer = adminClusters ? new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(adminClusters) }) : driver;
+    const observer = adminClusters
+      ? new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(adminClusters) })
+      : driver;
     const created: Array<[string, string]> = [];
     const never = new Set<string>();
     return {

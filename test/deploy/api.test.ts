@@ -20,7 +20,17 @@ async function codeOf(call: Promise<unknown>): Promise<string> {
   );
 }
 
-const gitSource = (sha: string) => ({ case: "git" as const, value: { repository: "https://github.com/acme/web", commitSha: sha, branch: "main", contextPath: ".", dockerfilePath: "Dockerfile", installationId: 42n } });
+const gitSource = (sha: string) => ({
+  case: "git" as const,
+  value: {
+    repository: "https://github.com/acme/web",
+    commitSha: sha,
+    branch: "main",
+    contextPath: ".",
+    dockerfilePath: "Dockerfile",
+    installationId: 42n,
+  },
+});
 const imageSource = (image: string) => ({ case: "dockerImage" as const, value: { image } });
 
 it.each([
@@ -28,7 +38,13 @@ it.each([
   ["a git source", () => gitSource("0123456789abcdef0123456789abcdef01234567")],
 ])("CreateDeployment with a repeated idempotency key and %s returns the first deployment", async (_what, source) => {
   const key = `key-${randomSha().slice(0, 8)}`;
-  const request = { projectId: project.projectId, environmentSlug: "preview", branch: "main", idempotencyKey: key, source: source() };
+  const request = {
+    projectId: project.projectId,
+    environmentSlug: "preview",
+    branch: "main",
+    idempotencyKey: key,
+    source: source(),
+  };
   const first = await h.deployments.createDeployment(request);
   const second = await h.deployments.createDeployment(request);
   expect(second.deploymentId).toBe(first.deploymentId);
@@ -36,21 +52,33 @@ it.each([
   const rows = await h.pool.query("SELECT id FROM deployments WHERE idempotency_key = $1", [key]);
   expect(rows.rows).toHaveLength(1);
   // The same key with another request is refused.
-  expect(await codeOf(h.deployments.createDeployment({ ...request, environmentSlug: "production" }))).toBe("AlreadyExists");
+  expect(await codeOf(h.deployments.createDeployment({ ...request, environmentSlug: "production" }))).toBe(
+    "AlreadyExists",
+  );
 });
 
 it.each([
   ["an image source", () => imageSource("nginx:1.27")],
   ["a git source", () => gitSource(randomSha())],
-])("hydra.v1 Deploy of an existing deployment with %s returns its run; another source is already_exists", async (_what, source) => {
-  const src = source();
-  const created = await h.deployments.createDeployment({ projectId: project.projectId, environmentSlug: "preview", branch: "main", source: src });
-  const again = await h.deploys.deploy({ deploymentId: created.deploymentId, source: src });
-  expect(again.workflowId).toBe(created.workflowId);
-  const runs = await h.pool.query("SELECT id FROM workflow_runs WHERE id = $1", [created.workflowId]);
-  expect(runs.rows).toHaveLength(1);
-  expect(await codeOf(h.deploys.deploy({ deploymentId: created.deploymentId, source: imageSource("nginx:9.99") }))).toBe("AlreadyExists");
-});
+])(
+  "hydra.v1 Deploy of an existing deployment with %s returns its run; another source is already_exists",
+  async (_what, source) => {
+    const src = source();
+    const created = await h.deployments.createDeployment({
+      projectId: project.projectId,
+      environmentSlug: "preview",
+      branch: "main",
+      source: src,
+    });
+    const again = await h.deploys.deploy({ deploymentId: created.deploymentId, source: src });
+    expect(again.workflowId).toBe(created.workflowId);
+    const runs = await h.pool.query("SELECT id FROM workflow_runs WHERE id = $1", [created.workflowId]);
+    expect(runs.rows).toHaveLength(1);
+    expect(
+      await codeOf(h.deploys.deploy({ deploymentId: created.deploymentId, source: imageSource("nginx:9.99") })),
+    ).toBe("AlreadyExists");
+  },
+);
 
 it.each([
   ["malformed id", "nope", "InvalidArgument"],
@@ -65,18 +93,33 @@ it("ListDeployments pages newest first", async () => {
   for (let i = 0; i < 3; i++) ids.push(await h.deploy(p, { environment: "preview" }));
   const first = await h.deployments.listDeployments({ projectId: p.projectId, pageSize: 2 });
   expect(first.deployments.map((d) => d.id)).toEqual([ids[2], ids[1]]);
-  const second = await h.deployments.listDeployments({ projectId: p.projectId, pageSize: 2, pageToken: first.nextPageToken });
+  const second = await h.deployments.listDeployments({
+    projectId: p.projectId,
+    pageSize: 2,
+    pageToken: first.nextPageToken,
+  });
   expect(second.deployments.map((d) => d.id)).toEqual([ids[0]]);
   expect(second.nextPageToken).toBe("");
-  expect((await h.deployments.listDeployments({ projectId: p.projectId, environmentSlug: "production" })).deployments).toEqual([]);
-  expect(await codeOf(h.deployments.listDeployments({ projectId: p.projectId, pageToken: "garbage" }))).toBe("InvalidArgument");
+  expect(
+    (await h.deployments.listDeployments({ projectId: p.projectId, environmentSlug: "production" })).deployments,
+  ).toEqual([]);
+  expect(await codeOf(h.deployments.listDeployments({ projectId: p.projectId, pageToken: "garbage" }))).toBe(
+    "InvalidArgument",
+  );
 });
 
 it("GetDeployment shows the steps with their timings, topologies, instances and domains", async () => {
   const p = await h.createProject();
   const id = await h.deployReady(p);
   const got = await h.deployments.getDeployment({ deploymentId: id });
-  expect(got.deployment).toMatchObject({ id, projectId: p.projectId, environmentId: p.productionId, branch: "main", image: "nginx:1.27", desiredState: "running" });
+  expect(got.deployment).toMatchObject({
+    id,
+    projectId: p.projectId,
+    environmentId: p.productionId,
+    branch: "main",
+    image: "nginx:1.27",
+    desiredState: "running",
+  });
   const steps = got.steps.filter((s) => !s.name.startsWith("$"));
   expect(steps).toHaveLength(13);
   for (const step of steps) {

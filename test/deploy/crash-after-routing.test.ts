@@ -47,7 +47,11 @@ it("Deploy: killed after AssignDomains committed, before assign-routes was recor
   await h.deploySvc.waitForLine(isStepLine(id, "assign-routes", "started"));
   const release = await holdRun(`deploy:${id}`);
   try {
-    await waitFor("the routing operation of the deploy", async () => ((await operations(`assign:${id}`)) === 1 ? true : undefined), 10_000);
+    await waitFor(
+      "the routing operation of the deploy",
+      async () => ((await operations(`assign:${id}`)) === 1 ? true : undefined),
+      10_000,
+    );
     expect(await recorded(`deploy:${id}`, "assign-routes")).toBe(false); // the scenario: routed, not recorded
     await h.crashAndRestart({ HYDRA_TEST_STEP_DELAY: "" });
   } finally {
@@ -64,35 +68,63 @@ it("Deploy: killed after AssignDomains committed, before assign-routes was recor
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
 });
 
-it.each(["rollback", "promote"] as const)("%s: killed after SwitchDomains committed, before switch-domains was recorded → completes, one routing operation", async (kind) => {
-  const { live_deployment_id: live } = await h.projectRow(project.projectId);
-  const { rows } = await h.pool.query<{ id: string }>("SELECT id FROM deployments WHERE project_id = $1 AND status = 'ready' AND id <> $2 ORDER BY sequence DESC LIMIT 1", [project.projectId, live]);
-  const target = rows[0]!.id;
-  await h.deploySvc.stop();
-  await h.startDeploy({ HYDRA_TEST_STEP_DELAY: `switch-domains=${STEP_DELAY_MS}` });
-  const known = new Set((await h.pool.query<{ id: string }>("SELECT id FROM workflow_runs WHERE kind = $1", [kind])).rows.map((r) => r.id));
-  const call = (kind === "rollback" ? h.deploys.rollback({ sourceDeploymentId: live!, targetDeploymentId: target }) : h.deploys.promote({ targetDeploymentId: target })).catch(() => undefined);
+it.each(["rollback", "promote"] as const)(
+  "%s: killed after SwitchDomains committed, before switch-domains was recorded → completes, one routing operation",
+  async (kind) => {
+    const { live_deployment_id: live } = await h.projectRow(project.projectId);
+    const { rows } = await h.pool.query<{ id: string }>(
+      "SELECT id FROM deployments WHERE project_id = $1 AND status = 'ready' AND id <> $2 ORDER BY sequence DESC LIMIT 1",
+      [project.projectId, live],
+    );
+    const target = rows[0]!.id;
+    await h.deploySvc.stop();
+    await h.startDeploy({ HYDRA_TEST_STEP_DELAY: `switch-domains=${STEP_DELAY_MS}` });
+    const known = new Set(
+      (await h.pool.query<{ id: string }>("SELECT id FROM workflow_runs WHERE kind = $1", [kind])).rows.map(
+        (r) => r.id,
+      ),
+    );
+    const call = (
+      kind === "rollback"
+        ? h.deploys.rollback({ sourceDeploymentId: live!, targetDeploymentId: target })
+        : h.deploys.promote({ targetDeploymentId: target })
+    ).catch(() => undefined);
 
-  const runId = await waitFor(`the ${kind} run to reach switch-domains`, async () => {
-    const runs = await h.pool.query<{ id: string }>("SELECT id FROM workflow_runs WHERE kind = $1 AND status = 'running'", [kind]);
-    const run = runs.rows.find((r) => !known.has(r.id));
-    if (!run) return undefined;
-    const done = await h.steps(run.id);
-    return done.some((s) => s.name === "wake-target" && s.status === "completed") ? run.id : undefined;
-  }, 10_000);
-  const release = await holdRun(runId);
-  try {
-    await waitFor("the switch's routing operation", async () => ((await operations(`${runId}:switch`)) === 1 ? true : undefined), 10_000);
-    expect(await recorded(runId, "switch-domains")).toBe(false);
-    await h.crashAndRestart({ HYDRA_TEST_STEP_DELAY: "" });
-  } finally {
-    await release();
-  }
-  await call;
-  const run = await h.waitForRunEnd(runId);
-  expect({ status: run.status, error: run.error }).toEqual({ status: "completed", error: null });
-  expect(run.output).toMatchObject({ previousLiveDeploymentId: live, liveDeploymentId: target });
-  expect(await operations(`${runId}:switch`)).toBe(1);
-  expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: target, is_rolled_back: kind === "rollback" });
-  expect(await h.invariantViolations(project.projectId)).toEqual([]);
-});
+    const runId = await waitFor(
+      `the ${kind} run to reach switch-domains`,
+      async () => {
+        const runs = await h.pool.query<{ id: string }>(
+          "SELECT id FROM workflow_runs WHERE kind = $1 AND status = 'running'",
+          [kind],
+        );
+        const run = runs.rows.find((r) => !known.has(r.id));
+        if (!run) return undefined;
+        const done = await h.steps(run.id);
+        return done.some((s) => s.name === "wake-target" && s.status === "completed") ? run.id : undefined;
+      },
+      10_000,
+    );
+    const release = await holdRun(runId);
+    try {
+      await waitFor(
+        "the switch's routing operation",
+        async () => ((await operations(`${runId}:switch`)) === 1 ? true : undefined),
+        10_000,
+      );
+      expect(await recorded(runId, "switch-domains")).toBe(false);
+      await h.crashAndRestart({ HYDRA_TEST_STEP_DELAY: "" });
+    } finally {
+      await release();
+    }
+    await call;
+    const run = await h.waitForRunEnd(runId);
+    expect({ status: run.status, error: run.error }).toEqual({ status: "completed", error: null });
+    expect(run.output).toMatchObject({ previousLiveDeploymentId: live, liveDeploymentId: target });
+    expect(await operations(`${runId}:switch`)).toBe(1);
+    expect(await h.projectRow(project.projectId)).toMatchObject({
+      live_deployment_id: target,
+      is_rolled_back: kind === "rollback",
+    });
+    expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  },
+);

@@ -21,7 +21,12 @@ beforeAll(async () => {
   standIn = await startStandIn({ regions: ["us-east", "eu-west"], readyDelayMs: 30 });
   h = await Hydra.start({
     label: "crash_deploy",
-    deployEnv: { HYDRA_CLUSTER_DRIVER: "kubernetes", HYDRA_CLUSTERS: standIn.clustersPath, HYDRA_STANDBY_DELAY: "1h", HYDRA_TEST_STEP_DELAY: `${DEPLOY_STEPS[0]}=${STEP_DELAY_MS}` },
+    deployEnv: {
+      HYDRA_CLUSTER_DRIVER: "kubernetes",
+      HYDRA_CLUSTERS: standIn.clustersPath,
+      HYDRA_STANDBY_DELAY: "1h",
+      HYDRA_TEST_STEP_DELAY: `${DEPLOY_STEPS[0]}=${STEP_DELAY_MS}`,
+    },
   });
   delayedStep = DEPLOY_STEPS[0];
   project = await h.createProject({ regions: { "us-east": 1, "eu-west": 2 } });
@@ -32,54 +37,64 @@ afterAll(async () => {
   await standIn?.stop();
 });
 
-const delayEnv = (step: string | undefined): Record<string, string> => ({ HYDRA_TEST_STEP_DELAY: step ? `${step}=${STEP_DELAY_MS}` : "" });
-
-it.each(DEPLOY_STEPS.map((step, index) => [step, index] as const))("killed during %s, the deployment still becomes READY", async (step, index) => {
-  if (delayedStep !== step) {
-    await h.deploySvc.stop();
-    await h.startDeploy(delayEnv(step));
-  }
-  const crashed = h.deploySvc;
-  const id = await h.deploy(project);
-  await crashed.waitForLine(isStepLine(id, step, "started"), 15_000);
-  // The next case's delay is on already: the recovered run goes through it once more, slowly.
-  const next = DEPLOY_STEPS[index + 1];
-  await h.crashAndRestart(delayEnv(next));
-  delayedStep = next ?? null;
-
-  const row = await h.waitForStatus(id, ["ready", "failed", "cancelled", "superseded"], 20_000);
-  expect({ status: row.status, reason: row.failure_reason }).toEqual({ status: "ready", reason: null });
-  const run = await h.waitForRunEnd(`deploy:${id}`);
-  expect(run.status).toBe("completed");
-
-  // Each step recorded once, in order, completed; the killed one at most re-attempted once.
-  const steps = (await h.steps(`deploy:${id}`)).filter((s) => !s.name.startsWith("$"));
-  expect(steps.map((s) => s.name)).toEqual([...DEPLOY_STEPS]);
-  expect(steps.filter((s) => s.status !== "completed")).toEqual([]);
-  for (const s of steps) {
-    if (s.name === step) expect([1, 2]).toContain(s.attempts);
-    else expect({ name: s.name, attempts: s.attempts }).toEqual({ name: s.name, attempts: 1 });
-  }
-  // No step ran to completion twice across the two processes.
-  const completions = [...crashed.lines, ...h.deploySvc.lines].filter((line) => line.includes('"deploy step"') && line.includes(id) && line.includes('"state":"completed"'));
-  const perStep = new Map<string, number>();
-  for (const line of completions) {
-    const name = (JSON.parse(line) as { step: string }).step;
-    perStep.set(name, (perStep.get(name) ?? 0) + 1);
-  }
-  expect([...perStep].filter(([, count]) => count > 1)).toEqual([]);
-
-  // SPEC §4: routing invariants; the newest deployment is live; the one it replaced goes to standby later.
-  expect(await h.invariantViolations(project.projectId)).toEqual([]);
-  const live = await h.projectRow(project.projectId);
-  expect({ live: live.live_deployment_id, rolledBack: live.is_rolled_back }).toEqual({ live: id, rolledBack: false });
-  const ownDomains = (await h.domains(project.projectId)).filter((d) => d.deployment_id === id).map((d) => d.sticky).sort();
-  expect(ownDomains).toEqual(["branch", "environment", "live", "unspecified"]);
-  const instances = await h.pool.query("SELECT region FROM instances WHERE deployment_id = $1 ORDER BY region", [id]);
-  expect(instances.rows.map((r: { region: string }) => r.region)).toEqual(["eu-west", "eu-west", "us-east"]);
-  if (previous) {
-    const standby = await h.run(`standby:${previous}:deploy:${id}`);
-    expect(standby?.status).toBe("sleeping");
-  }
-  previous = id;
+const delayEnv = (step: string | undefined): Record<string, string> => ({
+  HYDRA_TEST_STEP_DELAY: step ? `${step}=${STEP_DELAY_MS}` : "",
 });
+
+it.each(DEPLOY_STEPS.map((step, index) => [step, index] as const))(
+  "killed during %s, the deployment still becomes READY",
+  async (step, index) => {
+    if (delayedStep !== step) {
+      await h.deploySvc.stop();
+      await h.startDeploy(delayEnv(step));
+    }
+    const crashed = h.deploySvc;
+    const id = await h.deploy(project);
+    await crashed.waitForLine(isStepLine(id, step, "started"), 15_000);
+    // The next case's delay is on already: the recovered run goes through it once more, slowly.
+    const next = DEPLOY_STEPS[index + 1];
+    await h.crashAndRestart(delayEnv(next));
+    delayedStep = next ?? null;
+
+    const row = await h.waitForStatus(id, ["ready", "failed", "cancelled", "superseded"], 20_000);
+    expect({ status: row.status, reason: row.failure_reason }).toEqual({ status: "ready", reason: null });
+    const run = await h.waitForRunEnd(`deploy:${id}`);
+    expect(run.status).toBe("completed");
+
+    // Each step recorded once, in order, completed; the killed one at most re-attempted once.
+    const steps = (await h.steps(`deploy:${id}`)).filter((s) => !s.name.startsWith("$"));
+    expect(steps.map((s) => s.name)).toEqual([...DEPLOY_STEPS]);
+    expect(steps.filter((s) => s.status !== "completed")).toEqual([]);
+    for (const s of steps) {
+      if (s.name === step) expect([1, 2]).toContain(s.attempts);
+      else expect({ name: s.name, attempts: s.attempts }).toEqual({ name: s.name, attempts: 1 });
+    }
+    // No step ran to completion twice across the two processes.
+    const completions = [...crashed.lines, ...h.deploySvc.lines].filter(
+      (line) => line.includes('"deploy step"') && line.includes(id) && line.includes('"state":"completed"'),
+    );
+    const perStep = new Map<string, number>();
+    for (const line of completions) {
+      const name = (JSON.parse(line) as { step: string }).step;
+      perStep.set(name, (perStep.get(name) ?? 0) + 1);
+    }
+    expect([...perStep].filter(([, count]) => count > 1)).toEqual([]);
+
+    // SPEC §4: routing invariants; the newest deployment is live; the one it replaced goes to standby later.
+    expect(await h.invariantViolations(project.projectId)).toEqual([]);
+    const live = await h.projectRow(project.projectId);
+    expect({ live: live.live_deployment_id, rolledBack: live.is_rolled_back }).toEqual({ live: id, rolledBack: false });
+    const ownDomains = (await h.domains(project.projectId))
+      .filter((d) => d.deployment_id === id)
+      .map((d) => d.sticky)
+      .sort();
+    expect(ownDomains).toEqual(["branch", "environment", "live", "unspecified"]);
+    const instances = await h.pool.query("SELECT region FROM instances WHERE deployment_id = $1 ORDER BY region", [id]);
+    expect(instances.rows.map((r: { region: string }) => r.region)).toEqual(["eu-west", "eu-west", "us-east"]);
+    if (previous) {
+      const standby = await h.run(`standby:${previous}:deploy:${id}`);
+      expect(standby?.status).toBe("sleeping");
+    }
+    previous = id;
+  },
+);

@@ -29,13 +29,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it.each(["apply-workloads", "wait-ready"])("killed during %s on the simulated cluster, the deployment still becomes READY", async (step) => {
-  const id = await h.deploy(project, { branch: `sim-${step}` });
-  await h.deploySvc.waitForLine(isStepLine(id, step, "started"));
-  await h.crashAndRestart();
-  expect((await h.waitForStatus(id, ["ready", "failed", "cancelled"])).status).toBe("ready");
-  expect((await h.waitForRunEnd(`deploy:${id}`)).status).toBe("completed");
-  const { rows } = await h.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM instances WHERE deployment_id = $1 AND status = 'ready'", [id]);
-  expect(rows[0]!.n).toBe(1);
-  expect(await h.invariantViolations(project.projectId)).toEqual([]);
-});
+it.each(["apply-workloads", "wait-ready"])(
+  "killed during %s on the simulated cluster, the deployment still becomes READY",
+  async (step) => {
+    const id = await h.deploy(project, { branch: `sim-${step}` });
+    await h.deploySvc.waitForLine(isStepLine(id, step, "started"));
+    await h.crashAndRestart();
+    expect((await h.waitForStatus(id, ["ready", "failed", "cancelled"])).status).toBe("ready");
+    expect((await h.waitForRunEnd(`deploy:${id}`)).status).toBe("completed");
+    const { rows } = await h.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM instances WHERE deployment_id = $1 AND status = 'ready'",
+      [id],
+    );
+    expect(rows[0]!.n).toBe(1);
+    expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  },
+);

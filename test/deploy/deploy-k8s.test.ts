@@ -2,7 +2,15 @@
 // instances and the cluster objects read back from the stand-in's API; a second deploy moves
 // the sticky domains and puts the first one in standby; out-of-order completion; a region
 // that never becomes ready.
-import { CILIUM_NAMESPACE_LABEL, namespaceName, networkPolicyName, sentinelName, sentinelSelector, workloadName, workloadSelector } from "@hydra/cluster";
+import {
+  CILIUM_NAMESPACE_LABEL,
+  namespaceName,
+  networkPolicyName,
+  sentinelName,
+  sentinelSelector,
+  workloadName,
+  workloadSelector,
+} from "@hydra/cluster";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DeploymentStatus } from "@hydra/proto/hydra/v1";
 import { startStandIn, type StandIn } from "../k8s";
@@ -37,7 +45,9 @@ interface KubeObject {
 
 async function kubeGet(region: string, path: string): Promise<KubeObject | null> {
   // The stand-in's default bearer token (the kubeconfig it writes carries the same).
-  const response = await fetch(`${standIn.regions[region]!.url}${path}`, { headers: { authorization: "Bearer standin-token" } });
+  const response = await fetch(`${standIn.regions[region]!.url}${path}`, {
+    headers: { authorization: "Bearer standin-token" },
+  });
   if (response.status === 404) return null;
   if (!response.ok) throw new Error(`GET ${path} in ${region}: ${response.status} ${await response.text()}`);
   return (await response.json()) as KubeObject;
@@ -48,7 +58,10 @@ const policyPath = (ns: string, name: string) => `/apis/cilium.io/v2/namespaces/
 async function replicasIn(project: ProjectInfo, deploymentId: string): Promise<Record<string, number | undefined>> {
   const ns = namespaceName(project.workspaceId);
   const entries = await Promise.all(
-    Object.keys(REGIONS).map(async (region) => [region, (await kubeGet(region, deploymentPath(ns, workloadName(deploymentId))))?.spec.replicas] as const),
+    Object.keys(REGIONS).map(
+      async (region) =>
+        [region, (await kubeGet(region, deploymentPath(ns, workloadName(deploymentId))))?.spec.replicas] as const,
+    ),
   );
   return Object.fromEntries(entries);
 }
@@ -76,12 +89,16 @@ describe("a deploy of an image", () => {
         .map((d) => ({ ...d, deployment_id: first, environment_id: project.productionId }))
         .sort((a, b) => a.name.localeCompare(b.name)),
     );
-    const gateway = await h.pool.query<{ hostname: string; deployment_id: string; config: { deploymentId: string; sentinels: { region: string; serviceHost: string; servicePort: number }[] } }>(
-      "SELECT hostname, deployment_id, config FROM gateway_configs WHERE project_id = $1 ORDER BY hostname",
-      [project.projectId],
-    );
+    const gateway = await h.pool.query<{
+      hostname: string;
+      deployment_id: string;
+      config: { deploymentId: string; sentinels: { region: string; serviceHost: string; servicePort: number }[] };
+    }>("SELECT hostname, deployment_id, config FROM gateway_configs WHERE project_id = $1 ORDER BY hostname", [
+      project.projectId,
+    ]);
     expect(gateway.rows.map((g) => g.hostname)).toEqual(Object.values(names).sort());
-    for (const row of gateway.rows) expect({ table: row.deployment_id, config: row.config.deploymentId }).toEqual({ table: first, config: first });
+    for (const row of gateway.rows)
+      expect({ table: row.deployment_id, config: row.config.deploymentId }).toEqual({ table: first, config: first });
 
     const instances = await h.pool.query<{ id: string; region: string; address: string; status: string }>(
       "SELECT id, region, address, status FROM instances WHERE deployment_id = $1 ORDER BY region, id",
@@ -93,19 +110,43 @@ describe("a deploy of an image", () => {
     const namespace = namespaceName(project.workspaceId);
     const sentinelHost = `${sentinelName(project.productionId)}.${namespace}.svc.cluster.local`;
     for (const row of gateway.rows) {
-      expect(row.config.sentinels).toEqual(Object.keys(REGIONS).sort().map((region) => ({ region, serviceHost: sentinelHost, servicePort: 80, externalAddress: "" })));
+      expect(row.config.sentinels).toEqual(
+        Object.keys(REGIONS)
+          .sort()
+          .map((region) => ({ region, serviceHost: sentinelHost, servicePort: 80, externalAddress: "" })),
+      );
     }
 
     const project_ = await h.projects.getProject({ projectId: project.projectId });
-    expect({ live: project_.project?.liveDeploymentId, rolledBack: project_.project?.isRolledBack }).toEqual({ live: first, rolledBack: false });
+    expect({ live: project_.project?.liveDeploymentId, rolledBack: project_.project?.isRolledBack }).toEqual({
+      live: first,
+      rolledBack: false,
+    });
     const got = await h.deployments.getDeployment({ deploymentId: first });
     expect(got.deployment?.status).toBe(DeploymentStatus.READY);
     expect(got.deployment?.image).toBe("nginx:1.27");
     expect(got.instances).toHaveLength(3);
     expect(got.domains.map((d) => d.name).sort()).toEqual(Object.values(names).sort());
-    expect(got.topologies.map((t) => [t.region, t.desiredReplicas]).sort()).toEqual([["eu-west", 2], ["us-east", 1]]);
+    expect(got.topologies.map((t) => [t.region, t.desiredReplicas]).sort()).toEqual([
+      ["eu-west", 2],
+      ["us-east", 1],
+    ]);
     expect(got.steps.filter((s) => !s.name.startsWith("$")).map((s) => [s.name, s.status])).toEqual(
-      ["load-metadata", "build", "deploying", "create-topologies", "ensure-sentinels", "ensure-network-policy", "apply-workloads", "wait-ready", "build-routes", "assign-routes", "ready", "update-live", "schedule-standby"].map((n) => [n, "completed"]),
+      [
+        "load-metadata",
+        "build",
+        "deploying",
+        "create-topologies",
+        "ensure-sentinels",
+        "ensure-network-policy",
+        "apply-workloads",
+        "wait-ready",
+        "build-routes",
+        "assign-routes",
+        "ready",
+        "update-live",
+        "schedule-standby",
+      ].map((n) => [n, "completed"]),
     );
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
   });
@@ -117,7 +158,11 @@ describe("a deploy of an image", () => {
     const policy = await kubeGet(region, policyPath(ns, networkPolicyName(first)));
     expect(policy?.spec).toMatchObject({
       endpointSelector: { matchLabels: workloadSelector(first) },
-      ingress: [{ fromEndpoints: [{ matchLabels: { ...sentinelSelector(project.productionId), [CILIUM_NAMESPACE_LABEL]: ns } }] }],
+      ingress: [
+        {
+          fromEndpoints: [{ matchLabels: { ...sentinelSelector(project.productionId), [CILIUM_NAMESPACE_LABEL]: ns } }],
+        },
+      ],
     });
     const workload = await kubeGet(region, deploymentPath(ns, workloadName(first)));
     expect(workload?.spec.replicas).toBe(REGIONS[region as keyof typeof REGIONS]);
@@ -138,7 +183,9 @@ describe("a deploy of an image", () => {
     expect((await h.projectRow(project.projectId)).live_deployment_id).toBe(second);
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
     // The sentinel is reused: one per environment and region.
-    const sentinels = await h.pool.query("SELECT region FROM sentinels WHERE environment_id = $1 ORDER BY region", [project.productionId]);
+    const sentinels = await h.pool.query("SELECT region FROM sentinels WHERE environment_id = $1 ORDER BY region", [
+      project.productionId,
+    ]);
     expect(sentinels.rows).toEqual([{ region: "eu-west" }, { region: "us-east" }]);
 
     // Standby after HYDRA_STANDBY_DELAY (1 s): scaled to zero in both regions; the new one keeps running.
@@ -155,20 +202,30 @@ describe("a deploy of an image", () => {
     expect(response).toMatchObject({ previousLiveDeploymentId: second, liveDeploymentId: first });
     expect(await replicasIn(project, first)).toEqual(REGIONS);
     expect((await h.deployment(first)).desired_state).toBe("running");
-    const instances = await h.pool.query<{ region: string }>("SELECT region FROM instances WHERE deployment_id = $1 AND status <> 'stopped' ORDER BY region", [first]);
+    const instances = await h.pool.query<{ region: string }>(
+      "SELECT region FROM instances WHERE deployment_id = $1 AND status <> 'stopped' ORDER BY region",
+      [first],
+    );
     expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
     // The target's gateway configs name its sentinels, so the woken pods need no routing change.
     const names = expectedDomains(project, { sha: firstSha, branch: "main", environment: "production" });
-    const gateway = await h.pool.query<{ hostname: string; deployment_id: string; config: { deploymentId: string; instances: { id: string }[] } }>(
-      "SELECT hostname, deployment_id, config FROM gateway_configs WHERE hostname = ANY($1) ORDER BY hostname",
-      [[names.live, names.environment]],
-    );
+    const gateway = await h.pool.query<{
+      hostname: string;
+      deployment_id: string;
+      config: { deploymentId: string; instances: { id: string }[] };
+    }>("SELECT hostname, deployment_id, config FROM gateway_configs WHERE hostname = ANY($1) ORDER BY hostname", [
+      [names.live, names.environment],
+    ]);
     expect(gateway.rows.map((g) => [g.hostname, g.deployment_id, g.config.deploymentId])).toEqual(
       [names.environment, names.live].sort().map((n) => [n, first, first]),
     );
-    const configs = await h.pool.query<{ hostname: string; config: { sentinels: { region: string }[] } }>("SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1", [first]);
+    const configs = await h.pool.query<{ hostname: string; config: { sentinels: { region: string }[] } }>(
+      "SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1",
+      [first],
+    );
     expect(configs.rows.map((g) => g.hostname).sort()).toEqual([names.commit, names.environment, names.live].sort());
-    for (const row of configs.rows) expect(row.config.sentinels.map((s) => s.region)).toEqual(Object.keys(REGIONS).sort());
+    for (const row of configs.rows)
+      expect(row.config.sentinels.map((s) => s.region)).toEqual(Object.keys(REGIONS).sort());
     expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: first, is_rolled_back: true });
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
   });
@@ -184,7 +241,11 @@ it("out of order: the older deployment finishing last leaves the newer one live"
   await standIn.setKubelet("eu-west", { readyDelayMs: 8_000 });
   try {
     older = await h.deploy(project, { sha: olderSha, branch: "feature-a" });
-    await waitFor("the older deployment's workloads", async () => ((await replicasIn(project, older)) ["eu-west"] !== undefined ? true : undefined), 10_000);
+    await waitFor(
+      "the older deployment's workloads",
+      async () => ((await replicasIn(project, older))["eu-west"] !== undefined ? true : undefined),
+      10_000,
+    );
   } finally {
     await standIn.setKubelet("eu-west", { readyDelayMs: 30 });
   }
@@ -220,7 +281,13 @@ it("out of order: the older deployment finishing last leaves the newer one live"
 it("transient API errors while applying (503s, a 429) are retried: the deploy still becomes READY", async () => {
   const project = await h.createProject({ regions: REGIONS });
   await standIn.injectFault("eu-west", { status: 503, count: 3, method: "PATCH", path: "/deployments/" });
-  await standIn.injectFault("us-east", { status: 429, count: 1, method: "PATCH", path: "/ciliumnetworkpolicies/", retryAfterSeconds: 1 });
+  await standIn.injectFault("us-east", {
+    status: 429,
+    count: 1,
+    method: "PATCH",
+    path: "/ciliumnetworkpolicies/",
+    retryAfterSeconds: 1,
+  });
   try {
     const id = await h.deployReady(project);
     expect(await replicasIn(project, id)).toEqual(REGIONS);
@@ -231,7 +298,9 @@ it("transient API errors while applying (503s, a 429) are retried: the deploy st
   }
   // The faults were hit (and answered) before the deploy went through.
   const eu = await standIn.requests("eu-west");
-  expect(eu.filter((r) => r.method === "PATCH" && r.path.includes("/deployments/") && r.status === 503)).toHaveLength(3);
+  expect(eu.filter((r) => r.method === "PATCH" && r.path.includes("/deployments/") && r.status === 503)).toHaveLength(
+    3,
+  );
 });
 
 it("a region that never becomes ready → FAILED at wait-ready after the deadline, scaled down, no route moved", async () => {
@@ -251,17 +320,28 @@ it("a region that never becomes ready → FAILED at wait-ready after the deadlin
   } finally {
     await standIn.setKubelet("eu-west", { mode: "ready" });
   }
-  await waitFor("the failed deployment's workloads scaled to 0", async () => {
-    const replicas = await replicasIn(project, failed);
-    return replicas["us-east"] === 0 && replicas["eu-west"] === 0 ? true : undefined;
-  }, 10_000, async () => JSON.stringify(await replicasIn(project, failed)));
+  await waitFor(
+    "the failed deployment's workloads scaled to 0",
+    async () => {
+      const replicas = await replicasIn(project, failed);
+      return replicas["us-east"] === 0 && replicas["eu-west"] === 0 ? true : undefined;
+    },
+    10_000,
+    async () => JSON.stringify(await replicasIn(project, failed)),
+  );
 
   expect(await h.domainMap(project.projectId)).toEqual(domainsBefore);
   const row = await h.projectRow(project.projectId);
-  expect({ live: row.live_deployment_id, generation: row.routing_generation }).toEqual({ live, generation: generationBefore });
+  expect({ live: row.live_deployment_id, generation: row.routing_generation }).toEqual({
+    live,
+    generation: generationBefore,
+  });
   const gateway = await h.pool.query("SELECT hostname FROM gateway_configs WHERE deployment_id = $1", [failed]);
   expect(gateway.rows).toEqual([]);
-  const instances = await h.pool.query("SELECT status FROM instances WHERE deployment_id = $1 AND status <> 'stopped'", [failed]);
+  const instances = await h.pool.query(
+    "SELECT status FROM instances WHERE deployment_id = $1 AND status <> 'stopped'",
+    [failed],
+  );
   expect(instances.rows).toEqual([]);
   expect(await replicasIn(project, live)).toEqual(REGIONS);
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
@@ -279,7 +359,9 @@ it("cancel while waiting for readiness → CANCELLED, workloads scaled to 0, not
   let id: string;
   try {
     id = await h.deploy(project);
-    await h.deploySvc.waitForLine((line) => line.includes('"deploy step"') && line.includes(id) && line.includes('"step":"wait-ready"'));
+    await h.deploySvc.waitForLine(
+      (line) => line.includes('"deploy step"') && line.includes(id) && line.includes('"step":"wait-ready"'),
+    );
     const { deployment } = await h.deployments.cancelDeployment({ deploymentId: id, reason: "changed my mind" });
     expect(deployment?.status).toBe(DeploymentStatus.CANCELLED);
   } finally {
@@ -303,7 +385,10 @@ it("a rollback to a deployment in standby that cannot be woken → failed_precon
   await standIn.setKubelet("eu-west", { mode: "not-ready" });
   let error: unknown;
   try {
-    error = await h.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: sleeping }).then(() => null, (e: unknown) => e);
+    error = await h.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: sleeping }).then(
+      () => null,
+      (e: unknown) => e,
+    );
   } finally {
     await standIn.setKubelet("eu-west", { mode: "ready" });
   }
@@ -340,15 +425,25 @@ it("a standby deployment whose Deployments were deleted behind hydra's back is r
   expect(await replicasIn(project, gone)).toEqual({ "us-east": 0, "eu-west": 0 });
   const ns = namespaceName(project.workspaceId);
   for (const region of Object.keys(REGIONS)) {
-    const response = await fetch(`${standIn.regions[region]!.url}${deploymentPath(ns, workloadName(gone))}`, { method: "DELETE", headers: { authorization: "Bearer standin-token" } });
+    const response = await fetch(`${standIn.regions[region]!.url}${deploymentPath(ns, workloadName(gone))}`, {
+      method: "DELETE",
+      headers: { authorization: "Bearer standin-token" },
+    });
     expect(response.ok).toBe(true);
   }
-  await waitFor("the Deployments to be gone", async () => (Object.values(await replicasIn(project, gone)).every((r) => r === undefined) ? true : undefined), 10_000);
+  await waitFor(
+    "the Deployments to be gone",
+    async () => (Object.values(await replicasIn(project, gone)).every((r) => r === undefined) ? true : undefined),
+    10_000,
+  );
 
   const response = await h.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: gone });
   expect(response.liveDeploymentId).toBe(gone);
   expect(await replicasIn(project, gone)).toEqual(REGIONS);
-  const instances = await h.pool.query<{ region: string }>("SELECT region FROM instances WHERE deployment_id = $1 AND status = 'ready' ORDER BY region", [gone]);
+  const instances = await h.pool.query<{ region: string }>(
+    "SELECT region FROM instances WHERE deployment_id = $1 AND status = 'ready' ORDER BY region",
+    [gone],
+  );
   expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
 });

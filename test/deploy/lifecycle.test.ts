@@ -9,21 +9,38 @@ import { Hydra, isStepLine, waitFor, type ProjectInfo } from "./support/harness"
 let h: Hydra;
 
 beforeAll(async () => {
-  h = await Hydra.start({ label: "deploy_lifecycle", deployEnv: { HYDRA_TEST_STEP_DELAY: "build=1500", HYDRA_STANDBY_DELAY: "1h" } });
+  h = await Hydra.start({
+    label: "deploy_lifecycle",
+    deployEnv: { HYDRA_TEST_STEP_DELAY: "build=1500", HYDRA_STANDBY_DELAY: "1h" },
+  });
 }, 60_000);
 
 afterAll(async () => h?.close());
 
 async function nothingRouted(project: ProjectInfo, deploymentId: string): Promise<void> {
-  expect(await h.pool.query("SELECT name FROM domains WHERE deployment_id = $1", [deploymentId]).then((r) => r.rows)).toEqual([]);
-  expect(await h.pool.query("SELECT hostname FROM gateway_configs WHERE deployment_id = $1", [deploymentId]).then((r) => r.rows)).toEqual([]);
-  expect(await h.pool.query("SELECT id FROM routing_operations WHERE idempotency_key = $1", [`assign:${deploymentId}`]).then((r) => r.rows)).toEqual([]);
+  expect(
+    await h.pool.query("SELECT name FROM domains WHERE deployment_id = $1", [deploymentId]).then((r) => r.rows),
+  ).toEqual([]);
+  expect(
+    await h.pool
+      .query("SELECT hostname FROM gateway_configs WHERE deployment_id = $1", [deploymentId])
+      .then((r) => r.rows),
+  ).toEqual([]);
+  expect(
+    await h.pool
+      .query("SELECT id FROM routing_operations WHERE idempotency_key = $1", [`assign:${deploymentId}`])
+      .then((r) => r.rows),
+  ).toEqual([]);
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
 }
 
 async function watchAll(deploymentId: string, afterEventId = ""): Promise<DeploymentEvent[]> {
   const events: DeploymentEvent[] = [];
-  for await (const event of h.deployments.watchDeployment({ deploymentId, afterEventId }, { signal: AbortSignal.timeout(20_000) })) events.push(event);
+  for await (const event of h.deployments.watchDeployment(
+    { deploymentId, afterEventId },
+    { signal: AbortSignal.timeout(20_000) },
+  ))
+    events.push(event);
   return events;
 }
 
@@ -33,14 +50,21 @@ it("cancel during build → CANCELLED, nothing routed, the live deployment untou
   const id = await h.deploy(project);
   await h.deploySvc.waitForLine(isStepLine(id, "build", "started"));
   const { deployment } = await h.deployments.cancelDeployment({ deploymentId: id, reason: "wrong commit" });
-  expect({ status: deployment?.status, reason: deployment?.failureReason }).toEqual({ status: DeploymentStatus.CANCELLED, reason: "wrong commit" });
+  expect({ status: deployment?.status, reason: deployment?.failureReason }).toEqual({
+    status: DeploymentStatus.CANCELLED,
+    reason: "wrong commit",
+  });
   expect((await h.waitForRunEnd(`deploy:${id}`)).status).toBe("cancelled");
   const steps = await h.steps(`deploy:${id}`);
-  expect(steps.filter((s) => s.status === "completed" && !s.name.startsWith("$")).map((s) => s.name)).toEqual(["load-metadata"]);
+  expect(steps.filter((s) => s.status === "completed" && !s.name.startsWith("$")).map((s) => s.name)).toEqual([
+    "load-metadata",
+  ]);
   await nothingRouted(project, id);
   expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: live, is_rolled_back: false });
   // A second cancel is refused: it is terminal.
-  await expect(h.deployments.cancelDeployment({ deploymentId: id })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+  await expect(h.deployments.cancelDeployment({ deploymentId: id })).rejects.toMatchObject({
+    code: Code.FailedPrecondition,
+  });
 });
 
 it("a newer deployment of the same environment and branch supersedes an older one that has not reached routing", async () => {
@@ -86,19 +110,38 @@ describe("WatchDeployment", () => {
     // Every step's started and completed event, with each status change inside the step that
     // made it, in exactly this order (the engine awaits the event writes).
     const sequence = events.flatMap((e) =>
-      e.event.case === "step" ? [`${e.event.value.name}:${e.event.value.state}`] : e.event.case === "status" ? [`status:${DeploymentStatus[e.event.value.status]}`] : [],
+      e.event.case === "step"
+        ? [`${e.event.value.name}:${e.event.value.state}`]
+        : e.event.case === "status"
+          ? [`status:${DeploymentStatus[e.event.value.status]}`]
+          : [],
     );
-    const statusInStep: Record<string, string> = { deploying: "status:DEPLOYING", "assign-routes": "status:NETWORK", ready: "status:READY" };
-    const expected = DEPLOY_STEPS.flatMap((s) => [`${s}:started`, ...(statusInStep[s] ? [statusInStep[s]!] : []), `${s}:completed`]);
+    const statusInStep: Record<string, string> = {
+      deploying: "status:DEPLOYING",
+      "assign-routes": "status:NETWORK",
+      ready: "status:READY",
+    };
+    const expected = DEPLOY_STEPS.flatMap((s) => [
+      `${s}:started`,
+      ...(statusInStep[s] ? [statusInStep[s]!] : []),
+      `${s}:completed`,
+    ]);
     expect(sequence).toEqual(expected);
   });
 
   it("resumes after an event id with exactly the later events", async () => {
     // Every event written (26 step events and 3 status events), then the whole stream again.
-    await waitFor("all events of the deployment", async () => {
-      const { rows } = await h.pool.query<{ count: number }>("SELECT count(*)::int AS count FROM deployment_events WHERE deployment_id = $1", [id]);
-      return rows[0]!.count >= 2 * DEPLOY_STEPS.length + 3 ? true : undefined;
-    }, 10_000);
+    await waitFor(
+      "all events of the deployment",
+      async () => {
+        const { rows } = await h.pool.query<{ count: number }>(
+          "SELECT count(*)::int AS count FROM deployment_events WHERE deployment_id = $1",
+          [id],
+        );
+        return rows[0]!.count >= 2 * DEPLOY_STEPS.length + 3 ? true : undefined;
+      },
+      10_000,
+    );
     const all = await watchAll(id);
     expect(all.map((e) => e.eventId).slice(0, events.length)).toEqual(events.map((e) => e.eventId));
     const middle = Math.floor(all.length / 2);
@@ -112,7 +155,10 @@ describe("WatchDeployment", () => {
     ["an unknown deployment", () => watchAll("dep_01h455vb4pex5vsknk084sn02q"), Code.NotFound],
     ["a malformed deployment id", () => watchAll("nope"), Code.InvalidArgument],
   ])("refuses %s", async (_what, call, code) => {
-    const error = await call().then(() => null, (e: unknown) => e);
+    const error = await call().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConnectError);
     expect(Code[(error as ConnectError).code]).toBe(Code[code]);
   });

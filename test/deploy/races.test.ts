@@ -47,7 +47,11 @@ it("a promote and a rollback at once: one wins, the other is failed_precondition
   ]);
   expect([promoted, rolledBack].sort()).toEqual(["FailedPrecondition", "OK"]);
   const row = await h.projectRow(project.projectId);
-  expect(row).toMatchObject(promoted === "OK" ? { live_deployment_id: a, is_rolled_back: false } : { live_deployment_id: b, is_rolled_back: true });
+  expect(row).toMatchObject(
+    promoted === "OK"
+      ? { live_deployment_id: a, is_rolled_back: false }
+      : { live_deployment_id: b, is_rolled_back: true },
+  );
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
 });
 
@@ -62,7 +66,11 @@ it("the loser of a rollback race keeps its standby timer: it is not live, so it 
     "SELECT id FROM workflow_runs WHERE kind = 'standby' AND key = $1 AND status NOT IN ('completed', 'failed', 'cancelled')",
     [loser],
   );
-  expect({ loser, live: (await h.projectRow(project.projectId)).live_deployment_id, pendingStandby: pending.rows.length }).toEqual({
+  expect({
+    loser,
+    live: (await h.projectRow(project.projectId)).live_deployment_id,
+    pendingStandby: pending.rows.length,
+  }).toEqual({
     loser,
     live: toA === "OK" ? a : b,
     pendingStandby: 1,

@@ -17,7 +17,10 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 async function readyInstances(id: string): Promise<number> {
-  const { rows } = await h.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM instances WHERE deployment_id = $1 AND status = 'ready'", [id]);
+  const { rows } = await h.pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM instances WHERE deployment_id = $1 AND status = 'ready'",
+    [id],
+  );
   return rows[0]!.n;
 }
 

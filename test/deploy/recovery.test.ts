@@ -20,7 +20,15 @@ async function orphan(project: ProjectInfo, branch: string): Promise<string> {
   const store = new DeploymentStore(h.pool);
   const { deployment } = await store.create(
     checkCreateDeployment(
-      { projectId: project.projectId, environmentSlug: "production", branch, commit: { sha: randomSha(), message: "", authorHandle: "", timestampMs: 0n }, source: { dockerImage: { image: "nginx:1.27" } }, command: [], idempotencyKey: "" },
+      {
+        projectId: project.projectId,
+        environmentSlug: "production",
+        branch,
+        commit: { sha: randomSha(), message: "", authorHandle: "", timestampMs: 0n },
+        source: { dockerImage: { image: "nginx:1.27" } },
+        command: [],
+        idempotencyKey: "",
+      },
       () => undefined,
     ),
   );
@@ -81,7 +89,9 @@ it("Rollback does not wait behind deploys that hold every deploy slot", async ()
   const busy = await h.createProject();
   const slow = await h.deploy(busy);
   const queued = await h.deploy(busy, { branch: "other" });
-  await h.deploySvc.waitForLine((line) => line.includes(slow) && line.includes('"step":"wait-ready"') && line.includes('"state":"started"'));
+  await h.deploySvc.waitForLine(
+    (line) => line.includes(slow) && line.includes('"step":"wait-ready"') && line.includes('"state":"started"'),
+  );
 
   const result = await h.deploys.rollback({ sourceDeploymentId: b, targetDeploymentId: a });
   expect(result.liveDeploymentId).toBe(a);

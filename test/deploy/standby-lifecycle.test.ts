@@ -9,7 +9,10 @@ let h: Hydra;
 
 beforeAll(async () => {
   // switch-domains waits 3 s, so two racing rollbacks both wake their targets before either switches.
-  h = await Hydra.start({ label: "standby_lifecycle", deployEnv: { HYDRA_STANDBY_DELAY: "1s", HYDRA_TEST_STEP_DELAY: "switch-domains=3000" } });
+  h = await Hydra.start({
+    label: "standby_lifecycle",
+    deployEnv: { HYDRA_STANDBY_DELAY: "1s", HYDRA_TEST_STEP_DELAY: "switch-domains=3000" },
+  });
 }, 60_000);
 
 afterAll(async () => h?.close());
@@ -19,19 +22,34 @@ async function desiredState(id: string): Promise<string> {
 }
 
 async function waitForStandby(id: string): Promise<void> {
-  await waitFor(`${id} in standby`, async () => ((await desiredState(id)) === "standby" ? true : undefined), 20_000, async () => h.diagnose(id));
+  await waitFor(
+    `${id} in standby`,
+    async () => ((await desiredState(id)) === "standby" ? true : undefined),
+    20_000,
+    async () => h.diagnose(id),
+  );
 }
 
 /** Waits until no standby timer of `id` is pending (each has fired, or none was started). */
 async function standbyTimersSettled(id: string): Promise<void> {
-  await waitFor(`the standby timers of ${id}`, async () => {
-    const { rows } = await h.pool.query("SELECT id FROM workflow_runs WHERE kind = 'standby' AND key = $1 AND status NOT IN ('completed', 'failed', 'cancelled')", [id]);
-    return rows.length === 0 ? true : undefined;
-  }, 20_000);
+  await waitFor(
+    `the standby timers of ${id}`,
+    async () => {
+      const { rows } = await h.pool.query(
+        "SELECT id FROM workflow_runs WHERE kind = 'standby' AND key = $1 AND status NOT IN ('completed', 'failed', 'cancelled')",
+        [id],
+      );
+      return rows.length === 0 ? true : undefined;
+    },
+    20_000,
+  );
 }
 
 async function stickyDomainsOf(id: string): Promise<string[]> {
-  const { rows } = await h.pool.query<{ sticky: string }>("SELECT sticky::text AS sticky FROM domains WHERE deployment_id = $1", [id]);
+  const { rows } = await h.pool.query<{ sticky: string }>(
+    "SELECT sticky::text AS sticky FROM domains WHERE deployment_id = $1",
+    [id],
+  );
   return rows.map((r) => r.sticky).sort();
 }
 
@@ -93,13 +111,23 @@ it("two rollbacks to standby deployments at once: the loser, woken for nothing, 
   expect([toA, toB].sort()).toEqual(["FailedPrecondition", "OK"]);
   const [winner, loser] = toA === "OK" ? [a, b] : [b, a];
   // Both were woken (switch-domains waits 3 s); the refused one is scaled back as it was.
-  const refused = await h.pool.query<{ id: string }>("SELECT id FROM workflow_runs WHERE kind = 'rollback' AND key = $1 AND status <> 'completed'", [project.projectId]);
+  const refused = await h.pool.query<{ id: string }>(
+    "SELECT id FROM workflow_runs WHERE kind = 'rollback' AND key = $1 AND status <> 'completed'",
+    [project.projectId],
+  );
   expect(refused.rows).toHaveLength(1);
   const steps = await h.steps(refused.rows[0]!.id);
   expect(steps.filter((s) => s.name === "wake-target").map((s) => s.status)).toEqual(["completed"]);
   await h.settle();
-  expect({ winner: await desiredState(winner), loser: await desiredState(loser), c: await desiredState(c) }).toEqual({ winner: "running", loser: "standby", c: "running" });
-  const instances = await h.pool.query<{ status: string }>("SELECT DISTINCT status FROM instances WHERE deployment_id = $1", [loser]);
+  expect({ winner: await desiredState(winner), loser: await desiredState(loser), c: await desiredState(c) }).toEqual({
+    winner: "running",
+    loser: "standby",
+    c: "running",
+  });
+  const instances = await h.pool.query<{ status: string }>(
+    "SELECT DISTINCT status FROM instances WHERE deployment_id = $1",
+    [loser],
+  );
   expect(instances.rows.map((r) => r.status)).toEqual(["stopped"]);
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
 });

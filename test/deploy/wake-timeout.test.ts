@@ -38,11 +38,15 @@ describeServing("wake on request with a bounded wait", () => {
     const project = await h.createProject();
     const older = await h.deployReady(project, { sha: randomSha(), branch: "slow" });
     await h.deployReady(project, { branch: "slow" });
-    await waitFor("the older deployment to be on standby", async () => ((await h.deployment(older)).desired_state === "standby" ? true : undefined), 30_000);
-    const { rows } = await h.pool.query<{ hostname: string; config: { sentinels: Array<{ externalAddress: string }> } }>(
-      "SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1 ORDER BY hostname LIMIT 1",
-      [older],
+    await waitFor(
+      "the older deployment to be on standby",
+      async () => ((await h.deployment(older)).desired_state === "standby" ? true : undefined),
+      30_000,
     );
+    const { rows } = await h.pool.query<{
+      hostname: string;
+      config: { sentinels: Array<{ externalAddress: string }> };
+    }>("SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1 ORDER BY hostname LIMIT 1", [older]);
     const { hostname, config } = rows[0]!;
     const address = config.sentinels[0]!.externalAddress;
 
@@ -60,7 +64,10 @@ describeServing("wake on request with a bounded wait", () => {
       20_000,
     );
     expect(JSON.parse(woken.body)).toMatchObject({ deployment: older, host: hostname });
-    const wakes = await h.pool.query<{ status: string }>("SELECT status FROM workflow_runs WHERE kind = 'wake' AND key = $1", [older]);
+    const wakes = await h.pool.query<{ status: string }>(
+      "SELECT status FROM workflow_runs WHERE kind = 'wake' AND key = $1",
+      [older],
+    );
     expect(wakes.rows.map((r) => r.status)).toContain("completed");
   });
 });

@@ -2,7 +2,13 @@ import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
-import { BuildError, createBuildBackends, type BuildBackends, type BuildOptions, type BuildRequest } from "../../packages/build/src";
+import {
+  BuildError,
+  createBuildBackends,
+  type BuildBackends,
+  type BuildOptions,
+  type BuildRequest,
+} from "../../packages/build/src";
 import { DepotStandIn } from "./stand-in";
 
 // The Depot backend against a local stand-in of the Depot API (over real HTTP/2, through
@@ -54,7 +60,10 @@ async function setModes(modes: Record<string, "success" | "fail" | "unavailable"
 
 async function cliCalls(): Promise<CliCall[]> {
   const text = await readFile(join(cliDirectory, "calls.jsonl"), "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as CliCall);
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as CliCall);
 }
 
 async function cliCallsFor(tag: string): Promise<CliCall[]> {
@@ -70,7 +79,14 @@ function newRequest(overrides: Partial<BuildRequest> = {}): BuildRequest & { tag
     projectSlug: "api",
     workspaceSlug: "acme",
     source: {
-      git: { installationId: 42n, repository: "acme/api", commitSha: SHA, contextPath: "services/api", dockerfilePath: "docker/Dockerfile", branch: "main" },
+      git: {
+        installationId: 42n,
+        repository: "acme/api",
+        commitSha: SHA,
+        contextPath: "services/api",
+        dockerfilePath: "docker/Dockerfile",
+        branch: "main",
+      },
     },
     ...overrides,
   };
@@ -109,7 +125,11 @@ describe("Depot backend", () => {
 
     const [created] = standIn.callsOf("CreateBuild");
     expect(standIn.callsOf("CreateBuild")).toHaveLength(1);
-    expect(created).toEqual({ method: "CreateBuild", authorization: `Bearer ${ORG_TOKEN}`, request: { projectId: DEPOT_PROJECT } });
+    expect(created).toEqual({
+      method: "CreateBuild",
+      authorization: `Bearer ${ORG_TOKEN}`,
+      request: { projectId: DEPOT_PROJECT },
+    });
     const build = [...standIn.builds.values()].find((candidate) => candidate.buildId === result.buildId);
     expect(build).toBeDefined();
     expect(result).toEqual({
@@ -119,26 +139,42 @@ describe("Depot backend", () => {
       durationMs: expect.any(Number),
     });
     expect(opts.started).toEqual([build!.buildId]);
-    expect(opts.logs).toEqual(expect.arrayContaining([`#1 [internal] load git source https://github.com/acme/api.git#${SHA}:services/api`]));
+    expect(opts.logs).toEqual(
+      expect.arrayContaining([`#1 [internal] load git source https://github.com/acme/api.git#${SHA}:services/api`]),
+    );
 
     const [cli] = await cliCallsFor(request.tag);
     expect(cli?.argv).toEqual([
       "build",
-      "--project", DEPOT_PROJECT,
+      "--project",
+      DEPOT_PROJECT,
       "--save",
-      "--save-tag", request.tag,
-      "--platform", "linux/amd64",
-      "--progress", "plain",
-      "--metadata-file", expect.stringMatching(/metadata\.json$/),
-      "--file", "docker/Dockerfile",
-      "--label", `dev.hydra.deployment-id=${request.deploymentId}`,
-      "--label", "dev.hydra.project-id=prj_api",
-      "--label", `org.opencontainers.image.revision=${SHA}`,
-      "--label", "org.opencontainers.image.source=https://github.com/acme/api",
+      "--save-tag",
+      request.tag,
+      "--platform",
+      "linux/amd64",
+      "--progress",
+      "plain",
+      "--metadata-file",
+      expect.stringMatching(/metadata\.json$/),
+      "--file",
+      "docker/Dockerfile",
+      "--label",
+      `dev.hydra.deployment-id=${request.deploymentId}`,
+      "--label",
+      "dev.hydra.project-id=prj_api",
+      "--label",
+      `org.opencontainers.image.revision=${SHA}`,
+      "--label",
+      "org.opencontainers.image.source=https://github.com/acme/api",
       `https://github.com/acme/api.git#${SHA}:services/api`,
     ]);
     // The CLI attaches to the build the SDK created, with its one-time token, not the org token.
-    expect(cli?.env).toMatchObject({ DEPOT_BUILD_ID: build!.buildId, DEPOT_TOKEN: build!.buildToken, DEPOT_PROJECT_ID: DEPOT_PROJECT });
+    expect(cli?.env).toMatchObject({
+      DEPOT_BUILD_ID: build!.buildId,
+      DEPOT_TOKEN: build!.buildToken,
+      DEPOT_PROJECT_ID: DEPOT_PROJECT,
+    });
     expect(cli?.env.DEPOT_TOKEN).not.toBe(ORG_TOKEN);
     expect(Object.keys(cli?.env ?? {})).not.toContain("DATABASE_URL");
     expect(build!.status).toBe(3 /* SUCCESS */);
@@ -194,7 +230,10 @@ describe("Depot backend", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     standIn.finishBuild(running.buildId, { success: true, tag: request.tag, digest });
     const result = await retried;
-    expect(result).toMatchObject({ image: `registry.depot.dev/${DEPOT_PROJECT}:${request.tag}@${digest}`, buildId: running.buildId });
+    expect(result).toMatchObject({
+      image: `registry.depot.dev/${DEPOT_PROJECT}:${request.tag}@${digest}`,
+      buildId: running.buildId,
+    });
     expect(standIn.callsOf("CreateBuild")).toHaveLength(0);
     expect(standIn.callsOf("GetBuild").length).toBeGreaterThan(0);
     expect(standIn.callsOf("GetBuild")[0]?.request).toEqual({ buildId: running.buildId });
@@ -250,11 +289,18 @@ describe("Depot backend", () => {
       expect(failure.message).toContain(`deployment ${request.deploymentId}: Depot`);
       const result = await backends.build(request, options());
       expect(result.image).toContain(request.tag);
-      expect(standIn.callsOf("CreateBuild").filter((call) => call.authorization)).toHaveLength(method === "CreateBuild" ? 2 : 1);
+      expect(standIn.callsOf("CreateBuild").filter((call) => call.authorization)).toHaveLength(
+        method === "CreateBuild" ? 2 : 1,
+      );
     });
 
     it("a rejected token is terminal failed_precondition naming DEPOT_TOKEN", async () => {
-      const wrongToken = createBuildBackends({ depotToken: "not-the-token", depotProjectId: DEPOT_PROJECT, depotApiUrl: standIn.url, depotCliPath: join(cliDirectory, "depot") });
+      const wrongToken = createBuildBackends({
+        depotToken: "not-the-token",
+        depotProjectId: DEPOT_PROJECT,
+        depotApiUrl: standIn.url,
+        depotCliPath: join(cliDirectory, "depot"),
+      });
       const failure = await buildError(wrongToken.build(newRequest(), options()));
       expect(failure).toMatchObject({ code: "failed_precondition", transient: false });
       expect(failure.message).toMatch(/check DEPOT_TOKEN/);
@@ -262,14 +308,25 @@ describe("Depot backend", () => {
     });
 
     it("an unknown Depot project is terminal failed_precondition naming DEPOT_PROJECT_ID", async () => {
-      const wrongProject = createBuildBackends({ depotToken: ORG_TOKEN, depotProjectId: "no-such-project", depotApiUrl: standIn.url, depotCliPath: join(cliDirectory, "depot") });
+      const wrongProject = createBuildBackends({
+        depotToken: ORG_TOKEN,
+        depotProjectId: "no-such-project",
+        depotApiUrl: standIn.url,
+        depotCliPath: join(cliDirectory, "depot"),
+      });
       const failure = await buildError(wrongProject.build(newRequest(), options()));
       expect(failure).toMatchObject({ code: "failed_precondition", transient: false });
       expect(failure.message).toMatch(/check DEPOT_PROJECT_ID/);
     });
 
     it("a Depot call that outlives its own call timeout (not the build deadline) is transient", async () => {
-      const down = createBuildBackends({ depotToken: ORG_TOKEN, depotProjectId: DEPOT_PROJECT, depotApiUrl: standIn.url, depotCliPath: join(cliDirectory, "depot"), depotCallTimeoutMs: 200 });
+      const down = createBuildBackends({
+        depotToken: ORG_TOKEN,
+        depotProjectId: DEPOT_PROJECT,
+        depotApiUrl: standIn.url,
+        depotCliPath: join(cliDirectory, "depot"),
+        depotCallTimeoutMs: 200,
+      });
       standIn.stall("ListImages", 5_000);
       try {
         const failure = await buildError(down.build(newRequest(), options()));
@@ -286,7 +343,9 @@ describe("Depot backend", () => {
       await setModes({ [request.tag]: "fail" });
       const failure = await buildError(backends.build(request, options()));
       expect(failure).toMatchObject({ code: "failed_precondition", transient: false, buildId: expect.any(String) });
-      expect(failure.message).toContain('ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully');
+      expect(failure.message).toContain(
+        'ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully',
+      );
       expect(standIn.builds.get(failure.buildId!)?.status).toBe(2 /* FAILED */);
     });
 
@@ -300,7 +359,12 @@ describe("Depot backend", () => {
     });
 
     it("a missing CLI is failed_precondition saying how to install it", async () => {
-      const noCli = createBuildBackends({ depotToken: ORG_TOKEN, depotProjectId: DEPOT_PROJECT, depotApiUrl: standIn.url, depotCliPath: join(cliDirectory, "no-such-depot") });
+      const noCli = createBuildBackends({
+        depotToken: ORG_TOKEN,
+        depotProjectId: DEPOT_PROJECT,
+        depotApiUrl: standIn.url,
+        depotCliPath: join(cliDirectory, "no-such-depot"),
+      });
       const failure = await buildError(noCli.build(newRequest(), options()));
       expect(failure).toMatchObject({ code: "failed_precondition", transient: false });
       expect(failure.message).toMatch(/cannot run the Depot CLI .* DEPOT_BINARY_PATH/);
@@ -321,9 +385,14 @@ describe("Depot backend", () => {
       const failure = await buildError(backends.build(request, opts));
       expect(failure).toMatchObject({ code: "canceled", transient: false });
       const buildId = opts.started[0]!;
-      expect((await cliCalls()).filter((call) => "signal" in call)).toEqual(expect.arrayContaining([{ signal: "SIGTERM", buildId }]));
+      expect((await cliCalls()).filter((call) => "signal" in call)).toEqual(
+        expect.arrayContaining([{ signal: "SIGTERM", buildId }]),
+      );
       expect(standIn.callsOf("FinishBuild")).toEqual([
-        expect.objectContaining({ authorization: `Bearer ${ORG_TOKEN}`, request: { buildId, error: { error: expect.stringContaining("canceled") } } }),
+        expect.objectContaining({
+          authorization: `Bearer ${ORG_TOKEN}`,
+          request: { buildId, error: { error: expect.stringContaining("canceled") } },
+        }),
       ]);
       expect(standIn.builds.get(buildId)?.status).toBe(4 /* ERROR */);
     });
@@ -340,7 +409,9 @@ describe("Depot backend", () => {
     it("a Depot call that outlives the deadline fails deadline_exceeded", async () => {
       standIn.stall("CreateBuild", 10_000);
       try {
-        const failure = await buildError(backends.build(newRequest(), options({ deadline: new Date(Date.now() + 300) })));
+        const failure = await buildError(
+          backends.build(newRequest(), options({ deadline: new Date(Date.now() + 300) })),
+        );
         expect(failure).toMatchObject({ code: "deadline_exceeded", transient: false });
       } finally {
         standIn.stall("CreateBuild", 0);
@@ -349,7 +420,12 @@ describe("Depot backend", () => {
 
     it("waiting for an earlier attempt's build ends at the deadline", async () => {
       const running = standIn.createRunningBuild(DEPOT_PROJECT);
-      const failure = await buildError(backends.build({ ...newRequest(), previousBuildId: running.buildId }, options({ deadline: new Date(Date.now() + 300) })));
+      const failure = await buildError(
+        backends.build(
+          { ...newRequest(), previousBuildId: running.buildId },
+          options({ deadline: new Date(Date.now() + 300) }),
+        ),
+      );
       expect(failure).toMatchObject({ code: "deadline_exceeded" });
       expect(standIn.callsOf("CreateBuild")).toHaveLength(0);
     });
@@ -365,15 +441,24 @@ describe("Depot backend", () => {
 
   describe("one Depot project per workspace (no DEPOT_PROJECT_ID)", () => {
     const perWorkspace = () =>
-      createBuildBackends({ depotToken: ORG_TOKEN, depotApiUrl: standIn.url, depotCliPath: join(cliDirectory, "depot"), depotRegion: "eu-central-1" });
+      createBuildBackends({
+        depotToken: ORG_TOKEN,
+        depotApiUrl: standIn.url,
+        depotCliPath: join(cliDirectory, "depot"),
+        depotRegion: "eu-central-1",
+      });
 
     it("creates hydra-<workspace id> on the workspace's first build and builds there", async () => {
       const backends = perWorkspace();
       const request = newRequest({ workspaceId: "ws_first" });
       const result = await backends.build(request, options());
-      expect(standIn.callsOf("CreateProject").map((call) => call.request)).toEqual([{ name: "hydra-ws_first", regionId: "eu-central-1" }]);
+      expect(standIn.callsOf("CreateProject").map((call) => call.request)).toEqual([
+        { name: "hydra-ws_first", regionId: "eu-central-1" },
+      ]);
       const project = [...standIn.projects.values()].find((candidate) => candidate.name === "hydra-ws_first");
-      expect(result.image).toBe(`registry.depot.dev/${project!.projectId}:${request.tag}@${DepotStandIn.digestFor(result.buildId!)}`);
+      expect(result.image).toBe(
+        `registry.depot.dev/${project!.projectId}:${request.tag}@${DepotStandIn.digestFor(result.buildId!)}`,
+      );
       expect(standIn.callsOf("CreateBuild")[0]?.request).toEqual({ projectId: project!.projectId });
       const [cli] = await cliCallsFor(request.tag);
       expect(cli?.argv.slice(0, 3)).toEqual(["build", "--project", project!.projectId]);

@@ -53,7 +53,9 @@ function report(body) {
 
 async function main() {
   const context = argv[argv.length - 1];
-  process.stderr.write(`[+] Building 0.0s (0/1)\n#0 building with "depot" instance using project ${flag("--project")}\n`);
+  process.stderr.write(
+    `[+] Building 0.0s (0/1)\n#0 building with "depot" instance using project ${flag("--project")}\n`,
+  );
   process.stderr.write(`#1 [internal] load git source ${context}\n#1 DONE 0.4s\n`);
   if (mode === "hang") {
     // Handlers first: the test stops the build as soon as it sees the line below.
@@ -72,14 +74,24 @@ async function main() {
     process.exit(1);
   }
   if (mode === "fail") {
-    process.stderr.write('#2 [build 2/3] RUN npm ci\n#2 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1\n');
+    process.stderr.write(
+      '#2 [build 2/3] RUN npm ci\n#2 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1\n',
+    );
     await report({ success: false, error: "npm ci failed" });
-    process.stderr.write('ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1\n');
+    process.stderr.write(
+      'ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1\n',
+    );
     process.exit(1);
   }
   const digest = `sha256:${crypto.createHash("sha256").update(buildId).digest("hex")}`;
   process.stderr.write(`#3 exporting to image\n#3 pushing layers\n#3 DONE 1.2s\n`);
-  fs.writeFileSync(metadataFile, JSON.stringify({ "containerimage.digest": digest, "depot.build": { buildID: buildId, projectID: flag("--project") } }));
+  fs.writeFileSync(
+    metadataFile,
+    JSON.stringify({
+      "containerimage.digest": digest,
+      "depot.build": { buildID: buildId, projectID: flag("--project") },
+    }),
+  );
   await report({ success: true, tag, digest });
   process.stdout.write(`Saved target:\n  To pull: depot pull --project ${flag("--project")} ${buildId}\n`);
 }

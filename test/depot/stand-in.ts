@@ -12,8 +12,20 @@ import {
   FinishBuildRequestSchema,
   FinishBuildResponseSchema,
 } from "./gen/depot/build/v1/build_pb";
-import { ImageSchema, ListImagesRequestSchema, ListImagesResponseSchema, RegistryService, type Image } from "./gen/depot/build/v1/registry_pb";
-import { Build_Status, BuildSchema, BuildService as CoreBuildService, GetBuildRequestSchema, GetBuildResponseSchema } from "./gen/depot/core/v1/build_pb";
+import {
+  ImageSchema,
+  ListImagesRequestSchema,
+  ListImagesResponseSchema,
+  RegistryService,
+  type Image,
+} from "./gen/depot/build/v1/registry_pb";
+import {
+  Build_Status,
+  BuildSchema,
+  BuildService as CoreBuildService,
+  GetBuildRequestSchema,
+  GetBuildResponseSchema,
+} from "./gen/depot/core/v1/build_pb";
 import {
   CreateProjectRequestSchema,
   CreateProjectResponseSchema,
@@ -119,13 +131,18 @@ export class DepotStandIn {
   }
 
   /** What `depot build` reports when it ends; with success the image is pushed under `tag`. */
-  finishBuild(buildId: string, outcome: { success: true; tag: string; digest: string } | { success: false; error: string }): void {
+  finishBuild(
+    buildId: string,
+    outcome: { success: true; tag: string; digest: string } | { success: false; error: string },
+  ): void {
     const build = this.builds.get(buildId);
     if (!build) throw new Error(`stand-in: no build ${buildId}`);
     if (outcome.success) {
       build.status = Build_Status.SUCCESS;
       const images = this.images.get(build.projectId) ?? [];
-      images.push(create(ImageSchema, { tag: outcome.tag, digest: outcome.digest, pushedAt: timestampNow(), sizeBytes: 1234n }));
+      images.push(
+        create(ImageSchema, { tag: outcome.tag, digest: outcome.digest, pushedAt: timestampNow(), sizeBytes: 1234n }),
+      );
       this.images.set(build.projectId, images);
     } else {
       build.status = Build_Status.FAILED;
@@ -189,7 +206,10 @@ export class DepotStandIn {
         const start = request.pageToken ? Number(request.pageToken) : 0;
         const size = Math.min(request.pageSize ?? 2, 2);
         const next = start + size < all.length ? String(start + size) : undefined;
-        return create(ListImagesResponseSchema, { images: all.slice(start, start + size), ...(next ? { nextPageToken: next } : {}) });
+        return create(ListImagesResponseSchema, {
+          images: all.slice(start, start + size),
+          ...(next ? { nextPageToken: next } : {}),
+        });
       },
     });
     router.service(ProjectService, {
@@ -199,7 +219,8 @@ export class DepotStandIn {
       },
       createProject: async (request, context) => {
         await this.admit("CreateProject", CreateProjectRequestSchema, request, context);
-        if (!request.name || !request.regionId) throw new ConnectError("name and region_id are required", Code.InvalidArgument);
+        if (!request.name || !request.regionId)
+          throw new ConnectError("name and region_id are required", Code.InvalidArgument);
         // Like Depot, names are not unique: a second create makes a second project.
         const project = this.addProject(`p${randomBytes(5).toString("hex")}`, request.name, request.regionId);
         return create(CreateProjectResponseSchema, { project });
@@ -210,13 +231,20 @@ export class DepotStandIn {
         await this.admit("GetBuild", GetBuildRequestSchema, request, context);
         const build = this.builds.get(request.buildId);
         if (!build) throw new ConnectError(`build ${request.buildId} not found`, Code.NotFound);
-        return create(GetBuildResponseSchema, { build: create(BuildSchema, { buildId: build.buildId, status: build.status, createdAt: timestampNow() }) });
+        return create(GetBuildResponseSchema, {
+          build: create(BuildSchema, { buildId: build.buildId, status: build.status, createdAt: timestampNow() }),
+        });
       },
     });
   }
 
   /** Records the call, then applies auth, injected faults and stalls, in that order. */
-  private async admit<Desc extends DescMessage>(method: DepotMethod, schema: Desc, request: MessageShape<Desc>, context: HandlerContext): Promise<void> {
+  private async admit<Desc extends DescMessage>(
+    method: DepotMethod,
+    schema: Desc,
+    request: MessageShape<Desc>,
+    context: HandlerContext,
+  ): Promise<void> {
     const authorization = context.requestHeader.get("authorization") ?? undefined;
     this.calls.push({ method, authorization, request: toJson(schema, request) });
     if (authorization !== `Bearer ${this.organizationToken}`) {
@@ -248,11 +276,13 @@ export class DepotStandIn {
     const match = /^\/_standin\/builds\/([^/]+)\/finish$/.exec(req.url);
     const build = match?.[1] ? this.builds.get(match[1]) : undefined;
     if (req.method !== "POST" || !build) return void res.writeHead(404).end();
-    if (req.headers.authorization !== `Bearer ${build.buildToken}`) return void res.writeHead(401).end("the CLI must use the build token");
+    if (req.headers.authorization !== `Bearer ${build.buildToken}`)
+      return void res.writeHead(401).end("the CLI must use the build token");
     let body = "";
     for await (const chunk of req) body += String(chunk);
     const report = JSON.parse(body) as { success: boolean; tag?: string; digest?: string; error?: string };
-    if (report.success && report.tag && report.digest) this.finishBuild(build.buildId, { success: true, tag: report.tag, digest: report.digest });
+    if (report.success && report.tag && report.digest)
+      this.finishBuild(build.buildId, { success: true, tag: report.tag, digest: report.digest });
     else this.finishBuild(build.buildId, { success: false, error: report.error ?? "failed" });
     res.writeHead(204).end();
   }

@@ -56,12 +56,22 @@ function call<T>(port: number, method: string, path: string, body?: unknown): Pr
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
-      { host: "127.0.0.1", port, method, path, headers: payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {} },
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        headers: payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {},
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (text += c));
-        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(text) as T) : reject(new Error(`stand-in ${method} ${path}: ${res.statusCode} ${text}`))));
+        res.on("end", () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(text) as T)
+            : reject(new Error(`stand-in ${method} ${path}: ${res.statusCode} ${text}`)),
+        );
       },
     );
     req.on("error", reject);
@@ -93,33 +103,37 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (c: string) => (stderr = (stderr + c).slice(-20_000)));
 
-  const ready = await new Promise<{ kubeconfig: string; clusters: string; regions: StandIn["regions"] }>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => fail(new Error("the stand-in did not start within 60 s")), 60_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(new Error(`${error.message}\n${stderr}`));
-    };
-    child.once("exit", (code) => fail(new Error(`the stand-in exited with code ${code}`)));
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (c: string) => {
-      out += c;
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (line) {
+  const ready = await new Promise<{ kubeconfig: string; clusters: string; regions: StandIn["regions"] }>(
+    (resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => fail(new Error("the stand-in did not start within 60 s")), 60_000);
+      const fail = (error: Error) => {
         clearTimeout(timer);
-        child.removeAllListeners("exit");
-        resolve(JSON.parse(line));
-      }
-    });
-  });
+        child.kill("SIGKILL");
+        reject(new Error(`${error.message}\n${stderr}`));
+      };
+      child.once("exit", (code) => fail(new Error(`the stand-in exited with code ${code}`)));
+      child.stdout!.setEncoding("utf8");
+      child.stdout!.on("data", (c: string) => {
+        out += c;
+        const line = out.split("\n").find((l) => l.startsWith("{"));
+        if (line) {
+          clearTimeout(timer);
+          child.removeAllListeners("exit");
+          resolve(JSON.parse(line));
+        }
+      });
+    },
+  );
 
   const port = (region: string) => {
     const r = ready.regions[region];
     if (!r) throw new Error(`the stand-in has no region ${region}`);
     return r.port;
   };
-  const clusters = Object.fromEntries(Object.entries(ready.regions).map(([region, r]) => [region, { kubeconfig: ready.kubeconfig, context: r.context }]));
+  const clusters = Object.fromEntries(
+    Object.entries(ready.regions).map(([region, r]) => [region, { kubeconfig: ready.kubeconfig, context: r.context }]),
+  );
   let stopped = false;
   return {
     regions: ready.regions,
@@ -127,8 +141,11 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
     clustersPath: ready.clusters,
     clusters,
     setKubelet: async (region, settings) => void (await call(port(region), "POST", "/_standin/kubelet", settings)),
-    dropWatches: async (region) => (await call<{ dropped: number }>(port(region), "POST", "/_standin/watches/drop")).dropped,
-    compact: async (region) => (await call<{ compactedResourceVersion: number }>(port(region), "POST", "/_standin/history/compact")).compactedResourceVersion,
+    dropWatches: async (region) =>
+      (await call<{ dropped: number }>(port(region), "POST", "/_standin/watches/drop")).dropped,
+    compact: async (region) =>
+      (await call<{ compactedResourceVersion: number }>(port(region), "POST", "/_standin/history/compact"))
+        .compactedResourceVersion,
     injectFault: async (region, fault) => void (await call(port(region), "POST", "/_standin/faults", fault)),
     clearFaults: async (region) => void (await call(port(region), "DELETE", "/_standin/faults")),
     requests: (region, after = 0) => call<LoggedRequest[]>(port(region), "GET", `/_standin/requests?after=${after}`),

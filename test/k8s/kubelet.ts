@@ -83,7 +83,14 @@ function podReady(pod: PodJson): boolean {
 }
 
 function condition(type: string, state: boolean, reason?: string, message?: string): ConditionJson {
-  return { type, status: state ? "True" : "False", lastProbeTime: null, lastTransitionTime: now(), ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+  return {
+    type,
+    status: state ? "True" : "False",
+    lastProbeTime: null,
+    lastTransitionTime: now(),
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
 }
 
 export class FakeKubelet {
@@ -110,7 +117,13 @@ export class FakeKubelet {
     return this.server.list("pods", namespace) as PodJson[];
   }
 
-  private writePod(namespace: string, name: string, mutate: (pod: PodJson) => void, manager: string, subresource?: "status"): void {
+  private writePod(
+    namespace: string,
+    name: string,
+    mutate: (pod: PodJson) => void,
+    manager: string,
+    subresource?: "status",
+  ): void {
     this.server.controllerWrite("pods", namespace, name, (o) => mutate(o as PodJson), manager, subresource);
   }
 
@@ -122,12 +135,15 @@ export class FakeKubelet {
   configure(input: { mode?: KubeletMode; readyDelayMs?: number }): void {
     if (input.readyDelayMs !== undefined) this.readyDelayMs = input.readyDelayMs;
     if (input.mode === undefined || input.mode === this.mode) return;
-    if (!["ready", "unschedulable", "not-ready", "crash-loop"].includes(input.mode)) throw new Error(`unknown kubelet mode ${input.mode}`);
+    if (!["ready", "unschedulable", "not-ready", "crash-loop"].includes(input.mode))
+      throw new Error(`unknown kubelet mode ${input.mode}`);
     this.mode = input.mode;
     for (const pod of this.listPods()) {
       if (pod.metadata.deletionTimestamp) continue;
-      if (this.mode === "ready" && !podReady(pod)) this.later(() => this.start(pod.metadata.namespace, pod.metadata.name));
-      if ((this.mode === "not-ready" || this.mode === "crash-loop") && pod.spec.nodeName) this.start(pod.metadata.namespace, pod.metadata.name);
+      if (this.mode === "ready" && !podReady(pod))
+        this.later(() => this.start(pod.metadata.namespace, pod.metadata.name));
+      if ((this.mode === "not-ready" || this.mode === "crash-loop") && pod.spec.nodeName)
+        this.start(pod.metadata.namespace, pod.metadata.name);
     }
   }
 
@@ -150,7 +166,8 @@ export class FakeKubelet {
   observe(event: StoreEvent): void {
     const ns = event.obj.metadata.namespace;
     if (event.def.resource === "deployments") this.schedule(ns!, event.obj.metadata.name);
-    if (event.def.resource === "ciliumnetworkpolicies" && event.type !== "DELETED") this.judgePolicy(ns!, event.obj.metadata.name);
+    if (event.def.resource === "ciliumnetworkpolicies" && event.type !== "DELETED")
+      this.judgePolicy(ns!, event.obj.metadata.name);
     if (event.def.resource === "pods") {
       const owner = this.ownerDeployment(event.obj);
       if (owner) this.schedule(ns!, owner);
@@ -168,7 +185,16 @@ export class FakeKubelet {
         (p) => {
           const status = (p.status ?? {}) as { conditions?: Array<Record<string, string>> };
           if (status.conditions?.some((c) => c.type === "Valid")) return;
-          status.conditions = [...(status.conditions ?? []), { type: "Valid", status: "True", reason: "PolicyValidated", message: "Policy validation succeeded", lastTransitionTime: now() }];
+          status.conditions = [
+            ...(status.conditions ?? []),
+            {
+              type: "Valid",
+              status: "True",
+              reason: "PolicyValidated",
+              message: "Policy validation succeeded",
+              lastTransitionTime: now(),
+            },
+          ];
           p.status = status;
         },
         "cilium-agent",
@@ -209,7 +235,11 @@ export class FakeKubelet {
     for (let i = current.length; i < desired; i++) this.createPod(deployment, hash);
     if (current.length > desired) {
       const surplus = [...current]
-        .sort((a, b) => Number(podReady(a)) - Number(podReady(b)) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)))
+        .sort(
+          (a, b) =>
+            Number(podReady(a)) - Number(podReady(b)) ||
+            String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+        )
         .slice(0, current.length - desired);
       for (const pod of surplus) this.terminate(pod);
     }
@@ -220,7 +250,11 @@ export class FakeKubelet {
     const template = deployment.spec.template;
     const rsName = `${deployment.metadata.name}-${hash}`;
     const containers = template.spec.containers ?? [];
-    const guaranteed = containers.every((c) => c.resources?.limits && JSON.stringify(c.resources.limits) === JSON.stringify(c.resources.requests ?? c.resources.limits));
+    const guaranteed = containers.every(
+      (c) =>
+        c.resources?.limits &&
+        JSON.stringify(c.resources.limits) === JSON.stringify(c.resources.requests ?? c.resources.limits),
+    );
     const pod = this.server.controllerCreate(
       "pods",
       {
@@ -235,7 +269,10 @@ export class FakeKubelet {
               apiVersion: "apps/v1",
               kind: "ReplicaSet",
               name: rsName,
-              uid: createHash("sha256").update(`${deployment.metadata.uid}/${hash}`).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5"),
+              uid: createHash("sha256")
+                .update(`${deployment.metadata.uid}/${hash}`)
+                .digest("hex")
+                .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5"),
               controller: true,
               blockOwnerDeletion: true,
             },
@@ -245,7 +282,13 @@ export class FakeKubelet {
       },
       CONTROLLER,
     ) as PodJson;
-    this.writePod(pod.metadata.namespace, pod.metadata.name, (p) => (p.status.qosClass = guaranteed ? "Guaranteed" : "Burstable"), KUBELET, "status");
+    this.writePod(
+      pod.metadata.namespace,
+      pod.metadata.name,
+      (p) => (p.status.qosClass = guaranteed ? "Guaranteed" : "Burstable"),
+      KUBELET,
+      "status",
+    );
     this.bind(pod.metadata.namespace, pod.metadata.name);
   }
 
@@ -253,7 +296,10 @@ export class FakeKubelet {
   private bind(namespace: string, name: string): void {
     const pod = this.getPod(namespace, name);
     const requested = (resource: string) =>
-      (pod?.spec.containers ?? []).reduce((sum, c) => sum + parseQuantity(c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource] ?? 0), 0);
+      (pod?.spec.containers ?? []).reduce(
+        (sum, c) => sum + parseQuantity(c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource] ?? 0),
+        0,
+      );
     const insufficient = Object.entries(NODE_ALLOCATABLE)
       .filter(([resource, capacity]) => requested(resource) > parseQuantity(capacity))
       .map(([resource]) => resource);
@@ -265,7 +311,12 @@ export class FakeKubelet {
         (p) => {
           p.status.phase = "Pending";
           p.status.conditions = [
-            condition("PodScheduled", false, "Unschedulable", `0/1 nodes are available: ${why}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.`),
+            condition(
+              "PodScheduled",
+              false,
+              "Unschedulable",
+              `0/1 nodes are available: ${why}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.`,
+            ),
           ];
         },
         SCHEDULER,
@@ -285,8 +336,18 @@ export class FakeKubelet {
         p.status.conditions = [
           condition("PodReadyToStartContainers", false),
           condition("Initialized", true),
-          condition("Ready", false, "ContainersNotReady", `containers with unready status: [${p.spec.containers.map((c) => c.name).join(" ")}]`),
-          condition("ContainersReady", false, "ContainersNotReady", `containers with unready status: [${p.spec.containers.map((c) => c.name).join(" ")}]`),
+          condition(
+            "Ready",
+            false,
+            "ContainersNotReady",
+            `containers with unready status: [${p.spec.containers.map((c) => c.name).join(" ")}]`,
+          ),
+          condition(
+            "ContainersReady",
+            false,
+            "ContainersNotReady",
+            `containers with unready status: [${p.spec.containers.map((c) => c.name).join(" ")}]`,
+          ),
           condition("PodScheduled", true),
         ];
         p.status.containerStatuses = p.spec.containers.map((c) => ({
@@ -346,16 +407,24 @@ export class FakeKubelet {
             restartCount: restarts,
             started: !crashing,
             state: crashing
-              ? { waiting: { reason: "CrashLoopBackOff", message: `back-off ${Math.min(300, 10 * 2 ** Math.max(0, restarts - 1))}s restarting failed container=${c.name} pod=${p.metadata.name}_${p.metadata.namespace}(${p.metadata.uid})` } }
+              ? {
+                  waiting: {
+                    reason: "CrashLoopBackOff",
+                    message: `back-off ${Math.min(300, 10 * 2 ** Math.max(0, restarts - 1))}s restarting failed container=${c.name} pod=${p.metadata.name}_${p.metadata.namespace}(${p.metadata.uid})`,
+                  },
+                }
               : { running: { startedAt: now() } },
-            ...(crashing ? { lastState: { terminated: { exitCode: 1, reason: "Error", startedAt: now(), finishedAt: now() } } } : {}),
+            ...(crashing
+              ? { lastState: { terminated: { exitCode: 1, reason: "Error", startedAt: now(), finishedAt: now() } } }
+              : {}),
           };
         });
       },
       KUBELET,
       "status",
     );
-    if (crashing) this.later(() => this.mode === "crash-loop" && this.start(namespace, name), Math.max(this.readyDelayMs, 500) * 2);
+    if (crashing)
+      this.later(() => this.mode === "crash-loop" && this.start(namespace, name), Math.max(this.readyDelayMs, 500) * 2);
   }
 
   private terminate(pod: PodJson): void {
@@ -375,7 +444,9 @@ export class FakeKubelet {
   private updateStatus(namespace: string, name: string, hash: string): void {
     const deployment = this.server.get("deployments", namespace, name) as DeploymentJson | undefined;
     if (!deployment) return;
-    const pods = this.listPods(namespace).filter((p) => this.ownerDeployment(p) === name && !p.metadata.deletionTimestamp);
+    const pods = this.listPods(namespace).filter(
+      (p) => this.ownerDeployment(p) === name && !p.metadata.deletionTimestamp,
+    );
     const updated = pods.filter((p) => p.metadata.labels?.["pod-template-hash"] === hash);
     const ready = pods.filter(podReady).length;
     const desired = deployment.spec.replicas ?? 1;
@@ -383,12 +454,32 @@ export class FakeKubelet {
     const available = ready >= desired;
     const complete = available && updated.length === desired && pods.length === desired;
     const conditions: ConditionJson[] = [
-        available
-          ? { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability." }
-          : { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." },
-        complete
-          ? { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${rs}" has successfully progressed.` }
-          : { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${rs}" is progressing.` },
+      available
+        ? {
+            type: "Available",
+            status: "True",
+            reason: "MinimumReplicasAvailable",
+            message: "Deployment has minimum availability.",
+          }
+        : {
+            type: "Available",
+            status: "False",
+            reason: "MinimumReplicasUnavailable",
+            message: "Deployment does not have minimum availability.",
+          },
+      complete
+        ? {
+            type: "Progressing",
+            status: "True",
+            reason: "NewReplicaSetAvailable",
+            message: `ReplicaSet "${rs}" has successfully progressed.`,
+          }
+        : {
+            type: "Progressing",
+            status: "True",
+            reason: "ReplicaSetUpdated",
+            message: `ReplicaSet "${rs}" is progressing.`,
+          },
     ];
     const status = {
       observedGeneration: deployment.metadata.generation,

@@ -28,7 +28,10 @@ function args(argv: string[]): Record<string, string> {
 
 async function main(): Promise<void> {
   const a = args(process.argv.slice(2));
-  const regions = (a.regions ?? "local").split(",").map((r) => r.trim()).filter(Boolean);
+  const regions = (a.regions ?? "local")
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
   const dir = resolve(a.dir ?? ".tmp/standin");
   const token = a.token ?? "standin-token";
   mkdirSync(dir, { recursive: true });
@@ -55,9 +58,15 @@ async function main(): Promise<void> {
       apiVersion: "v1",
       kind: "Config",
       // client-node refuses an http:// server unless insecure-skip-tls-verify is set.
-      clusters: servers.map((s) => ({ name: `standin-${s.region}`, cluster: { server: s.url, "insecure-skip-tls-verify": true } })),
+      clusters: servers.map((s) => ({
+        name: `standin-${s.region}`,
+        cluster: { server: s.url, "insecure-skip-tls-verify": true },
+      })),
       users: [{ name: "standin", user: { token } }],
-      contexts: servers.map((s) => ({ name: `standin-${s.region}`, context: { cluster: `standin-${s.region}`, user: "standin", namespace: "default" } })),
+      contexts: servers.map((s) => ({
+        name: `standin-${s.region}`,
+        context: { cluster: `standin-${s.region}`, user: "standin", namespace: "default" },
+      })),
       "current-context": `standin-${servers[0]!.region}`,
     }),
   );

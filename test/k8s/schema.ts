@@ -135,7 +135,9 @@ function describe(value: unknown): string {
 }
 
 function itemLabel(path: string, item: unknown, index: number): string {
-  return isObject(item) && typeof item.name === "string" ? `${path}[name=${JSON.stringify(item.name)}]` : `${path}[${index}]`;
+  return isObject(item) && typeof item.name === "string"
+    ? `${path}[name=${JSON.stringify(item.name)}]`
+    : `${path}[${index}]`;
 }
 
 function walkModel(models: Record<string, unknown>, value: unknown, type: string, path: string): string | undefined {
@@ -152,7 +154,9 @@ function walkModel(models: Record<string, unknown>, value: unknown, type: string
     case "boolean":
       return typeof value === "boolean" ? undefined : `${path}: expected boolean, got ${describe(value)}`;
     case "IntOrString":
-      return typeof value === "string" || typeof value === "number" ? undefined : `${path}: expected string or number, got ${describe(value)}`;
+      return typeof value === "string" || typeof value === "number"
+        ? undefined
+        : `${path}: expected string or number, got ${describe(value)}`;
   }
   let m = type.match(/^Array<(.+)>$/);
   if (m) {
@@ -191,13 +195,16 @@ function walkSchema(schema: JsonSchema, value: unknown, path: string): string | 
   if (value === null || value === undefined) return undefined;
   if (schema["x-kubernetes-preserve-unknown-fields"] === true && !schema.properties) return undefined;
   if (schema["x-kubernetes-int-or-string"] === true) {
-    return typeof value === "string" || typeof value === "number" ? undefined : `${path}: expected string or number, got ${describe(value)}`;
+    return typeof value === "string" || typeof value === "number"
+      ? undefined
+      : `${path}: expected string or number, got ${describe(value)}`;
   }
   switch (schema.type) {
     case "object": {
       if (!isObject(value)) return `${path}: expected map, got ${describe(value)}`;
       for (const [k, v] of Object.entries(value)) {
-        const sub = schema.properties?.[k] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
+        const sub =
+          schema.properties?.[k] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
         if (!sub) {
           if (schema["x-kubernetes-preserve-unknown-fields"] === true) continue;
           return `${path}.${k}: field not declared in schema`;
@@ -233,7 +240,11 @@ function fieldOf(instancePath: string): string {
   let out = "";
   for (const raw of instancePath.split("/").slice(1)) {
     const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    out += /^\d+$/.test(seg) ? `[${seg}]` : /[/.]/.test(seg) && out.endsWith("labels") ? `[${seg}]` : `${out ? "." : ""}${seg}`;
+    out += /^\d+$/.test(seg)
+      ? `[${seg}]`
+      : /[/.]/.test(seg) && out.endsWith("labels")
+        ? `[${seg}]`
+        : `${out ? "." : ""}${seg}`;
   }
   return out;
 }
@@ -251,7 +262,8 @@ function causesFromAjv(errorsList: ErrorObject[], root: Obj): Cause[] {
   for (const e of errorsList) {
     if (/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath)) continue;
     let value: unknown = root;
-    for (const seg of e.instancePath.split("/").slice(1)) value = (value as Obj)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
+    for (const seg of e.instancePath.split("/").slice(1))
+      value = (value as Obj)?.[seg.replace(/~1/g, "/").replace(/~0/g, "~")];
     const field = fieldOf(e.instancePath);
     const p = e.params as AjvParams;
     const inBody = field || "<root>";
@@ -263,7 +275,9 @@ function causesFromAjv(errorsList: ErrorObject[], root: Obj): Cause[] {
         out.push(cause.notSupported(field, value, p.allowedValues.map(String)));
         break;
       case "type":
-        out.push(cause.invalid(field, typeName(value), `${inBody} in body must be of type ${p.type}: "${typeName(value)}"`));
+        out.push(
+          cause.invalid(field, typeName(value), `${inBody} in body must be of type ${p.type}: "${typeName(value)}"`),
+        );
         break;
       case "pattern":
         out.push(cause.invalid(field, value, `${inBody} in body should match '${p.pattern}'`));
@@ -281,13 +295,19 @@ function causesFromAjv(errorsList: ErrorObject[], root: Obj): Cause[] {
         out.push(cause.invalid(field, value, `${inBody} in body should be greater than or equal to ${p.limit}`));
         break;
       case "maxItems":
-        out.push({ reason: "FieldValueTooMany", field, message: `Too many: ${(value as unknown[]).length}: must have at most ${p.limit} items` });
+        out.push({
+          reason: "FieldValueTooMany",
+          field,
+          message: `Too many: ${(value as unknown[]).length}: must have at most ${p.limit} items`,
+        });
         break;
       case "minItems":
         out.push(cause.invalid(field, value, `${inBody} in body should have at least ${p.limit} items`));
         break;
       case "oneOf":
-        out.push(cause.invalid(field, typeName(value), `${inBody} in body must validate one and only one schema (oneOf)`));
+        out.push(
+          cause.invalid(field, typeName(value), `${inBody} in body must validate one and only one schema (oneOf)`),
+        );
         break;
       case "anyOf":
         out.push(cause.invalid(field, typeName(value), `${inBody} in body must validate at least one schema (anyOf)`));
@@ -310,7 +330,8 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
 
 const MSG = {
-  label: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+  label:
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
   subdomain:
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
   dns1035:
@@ -349,8 +370,10 @@ function checkLabels(out: Cause[], field: string, labels: Record<string, string>
     }
     if (name.length > 63) out.push(cause.invalid(field, key, "name part must be no more than 63 characters"));
     else if (!QUALIFIED_NAME.test(name)) out.push(cause.invalid(field, key, MSG.qualifiedName));
-    if (typeof value === "string" && value.length > 63) out.push(cause.invalid(field, value, "must be no more than 63 characters"));
-    else if (typeof value === "string" && !LABEL_VALUE.test(value)) out.push(cause.invalid(field, value, MSG.labelValue));
+    if (typeof value === "string" && value.length > 63)
+      out.push(cause.invalid(field, value, "must be no more than 63 characters"));
+    else if (typeof value === "string" && !LABEL_VALUE.test(value))
+      out.push(cause.invalid(field, value, MSG.labelValue));
   }
 }
 
@@ -358,7 +381,8 @@ function checkLabels(out: Cause[], field: string, labels: Record<string, string>
 function portNameProblems(name: string): string[] {
   const problems: string[] = [];
   if (name.length > 15) problems.push("must be no more than 15 characters");
-  if (!/^[-a-z0-9]+$/.test(name)) problems.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  if (!/^[-a-z0-9]+$/.test(name))
+    problems.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
   if (name.includes("--")) problems.push("must not contain consecutive hyphens");
   if (!/[a-z]/.test(name)) problems.push("must contain at least one letter (a-z)");
   if (name.startsWith("-") || name.endsWith("-")) problems.push("must not begin or end with a hyphen");
@@ -370,7 +394,8 @@ function checkPortNumber(out: Cause[], field: string, port: unknown, required = 
     if (required) out.push(cause.required(field));
     return;
   }
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) out.push(cause.invalid(field, port, MSG.portRange));
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
+    out.push(cause.invalid(field, port, MSG.portRange));
 }
 
 function checkIntOrNamedPort(out: Cause[], field: string, port: unknown): void {
@@ -385,8 +410,26 @@ export function parseQuantity(q: unknown): number {
   if (!m) return NaN;
   const n = Number(m[1]);
   const suffix = m[2] ?? "";
-  const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-  const decimal: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+  const binary: Record<string, number> = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+  };
+  const decimal: Record<string, number> = {
+    n: 1e-9,
+    u: 1e-6,
+    m: 1e-3,
+    "": 1,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+  };
   if (suffix in binary) return n * binary[suffix]!;
   if (suffix in decimal) return n * decimal[suffix]!;
   return n * 10 ** Number(suffix.slice(1));
@@ -396,15 +439,31 @@ function checkProbe(out: Cause[], field: string, probe: ProbeJson | undefined, r
   if (!probe) return;
   const handlers = (["exec", "httpGet", "tcpSocket", "grpc"] as const).filter((h) => probe[h] !== undefined);
   if (handlers.length === 0) out.push(cause.required(field, "must specify a handler type"));
-  if (handlers.length > 1) out.push(cause.forbidden(`${field}.${handlers[1]}`, "may not specify more than 1 handler type"));
+  if (handlers.length > 1)
+    out.push(cause.forbidden(`${field}.${handlers[1]}`, "may not specify more than 1 handler type"));
   if (probe.httpGet) checkIntOrNamedPort(out, `${field}.httpGet.port`, probe.httpGet.port);
   if (probe.tcpSocket) checkIntOrNamedPort(out, `${field}.tcpSocket.port`, probe.tcpSocket.port);
   if (probe.grpc) checkPortNumber(out, `${field}.grpc.port`, probe.grpc.port);
-  for (const k of ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold", "terminationGracePeriodSeconds"] as const) {
+  for (const k of [
+    "initialDelaySeconds",
+    "timeoutSeconds",
+    "periodSeconds",
+    "successThreshold",
+    "failureThreshold",
+    "terminationGracePeriodSeconds",
+  ] as const) {
     const value = probe[k];
-    if (typeof value === "number" && value < 0) out.push(cause.invalid(`${field}.${k}`, value, "must be greater than or equal to 0"));
+    if (typeof value === "number" && value < 0)
+      out.push(cause.invalid(`${field}.${k}`, value, "must be greater than or equal to 0"));
   }
-  if (readiness && probe.terminationGracePeriodSeconds !== undefined) out.push(cause.invalid(`${field}.terminationGracePeriodSeconds`, probe.terminationGracePeriodSeconds, "must not be set for readinessProbes"));
+  if (readiness && probe.terminationGracePeriodSeconds !== undefined)
+    out.push(
+      cause.invalid(
+        `${field}.terminationGracePeriodSeconds`,
+        probe.terminationGracePeriodSeconds,
+        "must not be set for readinessProbes",
+      ),
+    );
 }
 
 function checkContainers(out: Cause[], field: string, containers: ContainerJson[] | undefined): void {
@@ -416,11 +475,13 @@ function checkContainers(out: Cause[], field: string, containers: ContainerJson[
   containers.forEach((c, i) => {
     const at = `${field}[${i}]`;
     if (!c.name) out.push(cause.required(`${at}.name`));
-    else if (!DNS1123_LABEL.test(c.name) || c.name.length > 63) out.push(cause.invalid(`${at}.name`, c.name, MSG.label));
+    else if (!DNS1123_LABEL.test(c.name) || c.name.length > 63)
+      out.push(cause.invalid(`${at}.name`, c.name, MSG.label));
     else if (names.has(c.name)) out.push(cause.duplicate(`${at}.name`, c.name));
     names.add(c.name);
     if (!c.image) out.push(cause.required(`${at}.image`));
-    else if (c.image !== c.image.trim()) out.push(cause.invalid(`${at}.image`, c.image, "must not have leading or trailing whitespace"));
+    else if (c.image !== c.image.trim())
+      out.push(cause.invalid(`${at}.image`, c.image, "must not have leading or trailing whitespace"));
     const portNames = new Set<string>();
     (c.ports ?? []).forEach((p, j) => {
       const pat = `${at}.ports[${j}]`;
@@ -431,7 +492,8 @@ function checkContainers(out: Cause[], field: string, containers: ContainerJson[
       }
       checkPortNumber(out, `${pat}.containerPort`, p.containerPort);
       if (p.hostPort !== undefined) checkPortNumber(out, `${pat}.hostPort`, p.hostPort, false);
-      if (p.protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(p.protocol)) out.push(cause.notSupported(`${pat}.protocol`, p.protocol, ["SCTP", "TCP", "UDP"]));
+      if (p.protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(p.protocol))
+        out.push(cause.notSupported(`${pat}.protocol`, p.protocol, ["SCTP", "TCP", "UDP"]));
     });
     (c.env ?? []).forEach((e, j) => {
       if (!e.name) out.push(cause.required(`${at}.env[${j}].name`));
@@ -439,20 +501,39 @@ function checkContainers(out: Cause[], field: string, containers: ContainerJson[
     });
     const requests = c.resources?.requests ?? {};
     const limits = c.resources?.limits ?? {};
-    for (const [kind, map] of [["requests", requests], ["limits", limits]] as const) {
+    for (const [kind, map] of [
+      ["requests", requests],
+      ["limits", limits],
+    ] as const) {
       for (const [resource, q] of Object.entries(map)) {
         const f = `${at}.resources.${kind}[${resource}]`;
         if (!QUANTITY.test(String(q)) || Number.isNaN(parseQuantity(q))) out.push(cause.invalid(f, q, MSG.quantity));
         else if (parseQuantity(q) < 0) out.push(cause.invalid(f, q, "must be greater than or equal to 0"));
-        else if (!["cpu", "memory", "ephemeral-storage"].includes(resource) && !resource.includes("/") && !resource.startsWith("hugepages-")) {
-          out.push(cause.invalid(`${at}.resources.${kind}[${resource}]`, resource, "must be a standard resource type or fully qualified"));
+        else if (
+          !["cpu", "memory", "ephemeral-storage"].includes(resource) &&
+          !resource.includes("/") &&
+          !resource.startsWith("hugepages-")
+        ) {
+          out.push(
+            cause.invalid(
+              `${at}.resources.${kind}[${resource}]`,
+              resource,
+              "must be a standard resource type or fully qualified",
+            ),
+          );
         }
       }
     }
     for (const [resource, q] of Object.entries(requests)) {
       const limit = limits[resource];
       if (limit !== undefined && parseQuantity(q) > parseQuantity(limit)) {
-        out.push(cause.invalid(`${at}.resources.requests`, String(q), `must be less than or equal to ${resource} limit of ${limit}`));
+        out.push(
+          cause.invalid(
+            `${at}.resources.requests`,
+            String(q),
+            `must be less than or equal to ${resource} limit of ${limit}`,
+          ),
+        );
       }
     }
     checkProbe(out, `${at}.readinessProbe`, c.readinessProbe, true);
@@ -472,7 +553,8 @@ function checkPodSpec(out: Cause[], field: string, spec: PodSpecJson | undefined
   }
   (spec.topologySpreadConstraints ?? []).forEach((t, i) => {
     const at = `${field}.topologySpreadConstraints[${i}]`;
-    if (!(typeof t.maxSkew === "number" && t.maxSkew > 0)) out.push(cause.invalid(`${at}.maxSkew`, t.maxSkew, "must be greater than zero"));
+    if (!(typeof t.maxSkew === "number" && t.maxSkew > 0))
+      out.push(cause.invalid(`${at}.maxSkew`, t.maxSkew, "must be greater than zero"));
     if (!t.topologyKey) out.push(cause.required(`${at}.topologyKey`, "can not be empty"));
     if (!["DoNotSchedule", "ScheduleAnyway"].includes(t.whenUnsatisfiable as string)) {
       out.push(cause.notSupported(`${at}.whenUnsatisfiable`, t.whenUnsatisfiable, ["DoNotSchedule", "ScheduleAnyway"]));
@@ -488,7 +570,8 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
   if (kind === "Deployment") {
     const spec = o.spec as DeploymentSpecJson | undefined;
     if (!spec) return [...out, cause.required("spec")];
-    if (typeof spec.replicas === "number" && spec.replicas < 0) out.push(cause.invalid("spec.replicas", spec.replicas, "must be greater than or equal to 0"));
+    if (typeof spec.replicas === "number" && spec.replicas < 0)
+      out.push(cause.invalid("spec.replicas", spec.replicas, "must be greater than or equal to 0"));
     const selector = spec.selector;
     if (!selector) out.push(cause.required("spec.selector"));
     else if (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0) {
@@ -496,16 +579,27 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
     } else {
       checkLabels(out, "spec.selector.matchLabels", selector.matchLabels);
       if (!labelSelectorObject(selector)(spec.template?.metadata?.labels)) {
-        out.push(cause.invalid("spec.template.metadata.labels", spec.template?.metadata?.labels ?? {}, "`selector` does not match template `labels`"));
+        out.push(
+          cause.invalid(
+            "spec.template.metadata.labels",
+            spec.template?.metadata?.labels ?? {},
+            "`selector` does not match template `labels`",
+          ),
+        );
       }
     }
-    if (old && JSON.stringify((old.spec as DeploymentSpecJson | undefined)?.selector) !== JSON.stringify(spec.selector)) {
+    if (
+      old &&
+      JSON.stringify((old.spec as DeploymentSpecJson | undefined)?.selector) !== JSON.stringify(spec.selector)
+    ) {
       out.push(cause.invalid("spec.selector", spec.selector, "field is immutable"));
     }
     checkLabels(out, "spec.template.metadata.labels", spec.template?.metadata?.labels);
     checkPodSpec(out, "spec.template.spec", spec.template?.spec, true);
     if (typeof spec.revisionHistoryLimit === "number" && spec.revisionHistoryLimit < 0) {
-      out.push(cause.invalid("spec.revisionHistoryLimit", spec.revisionHistoryLimit, "must be greater than or equal to 0"));
+      out.push(
+        cause.invalid("spec.revisionHistoryLimit", spec.revisionHistoryLimit, "must be greater than or equal to 0"),
+      );
     }
   }
   if (kind === "Pod") checkPodSpec(out, "spec", o.spec as PodSpecJson | undefined, false);
@@ -516,7 +610,8 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
       out.push(cause.notSupported("spec.type", type, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]));
     }
     const ports = spec.ports ?? [];
-    if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None") out.push(cause.required("spec.ports"));
+    if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None")
+      out.push(cause.required("spec.ports"));
     const names = new Set<string>();
     ports.forEach((p, i) => {
       const at = `spec.ports[${i}]`;
@@ -527,7 +622,8 @@ function semantic(kind: string, o: Obj, old: Obj | undefined): Cause[] {
         names.add(p.name);
       }
       checkPortNumber(out, `${at}.port`, p.port);
-      if (p.protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(p.protocol)) out.push(cause.notSupported(`${at}.protocol`, p.protocol, ["SCTP", "TCP", "UDP"]));
+      if (p.protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(p.protocol))
+        out.push(cause.notSupported(`${at}.protocol`, p.protocol, ["SCTP", "TCP", "UDP"]));
       if (p.targetPort !== undefined) checkIntOrNamedPort(out, `${at}.targetPort`, p.targetPort);
     });
     checkLabels(out, "spec.selector", spec.selector);
@@ -553,7 +649,8 @@ export function applyDefaults<T extends Obj>(kind: string, object: T): T {
     for (const c of spec.containers ?? []) {
       c.terminationMessagePath ??= "/dev/termination-log";
       c.terminationMessagePolicy ??= "File";
-      if (c.image !== undefined) c.imagePullPolicy ??= /:latest$/.test(c.image) || !/:[^/]+$/.test(c.image) ? "Always" : "IfNotPresent";
+      if (c.image !== undefined)
+        c.imagePullPolicy ??= /:latest$/.test(c.image) || !/:[^/]+$/.test(c.image) ? "Always" : "IfNotPresent";
       for (const p of c.ports ?? []) p.protocol ??= "TCP";
       for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
         if (!probe) continue;
@@ -620,13 +717,32 @@ export async function loadSchemas(): Promise<Schemas> {
     Pod: core.Pod as never,
     Deployment: apps.Deployment as never,
   };
-  const modelType: Record<string, string> = { Namespace: "V1Namespace", Service: "V1Service", ConfigMap: "V1ConfigMap", Pod: "V1Pod", Deployment: "V1Deployment" };
+  const modelType: Record<string, string> = {
+    Namespace: "V1Namespace",
+    Service: "V1Service",
+    ConfigMap: "V1ConfigMap",
+    Pod: "V1Pod",
+    Deployment: "V1Deployment",
+  };
 
   return {
     typedProblem(kind, object) {
       if (kind === "CiliumNetworkPolicy") {
         const { metadata, ...rest } = object;
-        return walkModel(models, metadata, "V1ObjectMeta", ".metadata") ?? walkSchema({ ...cnpSchema, properties: { ...cnpSchema.properties, metadata: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }, rest, "");
+        return (
+          walkModel(models, metadata, "V1ObjectMeta", ".metadata") ??
+          walkSchema(
+            {
+              ...cnpSchema,
+              properties: {
+                ...cnpSchema.properties,
+                metadata: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              },
+            },
+            rest,
+            "",
+          )
+        );
       }
       return walkModel(models, object, modelType[kind]!, "");
     },

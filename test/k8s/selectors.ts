@@ -26,7 +26,8 @@ function splitTopLevel(text: string): string[] {
   return parts.map((p) => p.trim()).filter((p) => p !== "");
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 function parseRequirement(text: string): Requirement {
   let m: RegExpMatchArray | null;
@@ -34,7 +35,8 @@ function parseRequirement(text: string): Requirement {
   if ((m = text.match(/^(\S+?)\s+(in|notin)\s+\(([^)]*)\)$/))) {
     return { key: m[1]!, op: m[2] as Op, values: m[3]!.split(",").map((v) => v.trim()) };
   }
-  if ((m = text.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/))) return { key: m[1]!, op: m[2] === "!=" ? "!=" : "=", values: [m[3]!] };
+  if ((m = text.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/)))
+    return { key: m[1]!, op: m[2] === "!=" ? "!=" : "=", values: [m[3]!] };
   if ((m = text.match(/^(\S+)$/))) return { key: m[1]!, op: "exists", values: [] };
   throw errors.badRequest(`unable to parse requirement: found '${text}', expected: in, notin, =, ==, !=, gt, lt`);
 }
@@ -66,7 +68,14 @@ export function parseLabelSelector(text: string | null | undefined): Selector {
 }
 
 /** `matchLabels` of a LabelSelector as a predicate (matchExpressions included). */
-export function labelSelectorObject(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined): Selector {
+export function labelSelectorObject(
+  selector:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+      }
+    | undefined,
+): Selector {
   const labels = Object.entries(selector?.matchLabels ?? {});
   const expressions = selector?.matchExpressions ?? [];
   return (have) =>
@@ -104,4 +113,3 @@ export function parseFieldSelector(text: string | null | undefined): (object: Re
       return t.negate ? !equal : equal;
     });
 }
-

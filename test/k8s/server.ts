@@ -38,7 +38,14 @@ export interface ObjectMetaJson {
   deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+  ownerReferences?: Array<{
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid?: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }>;
   managedFields?: unknown[];
   [key: string]: unknown;
 }
@@ -74,11 +81,61 @@ export interface ResourceDef {
 }
 
 export const RESOURCES: ResourceDef[] = [
-  { group: "", version: "v1", resource: "namespaces", kind: "Namespace", singular: "namespace", namespaced: false, subresources: ["status"], generation: false, shortNames: ["ns"] },
-  { group: "", version: "v1", resource: "services", kind: "Service", singular: "service", namespaced: true, subresources: ["status"], generation: false, shortNames: ["svc"] },
-  { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", singular: "configmap", namespaced: true, subresources: [], generation: false, shortNames: ["cm"] },
-  { group: "", version: "v1", resource: "pods", kind: "Pod", singular: "pod", namespaced: true, subresources: ["status"], generation: false, shortNames: ["po"] },
-  { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", singular: "deployment", namespaced: true, subresources: ["status", "scale"], generation: true, shortNames: ["deploy"] },
+  {
+    group: "",
+    version: "v1",
+    resource: "namespaces",
+    kind: "Namespace",
+    singular: "namespace",
+    namespaced: false,
+    subresources: ["status"],
+    generation: false,
+    shortNames: ["ns"],
+  },
+  {
+    group: "",
+    version: "v1",
+    resource: "services",
+    kind: "Service",
+    singular: "service",
+    namespaced: true,
+    subresources: ["status"],
+    generation: false,
+    shortNames: ["svc"],
+  },
+  {
+    group: "",
+    version: "v1",
+    resource: "configmaps",
+    kind: "ConfigMap",
+    singular: "configmap",
+    namespaced: true,
+    subresources: [],
+    generation: false,
+    shortNames: ["cm"],
+  },
+  {
+    group: "",
+    version: "v1",
+    resource: "pods",
+    kind: "Pod",
+    singular: "pod",
+    namespaced: true,
+    subresources: ["status"],
+    generation: false,
+    shortNames: ["po"],
+  },
+  {
+    group: "apps",
+    version: "v1",
+    resource: "deployments",
+    kind: "Deployment",
+    singular: "deployment",
+    namespaced: true,
+    subresources: ["status", "scale"],
+    generation: true,
+    shortNames: ["deploy"],
+  },
   {
     group: "cilium.io",
     version: "v2",
@@ -165,7 +222,8 @@ export interface ApiServerOptions {
 }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
-const keyOf = (def: ResourceDef, namespace: string | undefined, name: string) => `${def.resource}/${def.namespaced ? namespace : ""}/${name}`;
+const keyOf = (def: ResourceDef, namespace: string | undefined, name: string) =>
+  `${def.resource}/${def.namespaced ? namespace : ""}/${name}`;
 
 function withoutVolatile(o: KubeJson | undefined): KubeJson | undefined {
   if (!o) return o;
@@ -206,7 +264,8 @@ export class ApiServer {
     this.kubelet = new FakeKubelet(this, { readyDelayMs: options.readyDelayMs ?? 200 });
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error) => {
-        if (!res.headersSent) this.send(res, 500, status(500, "InternalError", `stand-in error: ${(error as Error).stack ?? error}`));
+        if (!res.headersSent)
+          this.send(res, 500, status(500, "InternalError", `stand-in error: ${(error as Error).stack ?? error}`));
         else res.destroy();
       });
     });
@@ -255,7 +314,13 @@ export class ApiServer {
       .map((s) => clone(s.obj));
   }
 
-  private commit(def: ResourceDef, namespace: string | undefined, name: string, next: KubeJson | undefined, managers: Map<string, Manager>): KubeJson | undefined {
+  private commit(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    next: KubeJson | undefined,
+    managers: Map<string, Manager>,
+  ): KubeJson | undefined {
     const key = keyOf(def, namespace, name);
     const before = this.objects.get(key);
     const rv = ++this.rv;
@@ -265,7 +330,13 @@ export class ApiServer {
       next.metadata.managedFields = renderManagedFields(managers);
       if (next.metadata.managedFields.length === 0) delete next.metadata.managedFields;
       this.objects.set(key, { def, obj: next, managers });
-      event = { rv, type: before ? "MODIFIED" : "ADDED", def, obj: clone(next), prev: before ? clone(before.obj) : undefined };
+      event = {
+        rv,
+        type: before ? "MODIFIED" : "ADDED",
+        def,
+        obj: clone(next),
+        prev: before ? clone(before.obj) : undefined,
+      };
     } else {
       if (!before) return undefined;
       this.objects.delete(key);
@@ -284,7 +355,14 @@ export class ApiServer {
   }
 
   /** A write by a controller (kubelet, deployment controller): no validation, ownership recorded as an Update. */
-  controllerWrite(resource: string, namespace: string | undefined, name: string, mutate: (o: KubeJson) => void, manager: string, subresource?: "status"): KubeJson | undefined {
+  controllerWrite(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+    mutate: (o: KubeJson) => void,
+    manager: string,
+    subresource?: "status",
+  ): KubeJson | undefined {
     const def = defOf(resource);
     const stored = this.objects.get(keyOf(def, namespace, name));
     if (!stored) return undefined;
@@ -308,7 +386,15 @@ export class ApiServer {
     const def = defOf(resource);
     const obj = this.initialize(def, clone(object));
     applyDefaults(def.kind, obj);
-    const managers = recordUpdate({ kind: def.kind, apiVersion: apiVersionOf(def), before: undefined, after: obj, managers: new Map(), manager, scope: "main" });
+    const managers = recordUpdate({
+      kind: def.kind,
+      apiVersion: apiVersionOf(def),
+      before: undefined,
+      after: obj,
+      managers: new Map(),
+      manager,
+      scope: "main",
+    });
     return this.commit(def, obj.metadata.namespace, obj.metadata.name, obj, managers)!;
   }
 
@@ -367,18 +453,38 @@ export class ApiServer {
 
     try {
       if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) throw errors.unauthorized();
-      const fault = this.faults.find((f) => f.count > 0 && (!f.method || f.method === req.method) && (!f.path || url.pathname.includes(f.path)));
+      const fault = this.faults.find(
+        (f) => f.count > 0 && (!f.method || f.method === req.method) && (!f.path || url.pathname.includes(f.path)),
+      );
       if (fault) {
         fault.count--;
         this.faults = this.faults.filter((f) => f.count > 0);
         if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
         if (fault.status !== undefined) {
           if (fault.body !== undefined) return this.send(res, fault.status, fault.body);
-          const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
+          const headers: Record<string, string> =
+            fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
           const reason =
-            fault.reason ?? ({ 403: "Forbidden", 404: "NotFound", 409: "Conflict", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout" } as Record<number, string>)[fault.status];
-          const details = fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : undefined;
-          return this.send(res, fault.status, status(fault.status, reason, fault.message ?? `injected fault ${fault.status}`, details), headers);
+            fault.reason ??
+            (
+              {
+                403: "Forbidden",
+                404: "NotFound",
+                409: "Conflict",
+                429: "TooManyRequests",
+                500: "InternalError",
+                503: "ServiceUnavailable",
+                504: "Timeout",
+              } as Record<number, string>
+            )[fault.status];
+          const details =
+            fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : undefined;
+          return this.send(
+            res,
+            fault.status,
+            status(fault.status, reason, fault.message ?? `injected fault ${fault.status}`, details),
+            headers,
+          );
         }
       }
       await this.route(req, res, url, body);
@@ -443,7 +549,12 @@ export class ApiServer {
         return this.send(res, 200, sub === "scale" ? this.scaleOf(stored.obj) : stored.obj);
       }
       case "PUT": {
-        const obj = this.decodeJson(def, body, q, sub === "scale" ? { apiVersion: "autoscaling/v1", kind: "Scale" } : undefined);
+        const obj = this.decodeJson(
+          def,
+          body,
+          q,
+          sub === "scale" ? { apiVersion: "autoscaling/v1", kind: "Scale" } : undefined,
+        );
         const out = this.update(def, namespace, name, sub, obj, manager);
         return this.send(res, 200, sub === "scale" ? this.scaleOf(out) : out);
       }
@@ -456,11 +567,16 @@ export class ApiServer {
         }
         if (q.has("force")) {
           throw new ApiError(
-            status(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch', {
-              group: "meta.k8s.io",
-              kind: "PatchOptions",
-              causes: [cause.forbidden("force", "may not be specified for non-apply patch")],
-            }),
+            status(
+              422,
+              "Invalid",
+              'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+              {
+                group: "meta.k8s.io",
+                kind: "PatchOptions",
+                causes: [cause.forbidden("force", "may not be specified for non-apply patch")],
+              },
+            ),
           );
         }
         const out = this.patch(def, namespace, name, sub, contentType, body, manager);
@@ -475,7 +591,12 @@ export class ApiServer {
           apiVersion: "v1",
           metadata: {},
           status: "Success",
-          details: { name, ...(def.group ? { group: def.group } : {}), kind: def.resource, uid: stored.obj.metadata.uid },
+          details: {
+            name,
+            ...(def.group ? { group: def.group } : {}),
+            kind: def.resource,
+            uid: stored.obj.metadata.uid,
+          },
         });
       }
       default:
@@ -511,14 +632,22 @@ export class ApiServer {
       case "/version":
         return { major: "1", minor: "31", gitVersion: "v1.31.0-hydra-standin", platform: "linux/amd64" };
       case "/api":
-        return { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: `127.0.0.1:${this.port}` }] };
+        return {
+          kind: "APIVersions",
+          versions: ["v1"],
+          serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: `127.0.0.1:${this.port}` }],
+        };
       case "/apis":
         return {
           kind: "APIGroupList",
           apiVersion: "v1",
           groups: groups.map((gv) => {
             const [group, version] = gv.split("/");
-            return { name: group, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+            return {
+              name: group,
+              versions: [{ groupVersion: gv, version }],
+              preferredVersion: { groupVersion: gv, version },
+            };
           }),
         };
       case "/api/v1":
@@ -541,28 +670,40 @@ export class ApiServer {
     }
   }
 
-  private decodeJson(def: ResourceDef, body: string, q: URLSearchParams, expect?: { apiVersion: string; kind: string }): KubeJson {
+  private decodeJson(
+    def: ResourceDef,
+    body: string,
+    q: URLSearchParams,
+    expect?: { apiVersion: string; kind: string },
+  ): KubeJson {
     let obj: unknown;
     try {
       obj = JSON.parse(body);
     } catch (error) {
       throw errors.badRequest(`the object provided is unrecognized: ${(error as Error).message}`);
     }
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw errors.badRequest("the object provided is unrecognized (must be of type object)");
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj))
+      throw errors.badRequest("the object provided is unrecognized (must be of type object)");
     const o = obj as KubeJson;
     const want = expect ?? { apiVersion: apiVersionOf(def), kind: def.kind };
-    if (o.kind !== undefined && o.kind !== want.kind) throw errors.badRequest(`the kind in the data (${o.kind}) does not match the expected kind (${want.kind})`);
+    if (o.kind !== undefined && o.kind !== want.kind)
+      throw errors.badRequest(`the kind in the data (${o.kind}) does not match the expected kind (${want.kind})`);
     if (o.apiVersion !== undefined && o.apiVersion !== want.apiVersion) {
-      throw errors.badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${want.apiVersion})`);
+      throw errors.badRequest(
+        `the API version in the data (${o.apiVersion}) does not match the expected API version (${want.apiVersion})`,
+      );
     }
     o.metadata ??= {} as ObjectMetaJson; // without a name, validation rejects it
     if (!expect) {
       const problem = this.schemas.typedProblem(def.kind, { ...o, apiVersion: want.apiVersion, kind: want.kind });
       if (problem) {
         if (/not declared in schema/.test(problem)) {
-          if (q.get("fieldValidation") === "Strict") throw errors.badRequest(`strict decoding error: unknown field "${problem.split(":")[0]!.slice(1)}"`);
+          if (q.get("fieldValidation") === "Strict")
+            throw errors.badRequest(`strict decoding error: unknown field "${problem.split(":")[0]!.slice(1)}"`);
         } else {
-          throw errors.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${problem}`);
+          throw errors.badRequest(
+            `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${problem}`,
+          );
         }
       }
     }
@@ -578,55 +719,103 @@ export class ApiServer {
     const labels = parseLabelSelector(q.get("labelSelector"));
     const fields = parseFieldSelector(q.get("fieldSelector"));
     const items = [...this.objects.values()]
-      .filter((s) => s.def === def && (!namespace || s.obj.metadata.namespace === namespace) && labels(s.obj.metadata.labels) && fields(s.obj))
+      .filter(
+        (s) =>
+          s.def === def &&
+          (!namespace || s.obj.metadata.namespace === namespace) &&
+          labels(s.obj.metadata.labels) &&
+          fields(s.obj),
+      )
       .map((s) => s.obj)
-      .sort((a, b) => `${a.metadata.namespace ?? ""}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ""}/${b.metadata.name}`))
+      .sort((a, b) =>
+        `${a.metadata.namespace ?? ""}/${a.metadata.name}`.localeCompare(
+          `${b.metadata.namespace ?? ""}/${b.metadata.name}`,
+        ),
+      )
       .map((o) => {
         if (def.group === "cilium.io") return o; // unstructured lists keep TypeMeta
         const { apiVersion: _a, kind: _k, ...rest } = o;
         return rest;
       });
-    return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rv) }, items };
+    return {
+      kind: `${def.kind}List`,
+      apiVersion: apiVersionOf(def),
+      metadata: { resourceVersion: String(this.rv) },
+      items,
+    };
   }
 
   private create(def: ResourceDef, namespace: string | undefined, obj: KubeJson, manager: string): KubeJson {
     if (def.namespaced) {
       if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== namespace) {
-        throw errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
+        throw errors.badRequest(
+          "the namespace of the provided object does not match the namespace sent on the request",
+        );
       }
       obj.metadata.namespace = namespace;
     }
     const name = obj.metadata.name;
-    if (name && this.objects.has(keyOf(def, namespace, name))) throw errors.alreadyExists(def.group, def.resource, name);
+    if (name && this.objects.has(keyOf(def, namespace, name)))
+      throw errors.alreadyExists(def.group, def.resource, name);
     this.requireNamespace(def, namespace);
     delete obj.status;
     delete obj.metadata.resourceVersion;
     delete obj.metadata.managedFields;
     const created = applyDefaults(def.kind, this.initialize(def, obj));
     this.invalidate(def, created, undefined);
-    const managers = recordUpdate({ kind: def.kind, apiVersion: apiVersionOf(def), before: undefined, after: created, managers: new Map(), manager, scope: "main" });
+    const managers = recordUpdate({
+      kind: def.kind,
+      apiVersion: apiVersionOf(def),
+      before: undefined,
+      after: created,
+      managers: new Map(),
+      manager,
+      scope: "main",
+    });
     return this.commit(def, namespace, name, created, managers)!;
   }
 
   private keepSystemMetadata(next: KubeJson, stored: KubeJson): void {
-    for (const k of ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "name", "namespace"]) {
+    for (const k of [
+      "uid",
+      "creationTimestamp",
+      "generation",
+      "deletionTimestamp",
+      "deletionGracePeriodSeconds",
+      "name",
+      "namespace",
+    ]) {
       if (stored.metadata[k] === undefined) delete next.metadata[k];
       else next.metadata[k] = stored.metadata[k];
     }
   }
 
   private finishWrite(def: ResourceDef, stored: Stored, next: KubeJson, managers: Map<string, Manager>): KubeJson {
-    if (def.generation && !deepEqual(stored.obj.spec, next.spec)) next.metadata.generation = (stored.obj.metadata.generation ?? 0) + 1;
-    const unchanged = deepEqual(withoutVolatile(next), withoutVolatile(stored.obj)) && deepEqual(renderManagedFields(managers), renderManagedFields(stored.managers));
+    if (def.generation && !deepEqual(stored.obj.spec, next.spec))
+      next.metadata.generation = (stored.obj.metadata.generation ?? 0) + 1;
+    const unchanged =
+      deepEqual(withoutVolatile(next), withoutVolatile(stored.obj)) &&
+      deepEqual(renderManagedFields(managers), renderManagedFields(stored.managers));
     if (unchanged) return stored.obj; // a no-op write is not persisted: same resourceVersion
     return this.commit(def, next.metadata.namespace, next.metadata.name, next, managers)!;
   }
 
-  private update(def: ResourceDef, namespace: string | undefined, name: string, sub: string | undefined, obj: KubeJson, manager: string): KubeJson {
+  private update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    sub: string | undefined,
+    obj: KubeJson,
+    manager: string,
+  ): KubeJson {
     const stored = this.stored(def, namespace, name);
-    if (obj.metadata?.name !== undefined && obj.metadata.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    if (obj.metadata?.name !== undefined && obj.metadata.name !== name)
+      throw errors.badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
     const rv = obj.metadata?.resourceVersion;
-    if (rv !== undefined && rv !== "" && rv !== stored.obj.metadata.resourceVersion) throw errors.conflict(def.group, def.resource, name);
+    if (rv !== undefined && rv !== "" && rv !== stored.obj.metadata.resourceVersion)
+      throw errors.conflict(def.group, def.resource, name);
     let next: KubeJson;
     if (sub === "scale") return this.setReplicas(stored, obj.spec?.replicas, manager);
     if (sub === "status") {
@@ -660,7 +849,15 @@ export class ApiServer {
     return this.finishWrite(def, stored, next, managers);
   }
 
-  private patch(def: ResourceDef, namespace: string | undefined, name: string, sub: string | undefined, contentType: string, body: string, manager: string): KubeJson {
+  private patch(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    sub: string | undefined,
+    contentType: string,
+    body: string,
+    manager: string,
+  ): KubeJson {
     const stored = this.stored(def, namespace, name);
     const base = sub === "scale" ? this.scaleOf(stored.obj) : clone(stored.obj);
     let patch: unknown;
@@ -691,15 +888,26 @@ export class ApiServer {
     return this.update(def, namespace, name, sub, patched, manager);
   }
 
-  private applyPatch(def: ResourceDef, namespace: string | undefined, name: string, body: string, q: URLSearchParams): { created: boolean; obj: KubeJson } {
+  private applyPatch(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    body: string,
+    q: URLSearchParams,
+  ): { created: boolean; obj: KubeJson } {
     const manager = q.get("fieldManager");
     if (!manager) {
       throw new ApiError(
-        status(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-          group: "meta.k8s.io",
-          kind: "PatchOptions",
-          causes: [cause.required("fieldManager", "is required for apply patch")],
-        }),
+        status(
+          422,
+          "Invalid",
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+          {
+            group: "meta.k8s.io",
+            kind: "PatchOptions",
+            causes: [cause.required("fieldManager", "is required for apply patch")],
+          },
+        ),
       );
     }
     let config: unknown;
@@ -708,15 +916,22 @@ export class ApiServer {
     } catch (error) {
       throw errors.badRequest(`error decoding YAML: ${(error as Error).message}`);
     }
-    if (typeof config !== "object" || config === null || Array.isArray(config)) throw errors.badRequest("the object provided is unrecognized (must be of type object)");
+    if (typeof config !== "object" || config === null || Array.isArray(config))
+      throw errors.badRequest("the object provided is unrecognized (must be of type object)");
     const cfg = config as KubeJson;
     if (!cfg.kind) throw errors.badRequest(`Object 'Kind' is missing in '${body.slice(0, 200)}'`);
     if (cfg.apiVersion !== apiVersionOf(def)) {
-      throw errors.badRequest(`the API version in the data (${cfg.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
+      throw errors.badRequest(
+        `the API version in the data (${cfg.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`,
+      );
     }
-    if (cfg.kind !== def.kind) throw errors.badRequest(`the kind in the data (${cfg.kind}) does not match the expected kind (${def.kind})`);
+    if (cfg.kind !== def.kind)
+      throw errors.badRequest(`the kind in the data (${cfg.kind}) does not match the expected kind (${def.kind})`);
     cfg.metadata ??= {} as ObjectMetaJson; // the name comes from the URL below
-    if (cfg.metadata.name !== undefined && cfg.metadata.name !== name) throw errors.badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${name})`);
+    if (cfg.metadata.name !== undefined && cfg.metadata.name !== name)
+      throw errors.badRequest(
+        `the name of the object (${cfg.metadata.name}) does not match the name on the URL (${name})`,
+      );
     if (def.namespaced && cfg.metadata.namespace !== undefined && cfg.metadata.namespace !== namespace) {
       throw errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
@@ -772,7 +987,9 @@ export class ApiServer {
       spec: { replicas: obj.spec?.replicas ?? 0 },
       status: {
         replicas: obj.status?.replicas ?? 0,
-        selector: Object.entries((obj.spec?.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {})
+        selector: Object.entries(
+          (obj.spec?.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {},
+        )
           .map(([k, v]) => `${k}=${v}`)
           .join(","),
       },
@@ -782,7 +999,9 @@ export class ApiServer {
   private setReplicas(stored: Stored, replicas: unknown, manager: string): KubeJson {
     const name = stored.obj.metadata.name;
     if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
-      throw errors.invalid("autoscaling", "Scale", name, [cause.invalid("spec.replicas", replicas, "must be greater than or equal to 0")]);
+      throw errors.invalid("autoscaling", "Scale", name, [
+        cause.invalid("spec.replicas", replicas, "must be greater than or equal to 0"),
+      ]);
     }
     const next = clone(stored.obj);
     next.spec!.replicas = replicas;
@@ -802,7 +1021,8 @@ export class ApiServer {
   private delete(def: ResourceDef, namespace: string | undefined, name: string): void {
     if (def.kind === "Namespace") {
       for (const s of [...this.objects.values()]) {
-        if (s.def.namespaced && s.obj.metadata.namespace === name) this.commit(s.def, name, s.obj.metadata.name, undefined, new Map());
+        if (s.def.namespaced && s.obj.metadata.namespace === name)
+          this.commit(s.def, name, s.obj.metadata.name, undefined, new Map());
       }
     }
     this.commit(def, namespace, name, undefined, new Map());
@@ -810,16 +1030,27 @@ export class ApiServer {
 
   // ---------- watch ----------
 
-  private watch(req: http.IncomingMessage, res: http.ServerResponse, def: ResourceDef, namespace: string | undefined, q: URLSearchParams): void {
+  private watch(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    def: ResourceDef,
+    namespace: string | undefined,
+    q: URLSearchParams,
+  ): void {
     const labels = parseLabelSelector(q.get("labelSelector"));
     const fields = parseFieldSelector(q.get("fieldSelector"));
     const rvParam = q.get("resourceVersion") ?? "";
     let from: number | undefined;
     if (rvParam !== "" && rvParam !== "0") {
       from = Number(rvParam);
-      if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a non-negative integer`);
+      if (!Number.isInteger(from) || from < 0)
+        throw errors.badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a non-negative integer`);
     }
-    res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
+    res.writeHead(200, {
+      "Content-Type": "application/json",
+      "Transfer-Encoding": "chunked",
+      "Cache-Control": "no-cache, private",
+    });
     res.flushHeaders();
     const write = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
 
@@ -853,7 +1084,15 @@ export class ApiServer {
     this.watchers.add(watcher);
     const bookmarks =
       q.get("allowWatchBookmarks") === "true"
-        ? setInterval(() => write("BOOKMARK", { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rv) } }), this.bookmarkIntervalMs)
+        ? setInterval(
+            () =>
+              write("BOOKMARK", {
+                kind: def.kind,
+                apiVersion: apiVersionOf(def),
+                metadata: { resourceVersion: String(this.rv) },
+              }),
+            this.bookmarkIntervalMs,
+          )
         : undefined;
     const seconds = Number(q.get("timeoutSeconds") ?? "1800");
     const timeout = setTimeout(() => watcher.done(), Math.max(0, Math.min(seconds, 1800)) * 1000);
@@ -909,7 +1148,13 @@ export class ApiServer {
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
       case "GET /_standin/info":
-        return this.send(res, 200, { region: this.region, port: this.port, resourceVersion: this.rv, watches: this.watchers.size, kubelet: this.kubelet.settings() });
+        return this.send(res, 200, {
+          region: this.region,
+          port: this.port,
+          resourceVersion: this.rv,
+          watches: this.watchers.size,
+          kubelet: this.kubelet.settings(),
+        });
       case "POST /_standin/kubelet":
         this.kubelet.configure({ mode: input.mode, readyDelayMs: input.readyDelayMs });
         return this.send(res, 200, this.kubelet.settings());
@@ -925,7 +1170,11 @@ export class ApiServer {
         return this.send(res, 200, { faults: [] });
       case "GET /_standin/requests": {
         const after = Number(url.searchParams.get("after") ?? "0");
-        return this.send(res, 200, this.log.filter((r) => r.seq > after));
+        return this.send(
+          res,
+          200,
+          this.log.filter((r) => r.seq > after),
+        );
       }
       default:
         return this.send(res, 404, { error: `unknown control route ${route}` });
@@ -936,7 +1185,8 @@ export class ApiServer {
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return clone(patch);
-  const out: Obj = typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Obj) } : {};
+  const out: Obj =
+    typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Obj) } : {};
   for (const [k, v] of Object.entries(patch as Obj)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -959,7 +1209,11 @@ interface JsonPatchOp {
 export function jsonPatch<T extends Obj>(target: T, ops: unknown): T {
   if (!Array.isArray(ops)) throw errors.badRequest("json patch must be a list of operations");
   const doc = clone(target);
-  const parse = (path: string) => path.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const parse = (path: string) =>
+    path
+      .split("/")
+      .slice(1)
+      .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
   const parentOf = (segments: string[]) => {
     let node: unknown = doc;
     for (const s of segments.slice(0, -1)) {
@@ -968,7 +1222,8 @@ export function jsonPatch<T extends Obj>(target: T, ops: unknown): T {
     }
     return node;
   };
-  const getPath = (path: string) => parse(path).reduce<unknown>((n, s) => (n as JsonContainer | null | undefined)?.[s], doc);
+  const getPath = (path: string) =>
+    parse(path).reduce<unknown>((n, s) => (n as JsonContainer | null | undefined)?.[s], doc);
   for (const op of ops as JsonPatchOp[]) {
     const segments = parse(op.path);
     const last = segments[segments.length - 1]!;
@@ -997,7 +1252,14 @@ export function jsonPatch<T extends Obj>(target: T, ops: unknown): T {
         else delete (parent as Obj)[last];
         break;
       case "test":
-        if (!deepEqual(getPath(op.path), op.value)) throw new ApiError(status(422, "Invalid", `the server rejected our request due to an error in our request: test failed at ${op.path}`));
+        if (!deepEqual(getPath(op.path), op.value))
+          throw new ApiError(
+            status(
+              422,
+              "Invalid",
+              `the server rejected our request due to an error in our request: test failed at ${op.path}`,
+            ),
+          );
         break;
       default:
         throw errors.badRequest(`json patch: unknown op ${op.op}`);

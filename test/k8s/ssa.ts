@@ -61,11 +61,14 @@ export function listKeys(kind: string, names: string[]): string[] | undefined {
 }
 
 function keyElement(item: unknown, keys: string[], at: string, index: number): PathElement {
-  if (!isObject(item)) throw new TypedError(`${at}: element ${index}: associative list with keys may only contain maps`);
+  if (!isObject(item))
+    throw new TypedError(`${at}: element ${index}: associative list with keys may only contain maps`);
   const key: Record<string, unknown> = {};
   for (const k of [...keys].sort()) {
     if (item[k] === undefined || item[k] === null) {
-      throw new TypedError(`${at}: element ${index}: associative list with keys has an element that omits key field "${k}" (and doesn't have default value)`);
+      throw new TypedError(
+        `${at}: element ${index}: associative list with keys has an element that omits key field "${k}" (and doesn't have default value)`,
+      );
     }
     key[k] = item[k];
   }
@@ -110,7 +113,8 @@ function collect(kind: string, value: unknown, names: string[], path: PathElemen
       seen.add(el);
       out.add(JSON.stringify([...path, el, "."]));
       for (const k of Object.keys(item as object)) {
-        if ((item as Record<string, unknown>)[k] !== undefined) collect(kind, (item as Record<string, unknown>)[k], [...names, k], [...path, el, `f:${k}`], out);
+        if ((item as Record<string, unknown>)[k] !== undefined)
+          collect(kind, (item as Record<string, unknown>)[k], [...names, k], [...path, el, `f:${k}`], out);
       }
     });
     return;
@@ -131,7 +135,8 @@ export function fieldSet(kind: string, object: Record<string, unknown>, scope: S
     if (v === undefined || k === "apiVersion" || k === "kind" || k === "status") continue;
     if (k === "metadata") {
       const metadata = v as Record<string, unknown> | null;
-      for (const m of MANAGED_METADATA) if (metadata?.[m] !== undefined) collect(kind, metadata[m], ["metadata", m], ["f:metadata", `f:${m}`], out);
+      for (const m of MANAGED_METADATA)
+        if (metadata?.[m] !== undefined) collect(kind, metadata[m], ["metadata", m], ["f:metadata", `f:${m}`], out);
       continue;
     }
     collect(kind, v, [k], [`f:${k}`], out);

@@ -43,7 +43,14 @@ interface ResourceListJson {
   resources: Array<{ name: string }>;
 }
 
-function raw<T = unknown>(port: number, method: string, path: string, body?: unknown, contentType = "application/json", token: string | null = TOKEN): Promise<Raw<T>> {
+function raw<T = unknown>(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = "application/json",
+  token: string | null = TOKEN,
+): Promise<Raw<T>> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = token ? { Authorization: `Bearer ${token}` } : {};
@@ -68,7 +75,10 @@ function raw<T = unknown>(port: number, method: string, path: string, body?: unk
 }
 
 /** Opens a watch and collects its events until `stop()`. */
-function watch(port: number, path: string): { events: Array<{ type: string; object: ObjectJson }>; stop: () => void; ended: Promise<void> } {
+function watch(
+  port: number,
+  path: string,
+): { events: Array<{ type: string; object: ObjectJson }>; stop: () => void; ended: Promise<void> } {
   const events: Array<{ type: string; object: ObjectJson }> = [];
   let req!: http.ClientRequest;
   const ended = new Promise<void>((resolve) => {
@@ -136,7 +146,10 @@ function deployment(name: string, extra: Record<string, unknown> = {}) {
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "nginx:1.27", ports: [{ containerPort: 80, protocol: "TCP" }] }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "app", image: "nginx:1.27", ports: [{ containerPort: 80, protocol: "TCP" }] }] },
+      },
       ...extra,
     },
   };
@@ -150,15 +163,29 @@ describe("Kubernetes API stand-in", () => {
   beforeAll(async () => {
     standIn = await startStandIn({ regions: ["one"], readyDelayMs: 50, bookmarkIntervalMs: 200 });
     port = standIn.regions.one!.port;
-    const created = await raw(port, "PATCH", `/api/v1/namespaces/${ns}?fieldManager=test`, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }, APPLY);
+    const created = await raw(
+      port,
+      "PATCH",
+      `/api/v1/namespaces/${ns}?fieldManager=test`,
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+      APPLY,
+    );
     expect(created.status).toBe(201);
   }, 60_000);
 
   afterAll(() => standIn?.stop());
 
   it("serves discovery and requires the kubeconfig's bearer token", async () => {
-    expect((await raw<ResourceListJson>(port, "GET", "/apis/apps/v1")).body.resources.map((r) => r.name)).toEqual(["deployments", "deployments/status", "deployments/scale"]);
-    expect((await raw<ResourceListJson>(port, "GET", "/apis/cilium.io/v2")).body.resources[0]).toMatchObject({ name: "ciliumnetworkpolicies", kind: "CiliumNetworkPolicy", namespaced: true });
+    expect((await raw<ResourceListJson>(port, "GET", "/apis/apps/v1")).body.resources.map((r) => r.name)).toEqual([
+      "deployments",
+      "deployments/status",
+      "deployments/scale",
+    ]);
+    expect((await raw<ResourceListJson>(port, "GET", "/apis/cilium.io/v2")).body.resources[0]).toMatchObject({
+      name: "ciliumnetworkpolicies",
+      kind: "CiliumNetworkPolicy",
+      namespaced: true,
+    });
     const denied = await raw(port, "GET", "/api/v1/namespaces", undefined, undefined, null);
     expect(denied).toMatchObject({ status: 401, body: { kind: "Status", reason: "Unauthorized", code: 401 } });
     expect((await raw(port, "GET", "/apis/example.com/v1/things")).status).toBe(404);
@@ -177,10 +204,26 @@ describe("Kubernetes API stand-in", () => {
       details: { name: "nope", group: "apps", kind: "deployments" },
       code: 404,
     });
-    const noNamespace = await raw(port, "PATCH", "/api/v1/namespaces/ghost/services/x?fieldManager=test", { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: 80, protocol: "TCP" }] } }, APPLY);
-    expect(noNamespace.body).toMatchObject({ code: 404, reason: "NotFound", message: 'namespaces "ghost" not found', details: { kind: "namespaces" } });
+    const noNamespace = await raw(
+      port,
+      "PATCH",
+      "/api/v1/namespaces/ghost/services/x?fieldManager=test",
+      { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: 80, protocol: "TCP" }] } },
+      APPLY,
+    );
+    expect(noNamespace.body).toMatchObject({
+      code: 404,
+      reason: "NotFound",
+      message: 'namespaces "ghost" not found',
+      details: { kind: "namespaces" },
+    });
 
-    const svc = { apiVersion: "v1", kind: "Service", metadata: { name: "web" }, spec: { selector: { app: "web" }, ports: [{ port: 80, protocol: "TCP" }] } };
+    const svc = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web" },
+      spec: { selector: { app: "web" }, ports: [{ port: 80, protocol: "TCP" }] },
+    };
     expect((await raw(port, "POST", `/api/v1/namespaces/${ns}/services`, svc)).status).toBe(201);
     const again = await raw(port, "POST", `/api/v1/namespaces/${ns}/services`, svc);
     expect(again.body).toMatchObject({ code: 409, reason: "AlreadyExists", message: 'services "web" already exists' });
@@ -188,18 +231,29 @@ describe("Kubernetes API stand-in", () => {
     const bad = deployment("bad");
     bad.spec.replicas = -1;
     bad.spec.template.spec.containers[0]!.image = "";
-    const invalid = await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/bad?fieldManager=test`, bad, APPLY);
+    const invalid = await raw(
+      port,
+      "PATCH",
+      `/apis/apps/v1/namespaces/${ns}/deployments/bad?fieldManager=test`,
+      bad,
+      APPLY,
+    );
     expect(invalid.status).toBe(422);
     expect(invalid.body).toMatchObject({
       reason: "Invalid",
       code: 422,
-      message: 'Deployment.apps "bad" is invalid: [spec.replicas: Invalid value: -1: must be greater than or equal to 0, spec.template.spec.containers[0].image: Required value]',
+      message:
+        'Deployment.apps "bad" is invalid: [spec.replicas: Invalid value: -1: must be greater than or equal to 0, spec.template.spec.containers[0].image: Required value]',
       details: {
         name: "bad",
         group: "apps",
         kind: "Deployment",
         causes: [
-          { reason: "FieldValueInvalid", field: "spec.replicas", message: "Invalid value: -1: must be greater than or equal to 0" },
+          {
+            reason: "FieldValueInvalid",
+            field: "spec.replicas",
+            message: "Invalid value: -1: must be greater than or equal to 0",
+          },
           { reason: "FieldValueRequired", field: "spec.template.spec.containers[0].image", message: "Required value" },
         ],
       },
@@ -209,13 +263,25 @@ describe("Kubernetes API stand-in", () => {
   it("validates against the real schemas: required fields, undeclared fields, wrong types", async () => {
     const noContainers = deployment("nocontainers");
     (noContainers.spec.template.spec as { containers: unknown[] }).containers = [{ image: "nginx" }];
-    const missingName = await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/nocontainers?fieldManager=test`, noContainers, "application/apply-patch+yaml");
+    const missingName = await raw(
+      port,
+      "PATCH",
+      `/apis/apps/v1/namespaces/${ns}/deployments/nocontainers?fieldManager=test`,
+      noContainers,
+      "application/apply-patch+yaml",
+    );
     // An element of an associative list without its key field cannot even be typed.
     expect(missingName.body).toMatchObject({ code: 500, message: expect.stringContaining('omits key field "name"') });
 
     const typo = deployment("typo");
     Object.assign(typo.spec.template.spec.containers[0]!, { imagePullPolicyy: "Always" });
-    const undeclared = await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/typo?fieldManager=test`, typo, APPLY);
+    const undeclared = await raw(
+      port,
+      "PATCH",
+      `/apis/apps/v1/namespaces/${ns}/deployments/typo?fieldManager=test`,
+      typo,
+      APPLY,
+    );
     expect(undeclared.body).toEqual({
       kind: "Status",
       apiVersion: "v1",
@@ -226,65 +292,149 @@ describe("Kubernetes API stand-in", () => {
     });
 
     const wrongType = deployment("wrongtype", { replicas: "two" });
-    expect((await raw<StatusJson>(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/wrongtype?fieldManager=test`, wrongType, APPLY)).body.message).toContain(
-      ".spec.replicas: expected numeric (int or float), got string",
-    );
+    expect(
+      (
+        await raw<StatusJson>(
+          port,
+          "PATCH",
+          `/apis/apps/v1/namespaces/${ns}/deployments/wrongtype?fieldManager=test`,
+          wrongType,
+          APPLY,
+        )
+      ).body.message,
+    ).toContain(".spec.replicas: expected numeric (int or float), got string");
 
     // Creates are validated too: kubernetes-models' schema requires a Service port's number.
-    const portless = await raw(port, "POST", `/api/v1/namespaces/${ns}/services`, { apiVersion: "v1", kind: "Service", metadata: { name: "portless" }, spec: { ports: [{ protocol: "TCP" }] } });
-    expect(portless.body).toMatchObject({ code: 422, details: { causes: expect.arrayContaining([expect.objectContaining({ field: "spec.ports[0].port", reason: "FieldValueRequired" })]) } });
+    const portless = await raw(port, "POST", `/api/v1/namespaces/${ns}/services`, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "portless" },
+      spec: { ports: [{ protocol: "TCP" }] },
+    });
+    expect(portless.body).toMatchObject({
+      code: 422,
+      details: {
+        causes: expect.arrayContaining([
+          expect.objectContaining({ field: "spec.ports[0].port", reason: "FieldValueRequired" }),
+        ]),
+      },
+    });
 
-    const noApplyManager = await raw(port, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/x`, deployment("x"), APPLY);
-    expect(noApplyManager.body).toMatchObject({ code: 422, message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch' });
+    const noApplyManager = await raw(
+      port,
+      "PATCH",
+      `/apis/apps/v1/namespaces/${ns}/deployments/x`,
+      deployment("x"),
+      APPLY,
+    );
+    expect(noApplyManager.body).toMatchObject({
+      code: 422,
+      message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    });
   });
 
   it("validates CiliumNetworkPolicies against Cilium's CRD schema", async () => {
-    const policy = (spec: unknown) => ({ apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: "p" }, spec });
+    const policy = (spec: unknown) => ({
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumNetworkPolicy",
+      metadata: { name: "p" },
+      spec,
+    });
     const path = `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/p?fieldManager=test`;
     const good = policy({
       endpointSelector: { matchLabels: { app: "web" } },
-      ingress: [{ fromEndpoints: [{ matchLabels: { "k8s:io.kubernetes.pod.namespace": ns, app: "sentinel" } }], toPorts: [{ ports: [{ port: "8080", protocol: "TCP" }] }] }],
+      ingress: [
+        {
+          fromEndpoints: [{ matchLabels: { "k8s:io.kubernetes.pod.namespace": ns, app: "sentinel" } }],
+          toPorts: [{ ports: [{ port: "8080", protocol: "TCP" }] }],
+        },
+      ],
     });
     expect((await raw(port, "PATCH", path, good, APPLY)).status).toBe(201);
 
-    const badProtocol = policy({ endpointSelector: {}, ingress: [{ toPorts: [{ ports: [{ port: "8080", protocol: "HTTP" }] }] }] });
+    const badProtocol = policy({
+      endpointSelector: {},
+      ingress: [{ toPorts: [{ ports: [{ port: "8080", protocol: "HTTP" }] }] }],
+    });
     const r1 = await raw<StatusJson>(port, "PATCH", path, badProtocol, APPLY);
     expect(r1.body).toMatchObject({
       code: 422,
       reason: "Invalid",
-      details: { kind: "CiliumNetworkPolicy", group: "cilium.io", causes: [{ field: "spec.ingress[0].toPorts[0].ports[0].protocol", reason: "FieldValueNotSupported" }] },
+      details: {
+        kind: "CiliumNetworkPolicy",
+        group: "cilium.io",
+        causes: [{ field: "spec.ingress[0].toPorts[0].ports[0].protocol", reason: "FieldValueNotSupported" }],
+      },
     });
-    expect(r1.body.message).toMatch(/^CiliumNetworkPolicy\.cilium\.io "p" is invalid: spec\.ingress\[0\]\.toPorts\[0\]\.ports\[0\]\.protocol: Unsupported value: "HTTP"/);
+    expect(r1.body.message).toMatch(
+      /^CiliumNetworkPolicy\.cilium\.io "p" is invalid: spec\.ingress\[0\]\.toPorts\[0\]\.ports\[0\]\.protocol: Unsupported value: "HTTP"/,
+    );
 
     const both = policy({ endpointSelector: {}, nodeSelector: {}, ingress: [{}] });
-    expect((await raw(port, "PATCH", path, both, APPLY)).body).toMatchObject({ code: 422, details: { causes: [{ field: "spec" }] } });
+    expect((await raw(port, "PATCH", path, both, APPLY)).body).toMatchObject({
+      code: 422,
+      details: { causes: [{ field: "spec" }] },
+    });
 
     const undeclared = policy({ endpointSelector: {}, ingress: [{ fromPods: [] }] });
-    expect((await raw(port, "PATCH", path, undeclared, APPLY)).body).toMatchObject({ code: 500, message: expect.stringContaining(".spec.ingress[0].fromPods: field not declared in schema") });
+    expect((await raw(port, "PATCH", path, undeclared, APPLY)).body).toMatchObject({
+      code: 500,
+      message: expect.stringContaining(".spec.ingress[0].fromPods: field not declared in schema"),
+    });
   });
 
   it("applies server-side: no-op re-apply, conflicts between managers (409) unless forced, managedFields", async () => {
     const path = `/apis/apps/v1/namespaces/${ns}/deployments/ssa`;
-    const first = await raw(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
+    const first = await raw(
+      port,
+      "PATCH",
+      `${path}?fieldManager=hydra&force=true`,
+      deployment("ssa", { replicas: 2 }),
+      APPLY,
+    );
     expect(first.status).toBe(201);
     await sleep(300); // the kubelet settles the status
     const settled = (await raw<ObjectJson>(port, "GET", path)).body.metadata.resourceVersion;
-    const again = await raw<ObjectJson>(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
+    const again = await raw<ObjectJson>(
+      port,
+      "PATCH",
+      `${path}?fieldManager=hydra&force=true`,
+      deployment("ssa", { replicas: 2 }),
+      APPLY,
+    );
     expect(again.status).toBe(200);
     expect(again.body.metadata.resourceVersion).toBe(settled);
 
-    const other = await raw(port, "PATCH", `${path}?fieldManager=operator`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "ssa" }, spec: { replicas: 5 } }, APPLY);
+    const other = await raw(
+      port,
+      "PATCH",
+      `${path}?fieldManager=operator`,
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "ssa" }, spec: { replicas: 5 } },
+      APPLY,
+    );
     expect(other.status).toBe(409);
     expect(other.body).toMatchObject({
       reason: "Conflict",
       code: 409,
       message: 'Apply failed with 1 conflict: conflict with "hydra" using apps/v1: .spec.replicas',
-      details: { causes: [{ reason: "FieldManagerConflict", field: ".spec.replicas", message: 'conflict with "hydra" using apps/v1' }] },
+      details: {
+        causes: [
+          { reason: "FieldManagerConflict", field: ".spec.replicas", message: 'conflict with "hydra" using apps/v1' },
+        ],
+      },
     });
-    const forced = await raw<ObjectJson>(port, "PATCH", `${path}?fieldManager=operator&force=true`, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "ssa" }, spec: { replicas: 5 } }, APPLY);
+    const forced = await raw<ObjectJson>(
+      port,
+      "PATCH",
+      `${path}?fieldManager=operator&force=true`,
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "ssa" }, spec: { replicas: 5 } },
+      APPLY,
+    );
     expect(forced.status).toBe(200);
     expect(forced.body.spec.replicas).toBe(5);
-    const managers = forced.body.metadata.managedFields!.map((m) => [m.manager, m.operation, Object.keys(m.fieldsV1["f:spec"] ?? {})] as const);
+    const managers = forced.body.metadata.managedFields!.map(
+      (m) => [m.manager, m.operation, Object.keys(m.fieldsV1["f:spec"] ?? {})] as const,
+    );
     expect(managers).toContainEqual(["operator", "Apply", ["f:replicas"]]);
     expect(managers.find((m) => m[0] === "hydra")![2]).not.toContain("f:replicas");
 
@@ -292,7 +442,13 @@ describe("Kubernetes API stand-in", () => {
     const withLabel = deployment("ssa", { replicas: 2 });
     Object.assign(withLabel.metadata.labels, { tier: "web" });
     await raw(port, "PATCH", `${path}?fieldManager=hydra&force=true`, withLabel, APPLY);
-    const withoutLabel = await raw<ObjectJson>(port, "PATCH", `${path}?fieldManager=hydra&force=true`, deployment("ssa", { replicas: 2 }), APPLY);
+    const withoutLabel = await raw<ObjectJson>(
+      port,
+      "PATCH",
+      `${path}?fieldManager=hydra&force=true`,
+      deployment("ssa", { replicas: 2 }),
+      APPLY,
+    );
     expect(withoutLabel.body.metadata.labels).toEqual({ app: "ssa" });
     expect(withoutLabel.body.spec.replicas).toBe(2);
     expect(withoutLabel.body.metadata.generation).toBeGreaterThanOrEqual(3);
@@ -301,11 +457,32 @@ describe("Kubernetes API stand-in", () => {
   it("scales through the scale subresource", async () => {
     const path = `/apis/apps/v1/namespaces/${ns}/deployments/scaled`;
     await raw(port, "PATCH", `${path}?fieldManager=hydra`, deployment("scaled", { replicas: 1 }), APPLY);
-    const scale = await raw(port, "PATCH", `${path}/scale?fieldManager=hydra`, { spec: { replicas: 3 } }, "application/merge-patch+json");
-    expect(scale.body).toMatchObject({ kind: "Scale", apiVersion: "autoscaling/v1", spec: { replicas: 3 }, status: { selector: "app=scaled" } });
+    const scale = await raw(
+      port,
+      "PATCH",
+      `${path}/scale?fieldManager=hydra`,
+      { spec: { replicas: 3 } },
+      "application/merge-patch+json",
+    );
+    expect(scale.body).toMatchObject({
+      kind: "Scale",
+      apiVersion: "autoscaling/v1",
+      spec: { replicas: 3 },
+      status: { selector: "app=scaled" },
+    });
     expect((await raw<ObjectJson>(port, "GET", path)).body.spec.replicas).toBe(3);
-    const invalid = await raw(port, "PATCH", `${path}/scale`, { spec: { replicas: -1 } }, "application/merge-patch+json");
-    expect(invalid.body).toMatchObject({ code: 422, message: 'Scale.autoscaling "scaled" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0' });
+    const invalid = await raw(
+      port,
+      "PATCH",
+      `${path}/scale`,
+      { spec: { replicas: -1 } },
+      "application/merge-patch+json",
+    );
+    expect(invalid.body).toMatchObject({
+      code: 422,
+      message:
+        'Scale.autoscaling "scaled" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+    });
     await sleep(300);
     const pods = await raw<ListJson>(port, "GET", `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dscaled`);
     expect(pods.body.items).toHaveLength(3);
@@ -315,8 +492,12 @@ describe("Kubernetes API stand-in", () => {
 
   it("watches with label selectors, replays from a resourceVersion, sends bookmarks, and answers 410 for expired versions", async () => {
     const base = `/apis/apps/v1/namespaces/${ns}/deployments`;
-    const start = (await raw<ListJson>(port, "GET", `${base}?labelSelector=app%3Dwatched`)).body.metadata.resourceVersion;
-    const w = watch(port, `${base}?watch=true&labelSelector=app%3Dwatched&resourceVersion=${start}&allowWatchBookmarks=true`);
+    const start = (await raw<ListJson>(port, "GET", `${base}?labelSelector=app%3Dwatched`)).body.metadata
+      .resourceVersion;
+    const w = watch(
+      port,
+      `${base}?watch=true&labelSelector=app%3Dwatched&resourceVersion=${start}&allowWatchBookmarks=true`,
+    );
     await raw(port, "PATCH", `${base}/watched?fieldManager=hydra`, deployment("watched"), APPLY);
     await raw(port, "PATCH", `${base}/unrelated?fieldManager=hydra`, deployment("unrelated"), APPLY);
     await sleep(400);
@@ -342,7 +523,15 @@ describe("Kubernetes API stand-in", () => {
     const expired = watch(port, `${base}?watch=true&resourceVersion=${start}`);
     await expired.ended;
     expect(expired.events).toEqual([
-      { type: "ERROR", object: expect.objectContaining({ kind: "Status", code: 410, reason: "Expired", message: expect.stringMatching(/^too old resource version: \d+ \(\d+\)$/) }) },
+      {
+        type: "ERROR",
+        object: expect.objectContaining({
+          kind: "Status",
+          code: 410,
+          reason: "Expired",
+          message: expect.stringMatching(/^too old resource version: \d+ \(\d+\)$/),
+        }),
+      },
     ]);
   });
 
@@ -357,18 +546,25 @@ describe("Kubernetes API stand-in", () => {
     const list = await core.listNamespace();
     expect(list.items.map((n) => n.metadata?.name)).toContain(ns);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    const applied = await objects.patch(
-      { apiVersion: "v1", kind: "Secret", metadata: { name: "x", namespace: ns } },
-      undefined,
-      undefined,
-      "hydra",
-      true,
-      k8s.PatchStrategy.ServerSideApply,
-    ).catch((e: unknown) => e);
+    const applied = await objects
+      .patch(
+        { apiVersion: "v1", kind: "Secret", metadata: { name: "x", namespace: ns } },
+        undefined,
+        undefined,
+        "hydra",
+        true,
+        k8s.PatchStrategy.ServerSideApply,
+      )
+      .catch((e: unknown) => e);
     // Secrets are not served by the stand-in: discovery says so, as a real server would for an unknown kind.
     expect(String(applied)).toContain("Unrecognized API version and kind: v1 Secret");
     const svc = await objects.patch(
-      { apiVersion: "v1", kind: "Service", metadata: { name: "from-client-node", namespace: ns }, spec: { ports: [{ name: "http", port: 80, protocol: "TCP" }] } },
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "from-client-node", namespace: ns },
+        spec: { ports: [{ name: "http", port: 80, protocol: "TCP" }] },
+      },
       undefined,
       undefined,
       "hydra",

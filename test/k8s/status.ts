@@ -13,7 +13,14 @@ export interface Status {
   status: "Failure" | "Success";
   message?: string;
   reason?: string;
-  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: Array<Partial<Cause>>; retryAfterSeconds?: number };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    uid?: string;
+    causes?: Array<Partial<Cause>>;
+    retryAfterSeconds?: number;
+  };
   code: number;
 }
 
@@ -48,9 +55,18 @@ function details(group: string, kind: string, name: string, extra: Status["detai
 
 export const errors = {
   notFound: (group: string, resource: string, name: string) =>
-    new ApiError(status(404, "NotFound", `${groupResource(group, resource)} "${name}" not found`, details(group, resource, name))),
+    new ApiError(
+      status(404, "NotFound", `${groupResource(group, resource)} "${name}" not found`, details(group, resource, name)),
+    ),
   alreadyExists: (group: string, resource: string, name: string) =>
-    new ApiError(status(409, "AlreadyExists", `${groupResource(group, resource)} "${name}" already exists`, details(group, resource, name))),
+    new ApiError(
+      status(
+        409,
+        "AlreadyExists",
+        `${groupResource(group, resource)} "${name}" already exists`,
+        details(group, resource, name),
+      ),
+    ),
   conflict: (group: string, resource: string, name: string) =>
     new ApiError(
       status(
@@ -64,11 +80,19 @@ export const errors = {
   invalid: (group: string, kind: string, name: string, causes: Cause[]) => {
     const parts = causes.map((c) => `${c.field}: ${c.message}`);
     const what = `${kind}${group ? `.${group}` : ""} "${name}" is invalid: `;
-    return new ApiError(status(422, "Invalid", what + (parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`), details(group, kind, name, { causes })));
+    return new ApiError(
+      status(
+        422,
+        "Invalid",
+        what + (parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`),
+        details(group, kind, name, { causes }),
+      ),
+    );
   },
   badRequest: (message: string) => new ApiError(status(400, "BadRequest", message)),
   unauthorized: () => new ApiError(status(401, "Unauthorized", "Unauthorized")),
-  methodNotAllowed: () => new ApiError(status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")),
+  methodNotAllowed: () =>
+    new ApiError(status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")),
   unsupportedMediaType: (contentType: string) =>
     new ApiError(
       status(
@@ -79,17 +103,28 @@ export const errors = {
     ),
   /** The server cannot turn the applied object into its typed form: HTTP 500 without a reason (kubernetes/kubernetes#122480). */
   typedPatch: (namespace: string | undefined, name: string, apiVersion: string, kind: string, problem: string) =>
-    new ApiError(status(500, undefined, `failed to create typed patch object (${namespace ?? ""}/${name}; ${apiVersion}, Kind=${kind}): ${problem}`)),
+    new ApiError(
+      status(
+        500,
+        undefined,
+        `failed to create typed patch object (${namespace ?? ""}/${name}; ${apiVersion}, Kind=${kind}): ${problem}`,
+      ),
+    ),
   applyConflict: (conflicts: Array<{ manager: string; apiVersion: string; field: string }>) => {
     const n = conflicts.length;
     const byManager = conflicts.map((c) => `conflict with "${c.manager}" using ${c.apiVersion}: ${c.field}`);
     return new ApiError(
       status(409, "Conflict", `Apply failed with ${n} conflict${n === 1 ? "" : "s"}: ${byManager.join("\n")}`, {
-        causes: conflicts.map((c) => ({ reason: "FieldManagerConflict", message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: c.field })),
+        causes: conflicts.map((c) => ({
+          reason: "FieldManagerConflict",
+          message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+          field: c.field,
+        })),
       }),
     );
   },
-  expired: (requested: number, current: number) => status(410, "Expired", `too old resource version: ${requested} (${current})`),
+  expired: (requested: number, current: number) =>
+    status(410, "Expired", `too old resource version: ${requested} (${current})`),
 };
 
 /** A Go-like rendering of a value in field error messages: 70000, "abc", true. */
@@ -101,14 +136,34 @@ export function goValue(value: unknown): string {
 }
 
 export const cause = {
-  required: (field: string, detail?: string): Cause => ({ reason: "FieldValueRequired", field, message: detail ? `Required value: ${detail}` : "Required value" }),
-  invalid: (field: string, value: unknown, detail: string): Cause => ({ reason: "FieldValueInvalid", field, message: `Invalid value: ${goValue(value)}: ${detail}` }),
+  required: (field: string, detail?: string): Cause => ({
+    reason: "FieldValueRequired",
+    field,
+    message: detail ? `Required value: ${detail}` : "Required value",
+  }),
+  invalid: (field: string, value: unknown, detail: string): Cause => ({
+    reason: "FieldValueInvalid",
+    field,
+    message: `Invalid value: ${goValue(value)}: ${detail}`,
+  }),
   notSupported: (field: string, value: unknown, supported: string[]): Cause => ({
     reason: "FieldValueNotSupported",
     field,
     message: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(", ")}`,
   }),
-  duplicate: (field: string, value: unknown): Cause => ({ reason: "FieldValueDuplicate", field, message: `Duplicate value: ${goValue(value)}` }),
-  forbidden: (field: string, detail: string): Cause => ({ reason: "FieldValueForbidden", field, message: `Forbidden: ${detail}` }),
-  tooLong: (field: string, max: number): Cause => ({ reason: "FieldValueTooLong", field, message: `Too long: may not be more than ${max} bytes` }),
+  duplicate: (field: string, value: unknown): Cause => ({
+    reason: "FieldValueDuplicate",
+    field,
+    message: `Duplicate value: ${goValue(value)}`,
+  }),
+  forbidden: (field: string, detail: string): Cause => ({
+    reason: "FieldValueForbidden",
+    field,
+    message: `Forbidden: ${detail}`,
+  }),
+  tooLong: (field: string, max: number): Cause => ({
+    reason: "FieldValueTooLong",
+    field,
+    message: `Too long: may not be more than ${max} bytes`,
+  }),
 };

@@ -48,7 +48,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, deadline: number, probe: () => Promise<T | undefined>, logFile?: string): Promise<T> {
+async function until<T>(
+  what: string,
+  deadline: number,
+  probe: () => Promise<T | undefined>,
+  logFile?: string,
+): Promise<T> {
   let last = "";
   for (;;) {
     try {
@@ -58,7 +63,10 @@ async function until<T>(what: string, deadline: number, probe: () => Promise<T |
       last = (error as Error).message;
     }
     if (Date.now() > deadline) {
-      const tail = logFile && existsSync(logFile) ? `\n--- last lines of ${logFile}:\n${readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n")}` : "";
+      const tail =
+        logFile && existsSync(logFile)
+          ? `\n--- last lines of ${logFile}:\n${readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n")}`
+          : "";
       throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}${tail}`);
     }
     await sleep(250);
@@ -74,8 +82,44 @@ function openssl(args: string[], cwd: string): void {
 /** A P-256 key and a certificate signed by the CA, with the given extensions. */
 function issue(pki: string, name: string, subject: string, extensions: string[]): void {
   writeFileSync(join(pki, `${name}.ext`), `${extensions.join("\n")}\n`);
-  openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject], pki);
-  openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-out", `${name}.crt`, "-extfile", `${name}.ext`], pki);
+  openssl(
+    [
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      subject,
+    ],
+    pki,
+  );
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "30",
+      "-out",
+      `${name}.crt`,
+      "-extfile",
+      `${name}.ext`,
+    ],
+    pki,
+  );
 }
 
 const CLIENT_CERTS = {
@@ -90,8 +134,27 @@ type ClientName = keyof typeof CLIENT_CERTS;
 function makePki(pki: string): void {
   mkdirSync(pki, { recursive: true });
   openssl(
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "30", "-subj", "/CN=hydra-test-ca",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "30",
+      "-subj",
+      "/CN=hydra-test-ca",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
     pki,
   );
   issue(pki, "apiserver", "/CN=kube-apiserver", [
@@ -101,21 +164,35 @@ function makePki(pki: string): void {
     "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes.default.svc",
   ]);
   for (const [name, subject] of Object.entries(CLIENT_CERTS)) {
-    issue(pki, name, subject, ["basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment", "extendedKeyUsage=clientAuth"]);
+    issue(pki, name, subject, [
+      "basicConstraints=CA:FALSE",
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage=clientAuth",
+    ]);
   }
   openssl(["genrsa", "-out", "sa.key", "2048"], pki);
   openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], pki);
 }
 
-function kubeconfig(path: string, pki: string, entries: Array<{ context: string; server: string; user: ClientName }>): void {
+function kubeconfig(
+  path: string,
+  pki: string,
+  entries: Array<{ context: string; server: string; user: ClientName }>,
+): void {
   const users = [...new Set(entries.map((e) => e.user))];
   writeFileSync(
     path,
     stringify({
       apiVersion: "v1",
       kind: "Config",
-      clusters: entries.map((e) => ({ name: e.context, cluster: { server: e.server, "certificate-authority": join(pki, "ca.crt") } })),
-      users: users.map((u) => ({ name: u, user: { "client-certificate": join(pki, `${u}.crt`), "client-key": join(pki, `${u}.key`) } })),
+      clusters: entries.map((e) => ({
+        name: e.context,
+        cluster: { server: e.server, "certificate-authority": join(pki, "ca.crt") },
+      })),
+      users: users.map((u) => ({
+        name: u,
+        user: { "client-certificate": join(pki, `${u}.crt`), "client-key": join(pki, `${u}.key`) },
+      })),
       contexts: entries.map((e) => ({ name: e.context, context: { cluster: e.context, user: e.user } })),
       "current-context": entries[0]!.context,
     }),
@@ -165,7 +242,14 @@ function admissionConfig(path: string): void {
           configuration: {
             apiVersion: "pod-security.admission.config.k8s.io/v1",
             kind: "PodSecurityConfiguration",
-            defaults: { enforce: "baseline", "enforce-version": "latest", audit: "restricted", "audit-version": "latest", warn: "restricted", "warn-version": "latest" },
+            defaults: {
+              enforce: "baseline",
+              "enforce-version": "latest",
+              audit: "restricted",
+              "audit-version": "latest",
+              warn: "restricted",
+              "warn-version": "latest",
+            },
             exemptions: { usernames: [], runtimeClasses: [], namespaces: ["kube-system"] },
           },
         },
@@ -206,77 +290,107 @@ async function startRegion(input: {
   componentConfig("admin");
 
   const apiserverLog = join(dir, "kube-apiserver.log");
-  started("kube-apiserver", startProcess(
-    join(bin, "kube-apiserver"),
-    [
-      `--etcd-servers=${input.etcdUrl}`,
-      `--etcd-prefix=/registry-${region}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--secure-port=${port}`,
-      `--cert-dir=${join(dir, "apiserver-certs")}`,
-      `--tls-cert-file=${join(pki, "apiserver.crt")}`,
-      `--tls-private-key-file=${join(pki, "apiserver.key")}`,
-      `--client-ca-file=${join(pki, "ca.crt")}`,
-      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-      `--service-account-key-file=${join(pki, "sa.pub")}`,
-      `--service-account-signing-key-file=${join(pki, "sa.key")}`,
-      "--service-cluster-ip-range=10.96.0.0/16",
-      "--authorization-mode=Node,RBAC",
-      "--enable-admission-plugins=NodeRestriction",
-      `--admission-control-config-file=${join(input.dir, "admission.yaml")}`,
-      // The API server would publish 127.0.0.1 as the `kubernetes` Service's endpoint, which is invalid.
-      "--endpoint-reconciler-type=none",
-      "--profiling=false",
-      "--v=1",
-    ],
+  started(
+    "kube-apiserver",
+    startProcess(
+      join(bin, "kube-apiserver"),
+      [
+        `--etcd-servers=${input.etcdUrl}`,
+        `--etcd-prefix=/registry-${region}`,
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${port}`,
+        `--cert-dir=${join(dir, "apiserver-certs")}`,
+        `--tls-cert-file=${join(pki, "apiserver.crt")}`,
+        `--tls-private-key-file=${join(pki, "apiserver.key")}`,
+        `--client-ca-file=${join(pki, "ca.crt")}`,
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        `--service-account-key-file=${join(pki, "sa.pub")}`,
+        `--service-account-signing-key-file=${join(pki, "sa.key")}`,
+        "--service-cluster-ip-range=10.96.0.0/16",
+        "--authorization-mode=Node,RBAC",
+        "--enable-admission-plugins=NodeRestriction",
+        `--admission-control-config-file=${join(input.dir, "admission.yaml")}`,
+        // The API server would publish 127.0.0.1 as the `kubernetes` Service's endpoint, which is invalid.
+        "--endpoint-reconciler-type=none",
+        "--profiling=false",
+        "--v=1",
+      ],
+      apiserverLog,
+    ),
+  );
+  await until(
+    `${region}: kube-apiserver /readyz`,
+    deadline,
+    async () => {
+      const r = await kubeRequest(input.state, region, "GET", "/readyz", undefined, { timeoutMs: 5_000 }).catch(
+        (e: Error) => {
+          if (!alive(pids["kube-apiserver"]!)) throw new Error(`kube-apiserver exited: ${e.message}`);
+          throw e;
+        },
+      );
+      return r.status === 200 ? true : undefined;
+    },
     apiserverLog,
-  ));
-  await until(`${region}: kube-apiserver /readyz`, deadline, async () => {
-    const r = await kubeRequest(input.state, region, "GET", "/readyz", undefined, { timeoutMs: 5_000 }).catch((e: Error) => {
-      if (!alive(pids["kube-apiserver"]!)) throw new Error(`kube-apiserver exited: ${e.message}`);
-      throw e;
-    });
-    return r.status === 200 ? true : undefined;
-  }, apiserverLog);
+  );
 
-  const authFlags = (config: string) => [`--kubeconfig=${config}`, `--authentication-kubeconfig=${config}`, `--authorization-kubeconfig=${config}`];
-  started("kube-controller-manager", startProcess(
-    join(bin, "kube-controller-manager"),
-    [
-      ...authFlags(componentConfig("controller-manager")),
-      "--bind-address=127.0.0.1",
-      `--secure-port=${await freePort()}`,
-      "--leader-elect=false",
-      "--use-service-account-credentials=true",
-      `--service-account-private-key-file=${join(pki, "sa.key")}`,
-      `--root-ca-file=${join(pki, "ca.crt")}`,
-      `--cluster-signing-cert-file=${join(pki, "ca.crt")}`,
-      `--cluster-signing-key-file=${join(pki, "ca.key")}`,
-      "--profiling=false",
-      "--v=1",
-    ],
-    join(dir, "kube-controller-manager.log"),
-  ));
-  started("kube-scheduler", startProcess(
-    join(bin, "kube-scheduler"),
-    [...authFlags(componentConfig("scheduler")), "--bind-address=127.0.0.1", `--secure-port=${await freePort()}`, "--leader-elect=false", "--profiling=false", "--v=1"],
-    join(dir, "kube-scheduler.log"),
-  ));
-  started("kwok", startProcess(
-    join(bin, "kwok"),
-    [
-      `--kubeconfig=${componentConfig("kwok")}`,
-      `--config=${STAGES}`,
-      "--manage-all-nodes=false",
-      "--manage-nodes-with-label-selector=hydra.test/kwok=true",
-      `--cidr=10.${100 + index}.0.1/16`,
-      `--node-ip=10.${200 + index}.0.1`,
-      `--server-address=127.0.0.1:${await freePort()}`,
-      "--node-lease-duration-seconds=40",
-    ],
-    join(dir, "kwok.log"),
-  ));
+  const authFlags = (config: string) => [
+    `--kubeconfig=${config}`,
+    `--authentication-kubeconfig=${config}`,
+    `--authorization-kubeconfig=${config}`,
+  ];
+  started(
+    "kube-controller-manager",
+    startProcess(
+      join(bin, "kube-controller-manager"),
+      [
+        ...authFlags(componentConfig("controller-manager")),
+        "--bind-address=127.0.0.1",
+        `--secure-port=${await freePort()}`,
+        "--leader-elect=false",
+        "--use-service-account-credentials=true",
+        `--service-account-private-key-file=${join(pki, "sa.key")}`,
+        `--root-ca-file=${join(pki, "ca.crt")}`,
+        `--cluster-signing-cert-file=${join(pki, "ca.crt")}`,
+        `--cluster-signing-key-file=${join(pki, "ca.key")}`,
+        "--profiling=false",
+        "--v=1",
+      ],
+      join(dir, "kube-controller-manager.log"),
+    ),
+  );
+  started(
+    "kube-scheduler",
+    startProcess(
+      join(bin, "kube-scheduler"),
+      [
+        ...authFlags(componentConfig("scheduler")),
+        "--bind-address=127.0.0.1",
+        `--secure-port=${await freePort()}`,
+        "--leader-elect=false",
+        "--profiling=false",
+        "--v=1",
+      ],
+      join(dir, "kube-scheduler.log"),
+    ),
+  );
+  started(
+    "kwok",
+    startProcess(
+      join(bin, "kwok"),
+      [
+        `--kubeconfig=${componentConfig("kwok")}`,
+        `--config=${STAGES}`,
+        "--manage-all-nodes=false",
+        "--manage-nodes-with-label-selector=hydra.test/kwok=true",
+        `--cidr=10.${100 + index}.0.1/16`,
+        `--node-ip=10.${200 + index}.0.1`,
+        `--server-address=127.0.0.1:${await freePort()}`,
+        "--node-lease-duration-seconds=40",
+      ],
+      join(dir, "kwok.log"),
+    ),
+  );
 }
 
 /** After the components run: the fake nodes, Cilium's CRD, hydra's role; waits until pods can be scheduled and run. */
@@ -289,7 +403,14 @@ async function prepareRegion(state: KubeState, region: string, deadline: number)
       kind: "Node",
       metadata: {
         name,
-        labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "topology.kubernetes.io/region": region, type: "kwok", "hydra.test/kwok": "true" },
+        labels: {
+          "kubernetes.io/hostname": name,
+          "kubernetes.io/os": "linux",
+          "kubernetes.io/arch": "amd64",
+          "topology.kubernetes.io/region": region,
+          type: "kwok",
+          "hydra.test/kwok": "true",
+        },
         annotations: { "node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake" },
       },
       status: { capacity: NODE_ALLOCATABLE, allocatable: NODE_ALLOCATABLE },
@@ -298,34 +419,59 @@ async function prepareRegion(state: KubeState, region: string, deadline: number)
   }
   await applyManifests(state, region, CRD);
   await applyManifests(state, region, RBAC);
-  await until(`${region}: nodes Ready (kwok)`, deadline, async () => {
-    const nodes = await kubeOk<{ items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> }>(state, region, "GET", "/api/v1/nodes");
-    const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
-    return ready === NODES_PER_REGION ? true : undefined;
-  }, join(state.dir, region, "kwok.log"));
+  await until(
+    `${region}: nodes Ready (kwok)`,
+    deadline,
+    async () => {
+      const nodes = await kubeOk<{
+        items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }>;
+      }>(state, region, "GET", "/api/v1/nodes");
+      const ready = nodes.items.filter((n) =>
+        n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      ).length;
+      return ready === NODES_PER_REGION ? true : undefined;
+    },
+    join(state.dir, region, "kwok.log"),
+  );
   await until(`${region}: the CiliumNetworkPolicy CRD established`, deadline, async () => {
     const r2 = await kubeRequest(state, region, "GET", "/apis/cilium.io/v2/ciliumnetworkpolicies");
     return r2.status === 200 ? true : undefined;
   });
   // The service-account controller runs: namespaces get their `default` ServiceAccount, which pods need.
-  await until(`${region}: the default ServiceAccount`, deadline, async () => {
-    const sa = await kubeRequest(state, region, "GET", "/api/v1/namespaces/default/serviceaccounts/default");
-    return sa.status === 200 ? true : undefined;
-  }, join(state.dir, region, "kube-controller-manager.log"));
+  await until(
+    `${region}: the default ServiceAccount`,
+    deadline,
+    async () => {
+      const sa = await kubeRequest(state, region, "GET", "/api/v1/namespaces/default/serviceaccounts/default");
+      return sa.status === 200 ? true : undefined;
+    },
+    join(state.dir, region, "kube-controller-manager.log"),
+  );
 }
 
 /** Server-side apply of every object in a YAML file, as the admin. */
 export async function applyManifests(state: KubeState, region: string, file: string): Promise<void> {
   for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
-    const object = doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } | null;
+    const object = doc.toJS() as {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; namespace?: string };
+    } | null;
     if (!object) continue;
     const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
     const plural = `${object.kind.toLowerCase()}s`.replace(/ys$/, "ies");
     const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
     const ns = object.metadata.namespace ? `/namespaces/${object.metadata.namespace}` : "";
-    await kubeOk(state, region, "PATCH", `${base}${ns}/${plural}/${object.metadata.name}?fieldManager=hydra-test-setup&force=true`, object, {
-      contentType: "application/apply-patch+yaml",
-    });
+    await kubeOk(
+      state,
+      region,
+      "PATCH",
+      `${base}${ns}/${plural}/${object.metadata.name}?fieldManager=hydra-test-setup&force=true`,
+      object,
+      {
+        contentType: "application/apply-patch+yaml",
+      },
+    );
   }
 }
 
@@ -333,7 +479,8 @@ export async function start(): Promise<KubeState> {
   const started = Date.now();
   const dir = kubeDir();
   const bin = process.env.HYDRA_KUBE_BIN;
-  if (!bin) throw new Error("HYDRA_KUBE_BIN is not set: run `bash test/kube/build.sh` and pass the directory it prints");
+  if (!bin)
+    throw new Error("HYDRA_KUBE_BIN is not set: run `bash test/kube/build.sh` and pass the directory it prints");
   for (const tool of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]) {
     if (!existsSync(join(bin, tool))) throw new Error(`${join(bin, tool)} is missing: run bash test/kube/build.sh`);
   }
@@ -341,7 +488,10 @@ export async function start(): Promise<KubeState> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const deadline = started + Number(process.env.HYDRA_KUBE_START_TIMEOUT ?? 240) * 1000;
-  const regions = (process.env.HYDRA_KUBE_REGIONS ?? "us-east,eu-west").split(",").map((r) => r.trim()).filter(Boolean);
+  const regions = (process.env.HYDRA_KUBE_REGIONS ?? "us-east,eu-west")
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
   const pki = join(dir, "pki");
   makePki(pki);
   admissionConfig(join(dir, "admission.yaml"));
@@ -386,10 +536,15 @@ export async function start(): Promise<KubeState> {
   const save = () => writeFileSync(join(dir, "state.json"), `${JSON.stringify(state, null, 2)}\n`);
   save();
   try {
-    await until("etcd /health", deadline, async () => {
-      const response = await fetch(`${etcdUrl}/health`);
-      return response.ok ? true : undefined;
-    }, etcdLog);
+    await until(
+      "etcd /health",
+      deadline,
+      async () => {
+        const response = await fetch(`${etcdUrl}/health`);
+        return response.ok ? true : undefined;
+      },
+      etcdLog,
+    );
     log(`etcd ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     await Promise.all(
       regions.map(async (region, index) => {
@@ -405,7 +560,15 @@ export async function start(): Promise<KubeState> {
     await stop();
     throw error;
   }
-  kubeconfig(state.hydraKubeconfig, pki, regions.map((region) => ({ context: `hydra@${region}`, server: state.regions[region]!.server, user: "hydra" as const })));
+  kubeconfig(
+    state.hydraKubeconfig,
+    pki,
+    regions.map((region) => ({
+      context: `hydra@${region}`,
+      server: state.regions[region]!.server,
+      user: "hydra" as const,
+    })),
+  );
   writeFileSync(
     state.clustersPath,
     `${JSON.stringify(Object.fromEntries(regions.map((region) => [region, { kubeconfig: state.hydraKubeconfig, context: `hydra@${region}` }])), null, 2)}\n`,
@@ -436,7 +599,12 @@ export async function stop(): Promise<void> {
 
 if (require.main === module) {
   const command = process.argv[2];
-  const run = command === "start" ? start().then(() => undefined) : command === "stop" ? stop() : Promise.reject(new Error("usage: cluster.ts start|stop"));
+  const run =
+    command === "start"
+      ? start().then(() => undefined)
+      : command === "stop"
+        ? stop()
+        : Promise.reject(new Error("usage: cluster.ts start|stop"));
   run.then(
     () => process.exit(0),
     (error: Error) => {

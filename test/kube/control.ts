@@ -45,7 +45,9 @@ export function readState(dir = kubeDir()): KubeState {
   try {
     return JSON.parse(readFileSync(path, "utf8")) as KubeState;
   } catch (error) {
-    throw new Error(`no running test cluster: cannot read ${path} (start one with \`pnpm exec tsx test/kube/cluster.ts start\`): ${(error as Error).message}`);
+    throw new Error(
+      `no running test cluster: cannot read ${path} (start one with \`pnpm exec tsx test/kube/cluster.ts start\`): ${(error as Error).message}`,
+    );
   }
 }
 
@@ -69,7 +71,8 @@ export function kubeRequest<T = unknown>(
   options: { contentType?: string; as?: RequestAs; timeoutMs?: number } = {},
 ): Promise<AdminResponse<T>> {
   const server = state.regions[region]?.server;
-  if (!server) throw new Error(`the test cluster has no region ${region}; it has ${Object.keys(state.regions).join(", ")}`);
+  if (!server)
+    throw new Error(`the test cluster has no region ${region}; it has ${Object.keys(state.regions).join(", ")}`);
   const url = new URL(path, server);
   const payload = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
   const as = options.as ?? { cert: state.pki.adminCert, key: state.pki.adminKey };
@@ -83,7 +86,9 @@ export function kubeRequest<T = unknown>(
         key: readFileSync(as.key),
         headers: {
           Accept: "application/json",
-          ...(payload ? { "Content-Type": options.contentType ?? "application/json", "Content-Length": payload.length } : {}),
+          ...(payload
+            ? { "Content-Type": options.contentType ?? "application/json", "Content-Length": payload.length }
+            : {}),
         },
         timeout: options.timeoutMs ?? 30_000,
       },
@@ -103,7 +108,9 @@ export function kubeRequest<T = unknown>(
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${url.href}: no response within ${options.timeoutMs ?? 30_000} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new Error(`${method} ${url.href}: no response within ${options.timeoutMs ?? 30_000} ms`)),
+    );
     req.on("error", reject);
     req.end(payload);
   });
@@ -129,6 +136,13 @@ export async function kubeOk<T = unknown>(
 /** Marks every node of the region (un)schedulable: new pods there stay Pending (Unschedulable). */
 export async function cordon(state: KubeState, region: string, unschedulable: boolean): Promise<void> {
   for (const node of state.regions[region]!.nodes) {
-    await kubeOk(state, region, "PATCH", `/api/v1/nodes/${node}`, { spec: { unschedulable } }, { contentType: "application/merge-patch+json" });
+    await kubeOk(
+      state,
+      region,
+      "PATCH",
+      `/api/v1/nodes/${node}`,
+      { spec: { unschedulable } },
+      { contentType: "application/merge-patch+json" },
+    );
   }
 }

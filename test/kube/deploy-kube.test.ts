@@ -15,7 +15,8 @@ const REGION_NAMES = Object.keys(REGIONS) as Array<keyof typeof REGIONS>;
 let h: Hydra;
 
 beforeAll(async () => {
-  for (const region of REGION_NAMES) if (!state.regions[region]) throw new Error(`the test clusters lack region ${region}`);
+  for (const region of REGION_NAMES)
+    if (!state.regions[region]) throw new Error(`the test clusters lack region ${region}`);
   h = await Hydra.start({
     label: "deploy_kube",
     deployEnv: {
@@ -42,14 +43,23 @@ interface DeploymentJson {
 async function get<T>(region: string, path: string): Promise<T | undefined> {
   const response = await kubeRequest<T>(state, region, "GET", path);
   if (response.status === 404) return undefined;
-  if (response.status !== 200) throw new Error(`GET ${path} in ${region}: ${response.status} ${JSON.stringify(response.body)}`);
+  if (response.status !== 200)
+    throw new Error(`GET ${path} in ${region}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
 const deploymentPath = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
 
 async function replicasIn(project: ProjectInfo, deploymentId: string): Promise<Record<string, number | undefined>> {
   const ns = namespaceName(project.workspaceId);
-  const entries = await Promise.all(REGION_NAMES.map(async (region) => [region, (await get<DeploymentJson>(region, deploymentPath(ns, workloadName(deploymentId))))?.spec.replicas] as const));
+  const entries = await Promise.all(
+    REGION_NAMES.map(
+      async (region) =>
+        [
+          region,
+          (await get<DeploymentJson>(region, deploymentPath(ns, workloadName(deploymentId))))?.spec.replicas,
+        ] as const,
+    ),
+  );
   return Object.fromEntries(entries);
 }
 
@@ -69,10 +79,15 @@ async function podsIn(project: ProjectInfo, deploymentId: string): Promise<Recor
 }
 
 async function scaledToZero(project: ProjectInfo, deploymentId: string): Promise<void> {
-  await waitFor(`deployment ${deploymentId} scaled to 0 in every region`, async () => {
-    const replicas = await replicasIn(project, deploymentId);
-    return Object.values(replicas).every((r) => r === 0) ? true : undefined;
-  }, 30_000, async () => JSON.stringify(await replicasIn(project, deploymentId)));
+  await waitFor(
+    `deployment ${deploymentId} scaled to 0 in every region`,
+    async () => {
+      const replicas = await replicasIn(project, deploymentId);
+      return Object.values(replicas).every((r) => r === 0) ? true : undefined;
+    },
+    30_000,
+    async () => JSON.stringify(await replicasIn(project, deploymentId)),
+  );
 }
 
 async function withCordoned<T>(region: string, body: () => Promise<T>): Promise<T> {
@@ -97,16 +112,25 @@ describe("deploy, standby, rollback (wake) and promote", () => {
     first = await h.deployReady(project);
     const got = await h.deployments.getDeployment({ deploymentId: first });
     expect(got.deployment?.status).toBe(DeploymentStatus.READY);
-    const instances = await h.pool.query<{ region: string; address: string }>("SELECT region, address FROM instances WHERE deployment_id = $1 ORDER BY region", [first]);
+    const instances = await h.pool.query<{ region: string; address: string }>(
+      "SELECT region, address FROM instances WHERE deployment_id = $1 ORDER BY region",
+      [first],
+    );
     expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
     // Pod IPs from each cluster's kwok range (10.100.x.x, 10.101.x.x).
     for (const instance of instances.rows) expect(instance.address).toMatch(/^10\.10[01]\.\d+\.\d+:\d+$/);
     const ns = namespaceName(project.workspaceId);
     for (const region of REGION_NAMES) {
       const workload = await get<DeploymentJson>(region, deploymentPath(ns, workloadName(first)));
-      expect({ region, replicas: workload?.spec.replicas, available: workload?.status?.availableReplicas }).toEqual({ region, replicas: REGIONS[region], available: REGIONS[region] });
+      expect({ region, replicas: workload?.spec.replicas, available: workload?.status?.availableReplicas }).toEqual({
+        region,
+        replicas: REGIONS[region],
+        available: REGIONS[region],
+      });
       expect(await get(region, deploymentPath(ns, sentinelName(project.productionId)))).toBeDefined();
-      expect(await get(region, `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${networkPolicyName(first)}`)).toBeDefined();
+      expect(
+        await get(region, `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${networkPolicyName(first)}`),
+      ).toBeDefined();
     }
     expect(await podsIn(project, first)).toEqual(REGIONS);
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
@@ -116,10 +140,14 @@ describe("deploy, standby, rollback (wake) and promote", () => {
     second = await h.deployReady(project);
     expect((await h.waitForRunEnd(`standby:${first}:deploy:${second}`, 30_000)).status).toBe("completed");
     expect(await replicasIn(project, first)).toEqual({ "us-east": 0, "eu-west": 0 });
-    await waitFor("the standby deployment's pods to go", async () => {
-      const pods = await podsIn(project, first);
-      return pods["us-east"] === 0 && pods["eu-west"] === 0 ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      "the standby deployment's pods to go",
+      async () => {
+        const pods = await podsIn(project, first);
+        return pods["us-east"] === 0 && pods["eu-west"] === 0 ? true : undefined;
+      },
+      30_000,
+    );
     expect(await replicasIn(project, second)).toEqual(REGIONS);
   }, 120_000);
 
@@ -161,7 +189,10 @@ it("admission refusing the pods → FAILED at once, the reason naming the policy
   await kubeOk(state, "us-east", "POST", "/api/v1/namespaces", {
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: namespaceName(project.workspaceId), labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+    metadata: {
+      name: namespaceName(project.workspaceId),
+      labels: { "pod-security.kubernetes.io/enforce": "restricted" },
+    },
   });
   const id = await h.deploy(project);
   // Well inside HYDRA_READY_TIMEOUT (30 s) would only be a timing claim; the reason tells it was the refusal.

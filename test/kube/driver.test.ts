@@ -9,7 +9,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ClusterDeadlineError, ClusterError, type WorkloadSpec, networkPolicyName, parseClusters } from "@hydra/cluster";
+import {
+  ClusterDeadlineError,
+  ClusterError,
+  type WorkloadSpec,
+  networkPolicyName,
+  parseClusters,
+} from "@hydra/cluster";
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { parseAllDocuments, stringify } from "yaml";
 import { fakeId } from "../cluster-contract/targets";
@@ -23,7 +29,12 @@ const newNamespace = () => `kt-${run}-${++n}`;
 const farDeadline = () => ({ deadline: new Date(Date.now() + 10 * 60_000) });
 
 function hydraDriver(extra: { policyVerdictWaitMs?: number } = {}): KubernetesDriver {
-  return new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(state.clustersPath), policyVerdictWaitMs: 0, ...extra });
+  return new KubernetesDriver({
+    kind: "kubernetes",
+    clusters: parseClusters(state.clustersPath),
+    policyVerdictWaitMs: 0,
+    ...extra,
+  });
 }
 
 function spec(namespace: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
@@ -43,7 +54,11 @@ function spec(namespace: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpe
 }
 
 async function adminNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
-  await kubeOk(state, region, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
+  await kubeOk(state, region, "POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name, labels },
+  });
 }
 
 const rejection = (p: Promise<unknown>) =>
@@ -114,7 +129,8 @@ it("waits out a namespace being deleted, then creates it anew (creating inside i
   });
   await kubeOk(state, region, "DELETE", `/api/v1/namespaces/${ns}`);
   for (;;) {
-    const phase = (await kubeOk<{ status?: { phase?: string } }>(state, region, "GET", `/api/v1/namespaces/${ns}`)).status?.phase;
+    const phase = (await kubeOk<{ status?: { phase?: string } }>(state, region, "GET", `/api/v1/namespaces/${ns}`))
+      .status?.phase;
     if (phase === "Terminating") break;
     await sleep(100);
   }
@@ -125,9 +141,21 @@ it("waits out a namespace being deleted, then creates it anew (creating inside i
   const ensuring = driver.ensureNamespace(region, ns).finally(() => (settled = true));
   await sleep(1_000);
   expect(settled).toBe(false); // still waiting: the namespace cannot go while the finalizer holds
-  await kubeOk(state, region, "PATCH", `/api/v1/namespaces/${ns}/configmaps/held`, { metadata: { finalizers: null } }, { contentType: "application/merge-patch+json" });
+  await kubeOk(
+    state,
+    region,
+    "PATCH",
+    `/api/v1/namespaces/${ns}/configmaps/held`,
+    { metadata: { finalizers: null } },
+    { contentType: "application/merge-patch+json" },
+  );
   await ensuring;
-  const namespace = await kubeOk<{ status?: { phase?: string }; metadata: { labels?: Record<string, string> } }>(state, region, "GET", `/api/v1/namespaces/${ns}`);
+  const namespace = await kubeOk<{ status?: { phase?: string }; metadata: { labels?: Record<string, string> } }>(
+    state,
+    region,
+    "GET",
+    `/api/v1/namespaces/${ns}`,
+  );
   expect(namespace.status?.phase).toBe("Active");
   expect(namespace.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe("hydra");
   const ref = await driver.applyWorkload(region, spec(ns));
@@ -138,9 +166,20 @@ describe("Cilium's verdict on a policy (the test plays Cilium's agent, writing t
   async function judgeWhenApplied(ns: string, name: string, condition: Record<string, string>): Promise<void> {
     const path = `/apis/cilium.io/v2/namespaces/${ns}/ciliumnetworkpolicies/${name}`;
     while ((await kubeRequest(state, region, "GET", path)).status !== 200) await sleep(50);
-    await kubeOk(state, region, "PATCH", `${path}/status`, { status: { conditions: [{ ...condition, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] } }, {
-      contentType: "application/merge-patch+json",
-    });
+    await kubeOk(
+      state,
+      region,
+      "PATCH",
+      `${path}/status`,
+      {
+        status: {
+          conditions: [{ ...condition, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }],
+        },
+      },
+      {
+        contentType: "application/merge-patch+json",
+      },
+    );
   }
 
   it.each([
@@ -152,10 +191,18 @@ describe("Cilium's verdict on a policy (the test plays Cilium's agent, writing t
       const ns = newNamespace();
       await judged.ensureNamespace(region, ns);
       const s = spec(ns);
-      const message = valid === "False" ? "Invalid CiliumNetworkPolicy spec: rule 0: unsupported port protocol" : "Policy validation succeeded";
+      const message =
+        valid === "False"
+          ? "Invalid CiliumNetworkPolicy spec: rule 0: unsupported port protocol"
+          : "Policy validation succeeded";
       const [result] = await Promise.allSettled([
         judged.ensureNetworkPolicy(region, { ...s, port: 8080, sentinel: { namespace: ns, selector: { a: "b" } } }),
-        judgeWhenApplied(ns, networkPolicyName(s.deploymentId), { type: "Valid", status: valid, reason: valid === "False" ? "ValidationFailed" : "PolicyValidated", message }),
+        judgeWhenApplied(ns, networkPolicyName(s.deploymentId), {
+          type: "Valid",
+          status: valid,
+          reason: valid === "False" ? "ValidationFailed" : "PolicyValidated",
+          message,
+        }),
       ]);
       if (valid === "True") {
         expect(result.status).toBe("fulfilled");
@@ -166,7 +213,9 @@ describe("Cilium's verdict on a policy (the test plays Cilium's agent, writing t
       expect(error).toMatchObject({ code: "Invalid", transient: false, reason: "ValidationFailed", region });
       expect(error.message).toContain(message);
       // A replay of the step reads the same verdict from the applied object.
-      await expect(judged.ensureNetworkPolicy(region, { ...s, port: 8080, sentinel: { namespace: ns, selector: { a: "b" } } })).rejects.toMatchObject({ code: "Invalid" });
+      await expect(
+        judged.ensureNetworkPolicy(region, { ...s, port: 8080, sentinel: { namespace: ns, selector: { a: "b" } } }),
+      ).rejects.toMatchObject({ code: "Invalid" });
     } finally {
       await judged.close();
     }
@@ -182,7 +231,9 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
   const shipped = parseAllDocuments(readFileSync(join(REPO_ROOT, "deploy", "rbac.yaml"), "utf8"))
     .map((d) => d.toJS() as { kind: string; rules?: Rule[] })
     .find((d) => d.kind === "ClusterRole")!.rules!;
-  const cases = shipped.flatMap((rule) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => ({ resource, verb }))));
+  const cases = shipped.flatMap((rule) =>
+    rule.resources.flatMap((resource) => rule.verbs.map((verb) => ({ resource, verb }))),
+  );
   const probeNs = `kt-rbac-${run}`;
   const dir = mkdtempSync(join(tmpdir(), "hydra-rbac-"));
   let probes = 0;
@@ -194,8 +245,17 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
   /** A ServiceAccount bound to `rules`, and a kubeconfig with its token; resolves once RBAC grants it. */
   async function identity(rules: Rule[]): Promise<string> {
     const name = `probe-${++probes}`;
-    await kubeOk(state, region, "POST", `/api/v1/namespaces/${probeNs}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name } });
-    await kubeOk(state, region, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: `${probeNs}-${name}` }, rules });
+    await kubeOk(state, region, "POST", `/api/v1/namespaces/${probeNs}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name },
+    });
+    await kubeOk(state, region, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: `${probeNs}-${name}` },
+      rules,
+    });
     await kubeOk(state, region, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
@@ -203,20 +263,42 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${probeNs}-${name}` },
       subjects: [{ kind: "ServiceAccount", name, namespace: probeNs }],
     });
-    const token = await kubeOk<{ status: { token: string } }>(state, region, "POST", `/api/v1/namespaces/${probeNs}/serviceaccounts/${name}/token`, {
-      apiVersion: "authentication.k8s.io/v1",
-      kind: "TokenRequest",
-      spec: { expirationSeconds: 3600 },
-    });
+    const token = await kubeOk<{ status: { token: string } }>(
+      state,
+      region,
+      "POST",
+      `/api/v1/namespaces/${probeNs}/serviceaccounts/${name}/token`,
+      {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 3600 },
+      },
+    );
     // The authorizer's cache sees the binding shortly after it is written.
     const user = `system:serviceaccount:${probeNs}:${name}`;
-    const granted = rules.flatMap((r) => r.verbs.map((verb) => ({ verb, group: r.apiGroups[0]!, resource: r.resources[0]! })))[0]!;
+    const granted = rules.flatMap((r) =>
+      r.verbs.map((verb) => ({ verb, group: r.apiGroups[0]!, resource: r.resources[0]! })),
+    )[0]!;
     for (let i = 0; ; i++) {
-      const review = await kubeOk<{ status: { allowed: boolean } }>(state, region, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
-        apiVersion: "authorization.k8s.io/v1",
-        kind: "SubjectAccessReview",
-        spec: { user, groups: ["system:serviceaccounts", `system:serviceaccounts:${probeNs}`, "system:authenticated"], resourceAttributes: { ...granted, resource: granted.resource.split("/")[0], subresource: granted.resource.split("/")[1] } },
-      });
+      const review = await kubeOk<{ status: { allowed: boolean } }>(
+        state,
+        region,
+        "POST",
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        {
+          apiVersion: "authorization.k8s.io/v1",
+          kind: "SubjectAccessReview",
+          spec: {
+            user,
+            groups: ["system:serviceaccounts", `system:serviceaccounts:${probeNs}`, "system:authenticated"],
+            resourceAttributes: {
+              ...granted,
+              resource: granted.resource.split("/")[0],
+              subresource: granted.resource.split("/")[1],
+            },
+          },
+        },
+      );
       if (review.status.allowed) break;
       if (i > 200) throw new Error(`RBAC never granted ${user} its role`);
       await sleep(50);
@@ -227,7 +309,9 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
       stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: region, cluster: { server: state.regions[region]!.server, "certificate-authority": state.pki.ca } }],
+        clusters: [
+          { name: region, cluster: { server: state.regions[region]!.server, "certificate-authority": state.pki.ca } },
+        ],
         users: [{ name, user: { token: token.status.token } }],
         contexts: [{ name: region, context: { cluster: region, user: name } }],
         "current-context": region,
@@ -238,13 +322,24 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
 
   /** Everything a deploy, standby and clean-up ask of a cluster, in the workflow's order. */
   async function fullCycle(kubeconfig: string): Promise<void> {
-    const probe = new KubernetesDriver({ kind: "kubernetes", clusters: { [region]: { kubeconfig } }, policyVerdictWaitMs: 300 });
+    const probe = new KubernetesDriver({
+      kind: "kubernetes",
+      clusters: { [region]: { kubeconfig } },
+      policyVerdictWaitMs: 300,
+    });
     try {
       const ns = newNamespace();
       const s = spec(ns);
       await probe.ensureNamespace(region, ns, { "hydra.dev/workspace-id": s.workspaceId });
       const { deploymentId: _d, ...owner } = s;
-      const sentinel = await probe.ensureSentinel(region, { ...owner, namespace: ns, image: s.image, command: s.command, replicas: 1, resources: s.resources });
+      const sentinel = await probe.ensureSentinel(region, {
+        ...owner,
+        namespace: ns,
+        image: s.image,
+        command: s.command,
+        replicas: 1,
+        resources: s.resources,
+      });
       await probe.ensureNetworkPolicy(region, { ...s, port: 8080, sentinel });
       const ref = await probe.applyWorkload(region, s);
       await probe.applyWorkload(region, s); // a replay: patch of what exists
@@ -269,13 +364,16 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
     await fullCycle(await identity(shipped));
   });
 
-  it.each(cases)("without $verb on $resource the cycle fails with a Forbidden naming that verb", async ({ resource, verb }) => {
-    const rules = shipped
-      .map((r) => (r.resources.includes(resource) ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r))
-      .filter((r) => r.verbs.length > 0);
-    const error = await rejection(fullCycle(await identity(rules)));
-    expect(error).toBeInstanceOf(ClusterError);
-    expect(error).toMatchObject({ code: "Forbidden", transient: false, status: 403 });
-    expect(error.message).toContain(`cannot ${verb} resource "${resource}"`);
-  });
+  it.each(cases)(
+    "without $verb on $resource the cycle fails with a Forbidden naming that verb",
+    async ({ resource, verb }) => {
+      const rules = shipped
+        .map((r) => (r.resources.includes(resource) ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r))
+        .filter((r) => r.verbs.length > 0);
+      const error = await rejection(fullCycle(await identity(rules)));
+      expect(error).toBeInstanceOf(ClusterError);
+      expect(error).toMatchObject({ code: "Forbidden", transient: false, status: 403 });
+      expect(error.message).toContain(`cannot ${verb} resource "${resource}"`);
+    },
+  );
 });

@@ -31,7 +31,9 @@ beforeAll(async () => {
   pool = createPool(database.url, { max: 4 });
   const env = { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: DEFAULT_DOMAIN, HYDRA_ROUTING_LOCK_WAIT: "60s" };
   servers = await Promise.all([startService("routing-svc", { env }), startService("routing-svc", { env })]);
-  clients = Array.from({ length: CLIENTS }, (_, i) => createRoutingClient({ baseUrl: servers[i % 2]!.url, timeoutMs: 90_000 }));
+  clients = Array.from({ length: CLIENTS }, (_, i) =>
+    createRoutingClient({ baseUrl: servers[i % 2]!.url, timeoutMs: 90_000 }),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -44,7 +46,8 @@ afterAll(async () => {
 it("keeps the invariants and a gapless generation sequence under 200 concurrent mutations", async () => {
   const project: ProjectFixture = await createProjectFixture(pool);
   const deployments: DeploymentFixture[] = [];
-  for (let i = 0; i < 12; i++) deployments.push(await createDeploymentFixture(pool, project, { gatewayConfig: undefined }));
+  for (let i = 0; i < 12; i++)
+    deployments.push(await createDeploymentFixture(pool, project, { gatewayConfig: undefined }));
   const name = (label: string) => `${label}-${project.projectId.slice(-10)}.${DEFAULT_DOMAIN}`;
   const shared = [
     { name: name("env"), sticky: DomainSticky.ENVIRONMENT },
@@ -74,7 +77,7 @@ it("keeps the invariants and a gapless generation sequence under 200 concurrent 
 
   // A seeded pseudo-random mix, so a failure reproduces.
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
 
   const outcomes = await Promise.all(
@@ -121,11 +124,19 @@ it("keeps the invariants and a gapless generation sequence under 200 concurrent 
   expect(committed).toBeGreaterThan(OPERATIONS / 2);
   // Each success has its own generation; together with the setup they are exactly 1..N.
   expect(generations).toEqual(Array.from({ length: committed }, (_, i) => BigInt(setupGenerations + i + 1)));
-  expect(await routingInvariantViolations(pool, project.projectId, (h) => isLocalHostname(h, DEFAULT_DOMAIN))).toEqual([]);
-  const stored = await pool.query<{ routing_generation: bigint }>("SELECT routing_generation FROM projects WHERE id = $1", [project.projectId]);
+  expect(await routingInvariantViolations(pool, project.projectId, (h) => isLocalHostname(h, DEFAULT_DOMAIN))).toEqual(
+    [],
+  );
+  const stored = await pool.query<{ routing_generation: bigint }>(
+    "SELECT routing_generation FROM projects WHERE id = $1",
+    [project.projectId],
+  );
   expect(stored.rows[0]!.routing_generation).toBe(BigInt(setupGenerations + committed));
   // Both processes served part of the storm.
   for (const server of servers) {
-    expect(server.lines.filter((l) => l.includes('"msg":"domains assigned"') || l.includes('"msg":"domains switched"')).length).toBeGreaterThan(0);
+    expect(
+      server.lines.filter((l) => l.includes('"msg":"domains assigned"') || l.includes('"msg":"domains switched"'))
+        .length,
+    ).toBeGreaterThan(0);
   }
 }, 120_000);

@@ -9,7 +9,12 @@ import { DomainSticky } from "@hydra/proto/hydra/v1";
 import pg from "pg";
 import { type AssignDomainsInput, createRoutingClient, type RoutingClient } from "../../packages/routing/src/client";
 import { isLocalHostname } from "../../packages/routing/src/hostname";
-import { createDeploymentFixture, createProjectFixture, gatewayConfigFor, routingInvariantViolations } from "../../packages/routing/src/testing";
+import {
+  createDeploymentFixture,
+  createProjectFixture,
+  gatewayConfigFor,
+  routingInvariantViolations,
+} from "../../packages/routing/src/testing";
 import { type ServiceProcess, startService } from "../support/service-process";
 
 const LEASE_MS = 500;
@@ -23,7 +28,12 @@ let freshClient: RoutingClient;
 beforeAll(async () => {
   database = await createTestDatabase("routing_fencing");
   pool = createPool(database.url, { max: 2 });
-  const env = { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_ROUTING_LOCK_TTL: `${LEASE_MS}ms`, HYDRA_ROUTING_LOCK_WAIT: "10s" };
+  const env = {
+    DATABASE_URL: database.url,
+    HYDRA_DEFAULT_DOMAIN: "hydra.test",
+    HYDRA_ROUTING_LOCK_TTL: `${LEASE_MS}ms`,
+    HYDRA_ROUTING_LOCK_WAIT: "10s",
+  };
   [paused, fresh] = await Promise.all([startService("routing-svc", { env }), startService("routing-svc", { env })]);
   pausedClient = createRoutingClient({ baseUrl: paused.url, maxAttempts: 1, timeoutMs: 30_000 });
   freshClient = createRoutingClient({ baseUrl: fresh.url, maxAttempts: 1, timeoutMs: 30_000 });
@@ -104,11 +114,18 @@ it("the paused holder is fenced off; the newer holder's write stands", async () 
 
   const { rows } = await pool.query("SELECT deployment_id FROM domains WHERE name = $1", [domain]);
   expect(rows).toEqual([{ deployment_id: newer.id }]);
-  const ops = await pool.query("SELECT idempotency_key, routing_generation FROM routing_operations WHERE project_id = $1", [project.projectId]);
+  const ops = await pool.query(
+    "SELECT idempotency_key, routing_generation FROM routing_operations WHERE project_id = $1",
+    [project.projectId],
+  );
   expect(ops.rows).toEqual([{ idempotency_key: "fresh", routing_generation: 1n }]);
-  const live = await pool.query("SELECT live_deployment_id, routing_generation FROM projects WHERE id = $1", [project.projectId]);
+  const live = await pool.query("SELECT live_deployment_id, routing_generation FROM projects WHERE id = $1", [
+    project.projectId,
+  ]);
   expect(live.rows).toEqual([{ live_deployment_id: newer.id, routing_generation: 1n }]);
-  expect(await routingInvariantViolations(pool, project.projectId, (h) => isLocalHostname(h, "hydra.test"))).toEqual([]);
+  expect(await routingInvariantViolations(pool, project.projectId, (h) => isLocalHostname(h, "hydra.test"))).toEqual(
+    [],
+  );
 
   // The stale caller's retry (same key) now commits on top, as a new generation.
   await expect(pausedClient.assignDomains(input(older.id, "stale"))).resolves.toMatchObject({ routingGeneration: 2n });
@@ -132,7 +149,9 @@ it("a holder killed while holding the lock blocks its project only until the lea
       domains: [{ name: `crash-${project.projectId.slice(-8)}.hydra.test`, sticky: DomainSticky.BRANCH }],
     });
     const blocker = await holdAfterLock();
-    const lost = crashingClient.assignDomains(request("crashed")).catch((error: unknown) => Code[ConnectError.from(error).code]);
+    const lost = crashingClient
+      .assignDomains(request("crashed"))
+      .catch((error: unknown) => Code[ConnectError.from(error).code]);
     await fencingReadWaiting();
     await crashing.stop("SIGKILL");
     await blocker.query("ROLLBACK");
@@ -140,7 +159,9 @@ it("a holder killed while holding the lock blocks its project only until the lea
     expect(await lost).toBe("Unavailable");
     // The other process waits out the dead holder's lease (HYDRA_ROUTING_LOCK_WAIT 10 s > lease).
     expect((await freshClient.assignDomains(request("after-crash"))).routingGeneration).toBe(1n);
-    const ops = await pool.query("SELECT idempotency_key FROM routing_operations WHERE project_id = $1", [project.projectId]);
+    const ops = await pool.query("SELECT idempotency_key FROM routing_operations WHERE project_id = $1", [
+      project.projectId,
+    ]);
     expect(ops.rows).toEqual([{ idempotency_key: "after-crash" }]);
   } finally {
     crashingClient.close();

@@ -25,7 +25,9 @@ beforeAll(async () => {
   database = await createTestDatabase("routing_outage");
   pool = createPool(database.url, { max: 2 });
   redis = await startRedisServer();
-  server = await startService("routing-svc", { env: { DATABASE_URL: database.url, REDIS_URLS: redis.url, HYDRA_DEFAULT_DOMAIN: "hydra.test" } });
+  server = await startService("routing-svc", {
+    env: { DATABASE_URL: database.url, REDIS_URLS: redis.url, HYDRA_DEFAULT_DOMAIN: "hydra.test" },
+  });
   once = createRoutingClient({ baseUrl: server.url, maxAttempts: 1, timeoutMs: 10_000 });
   retrying = createRoutingClient({ baseUrl: server.url, maxAttempts: 40, backoffMs: 100, timeoutMs: 10_000 });
 }, 60_000);
@@ -67,6 +69,8 @@ it("answers unavailable while Redis is down, writes nothing, and works once Redi
   // The client retries `unavailable` with the same key until the server's Redis client reconnected.
   const after = await retrying.assignDomains(request("during"));
   expect(after.routingGeneration).toBe(2n);
-  const ops = await pool.query("SELECT routing_generation FROM routing_operations WHERE project_id = $1 ORDER BY 1", [project.projectId]);
+  const ops = await pool.query("SELECT routing_generation FROM routing_operations WHERE project_id = $1 ORDER BY 1", [
+    project.projectId,
+  ]);
   expect(ops.rows.map((r) => r.routing_generation)).toEqual([1n, 2n]);
 }, 60_000);

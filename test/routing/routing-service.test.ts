@@ -26,7 +26,9 @@ let project: ProjectFixture;
 beforeAll(async () => {
   database = await createTestDatabase("routing_service");
   pool = createPool(database.url, { max: 4 });
-  server = await startService("routing-svc", { env: { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN } });
+  server = await startService("routing-svc", {
+    env: { DATABASE_URL: database.url, HYDRA_DEFAULT_DOMAIN: "hydra.test", HYDRA_API_TOKEN: TOKEN },
+  });
   client = createRoutingClient({ baseUrl: server.url, token: TOKEN, maxAttempts: 1 });
 }, 60_000);
 
@@ -66,51 +68,118 @@ async function domainId(name: string): Promise<string> {
 
 it("the same idempotency key twice → the same response and one generation; another request under it → already_exists", async () => {
   const dep = await createDeploymentFixture(pool, project);
-  const input = assignInput(dep.id, { idempotencyKey: `deploy-${dep.id}`, setLive: true, domains: [{ name: host("idem"), sticky: DomainSticky.LIVE }] });
+  const input = assignInput(dep.id, {
+    idempotencyKey: `deploy-${dep.id}`,
+    setLive: true,
+    domains: [{ name: host("idem"), sticky: DomainSticky.LIVE }],
+  });
   const first = await client.assignDomains(input);
   const snapshot = await snapshotRoutingTables(pool);
   const second = await client.assignDomains(input);
   expect(second).toEqual(first);
   expect(await snapshotRoutingTables(pool)).toEqual(snapshot);
-  expect(await codeOf(client.assignDomains({ ...input, domains: [{ name: host("other"), sticky: DomainSticky.LIVE }] }))).toBe("AlreadyExists");
+  expect(
+    await codeOf(client.assignDomains({ ...input, domains: [{ name: host("other"), sticky: DomainSticky.LIVE }] })),
+  ).toBe("AlreadyExists");
   expect(await snapshotRoutingTables(pool)).toEqual(snapshot);
 });
 
 describe("every rejection has its code and changes nothing", () => {
   it.each<[string, string, (dep: string, other: { dep: string; domain: string }) => Promise<unknown>]>([
-    ["bad hostname", "InvalidArgument", (dep) => client.assignDomains(assignInput(dep, { domains: [{ name: "bad_host..example.com" }] }))],
-    ["upper-case hostname", "InvalidArgument", (dep) => client.assignDomains(assignInput(dep, { domains: [{ name: "Upper.example.com" }] }))],
-    ["hostname over 253 characters", "InvalidArgument", (dep) => client.assignDomains(assignInput(dep, { domains: [{ name: `${"a.".repeat(127)}com` }] }))],
-    ["malformed project id", "InvalidArgument", (dep) => client.assignDomains(assignInput(dep, { projectId: "project-1" }))],
-    ["unknown deployment", "NotFound", () => client.assignDomains(assignInput(newId("deployment"), { domains: [{ name: host("u") }] }))],
-    ["unknown switch target", "NotFound", () => client.switchDomains({ targetDeploymentId: newId("deployment"), domainIds: [], idempotencyKey: newId("routingOperation") })],
-    ["unknown domain id", "NotFound", (dep) => client.switchDomains({ targetDeploymentId: dep, domainIds: [newId("domain")], idempotencyKey: newId("routingOperation") })],
+    [
+      "bad hostname",
+      "InvalidArgument",
+      (dep) => client.assignDomains(assignInput(dep, { domains: [{ name: "bad_host..example.com" }] })),
+    ],
+    [
+      "upper-case hostname",
+      "InvalidArgument",
+      (dep) => client.assignDomains(assignInput(dep, { domains: [{ name: "Upper.example.com" }] })),
+    ],
+    [
+      "hostname over 253 characters",
+      "InvalidArgument",
+      (dep) => client.assignDomains(assignInput(dep, { domains: [{ name: `${"a.".repeat(127)}com` }] })),
+    ],
+    [
+      "malformed project id",
+      "InvalidArgument",
+      (dep) => client.assignDomains(assignInput(dep, { projectId: "project-1" })),
+    ],
+    [
+      "unknown deployment",
+      "NotFound",
+      () => client.assignDomains(assignInput(newId("deployment"), { domains: [{ name: host("u") }] })),
+    ],
+    [
+      "unknown switch target",
+      "NotFound",
+      () =>
+        client.switchDomains({
+          targetDeploymentId: newId("deployment"),
+          domainIds: [],
+          idempotencyKey: newId("routingOperation"),
+        }),
+    ],
+    [
+      "unknown domain id",
+      "NotFound",
+      (dep) =>
+        client.switchDomains({
+          targetDeploymentId: dep,
+          domainIds: [newId("domain")],
+          idempotencyKey: newId("routingOperation"),
+        }),
+    ],
     [
       "foreign domain in AssignDomains",
       "PermissionDenied",
-      (dep, other) => client.assignDomains(assignInput(dep, { domains: [{ name: host("mine") }, { name: other.domain, sticky: DomainSticky.ENVIRONMENT }] })),
+      (dep, other) =>
+        client.assignDomains(
+          assignInput(dep, {
+            domains: [{ name: host("mine") }, { name: other.domain, sticky: DomainSticky.ENVIRONMENT }],
+          }),
+        ),
     ],
     [
       "domain of another project in SwitchDomains",
       "PermissionDenied",
-      async (dep, other) => client.switchDomains({ targetDeploymentId: dep, domainIds: [await domainId(other.domain)], idempotencyKey: newId("routingOperation") }),
+      async (dep, other) =>
+        client.switchDomains({
+          targetDeploymentId: dep,
+          domainIds: [await domainId(other.domain)],
+          idempotencyKey: newId("routingOperation"),
+        }),
     ],
     [
       "expected live deployment mismatch (CAS)",
       "FailedPrecondition",
       async (dep) =>
-        client.switchDomains({ targetDeploymentId: dep, domainIds: [await domainId(host("live"))], setLive: true, expectedLiveDeploymentId: dep, idempotencyKey: newId("routingOperation") }),
+        client.switchDomains({
+          targetDeploymentId: dep,
+          domainIds: [await domainId(host("live"))],
+          setLive: true,
+          expectedLiveDeploymentId: dep,
+          idempotencyKey: newId("routingOperation"),
+        }),
     ],
     [
       "LIVE domain switched without set_live",
       "FailedPrecondition",
-      async (dep) => client.switchDomains({ targetDeploymentId: dep, domainIds: [await domainId(host("live"))], idempotencyKey: newId("routingOperation") }),
+      async (dep) =>
+        client.switchDomains({
+          targetDeploymentId: dep,
+          domainIds: [await domainId(host("live"))],
+          idempotencyKey: newId("routingOperation"),
+        }),
     ],
   ])("%s → %s", async (_name, code, call) => {
     // A live deployment with a LIVE domain, a second deployment with a stored config, and a
     // domain of another project.
     const live = await createDeploymentFixture(pool, project);
-    await client.assignDomains(assignInput(live.id, { setLive: true, domains: [{ name: host("live"), sticky: DomainSticky.LIVE }] }));
+    await client.assignDomains(
+      assignInput(live.id, { setLive: true, domains: [{ name: host("live"), sticky: DomainSticky.LIVE }] }),
+    );
     const next = await createDeploymentFixture(pool, project, { gatewayConfig: gatewayConfigFor("stored") });
     const other = await createProjectFixture(pool);
     const theirs = await createDeploymentFixture(pool, other);
@@ -141,14 +210,19 @@ it("local hostnames get domains but no gateway config", async () => {
   expect(response.changedDomainNames.sort()).toEqual([...local, host("served")].sort());
   const domains = await pool.query("SELECT name FROM domains WHERE project_id = $1", [project.projectId]);
   expect(domains.rows).toHaveLength(5);
-  const configs = await pool.query("SELECT hostname, deployment_id FROM gateway_configs WHERE project_id = $1", [project.projectId]);
+  const configs = await pool.query("SELECT hostname, deployment_id FROM gateway_configs WHERE project_id = $1", [
+    project.projectId,
+  ]);
   expect(configs.rows).toEqual([{ hostname: host("served"), deployment_id: dep.id }]);
 });
 
 it("requires the bearer token the client sends", async () => {
   const session = new Http2SessionManager(server.url);
   try {
-    const anonymous = createClient(RoutingService, createConnectTransport({ baseUrl: server.url, httpVersion: "2", sessionManager: session }));
+    const anonymous = createClient(
+      RoutingService,
+      createConnectTransport({ baseUrl: server.url, httpVersion: "2", sessionManager: session }),
+    );
     const request = create(AssignDomainsRequestSchema, assignInput(newId("deployment")));
     expect(await codeOf(anonymous.assignDomains(request))).toBe("Unauthenticated");
   } finally {

@@ -1,10 +1,23 @@
-import { create, type DescField, type DescMessage, type DescMethod, type DescService, type MessageInitShape, ScalarType } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescField,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageInitShape,
+  ScalarType,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { createPool, type Pool } from "@hydra/db";
 import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
 import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
-import { file_ctrl_v1_deployment, file_ctrl_v1_project, file_hydra_v1_deployment, file_hydra_v1_routing } from "@hydra/proto/files";
+import {
+  file_ctrl_v1_deployment,
+  file_ctrl_v1_project,
+  file_hydra_v1_deployment,
+  file_hydra_v1_routing,
+} from "@hydra/proto/files";
 import { startService, type ServiceProcess } from "../support/service-process";
 
 // Issue 9: hostile input gets invalid_argument, never internal. Generated from the proto
@@ -15,7 +28,11 @@ import { startService, type ServiceProcess } from "../support/service-process";
 
 const FILES = [file_hydra_v1_deployment, file_hydra_v1_routing, file_ctrl_v1_project, file_ctrl_v1_deployment];
 const ROUTING_SERVICES = new Set(["hydra.v1.RoutingService"]);
-const HOSTNAME_FIELDS = new Set(["hydra.v1.DomainToAssign.name", "hydra.v1.SentinelTarget.service_host", "hydra.v1.SentinelTarget.external_address"]);
+const HOSTNAME_FIELDS = new Set([
+  "hydra.v1.DomainToAssign.name",
+  "hydra.v1.SentinelTarget.service_host",
+  "hydra.v1.SentinelTarget.external_address",
+]);
 const CALL_TIMEOUT_MS = 5_000;
 
 let db: TestDatabase;
@@ -91,8 +108,14 @@ afterAll(async () => {
 
 /** Row counts of every table: equal before and after a refused call, or it wrote something. */
 async function rowCounts(): Promise<Record<string, number>> {
-  const tables = (await pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1")).rows;
-  const sql = tables.map((t) => `SELECT '${t.table_name}' AS t, count(*)::int AS n FROM "${t.table_name}"`).join(" UNION ALL ");
+  const tables = (
+    await pool.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+  ).rows;
+  const sql = tables
+    .map((t) => `SELECT '${t.table_name}' AS t, count(*)::int AS n FROM "${t.table_name}"`)
+    .join(" UNION ALL ");
   return Object.fromEntries((await pool.query<{ t: string; n: number }>(sql)).rows.map((r) => [r.t, r.n]));
 }
 
@@ -100,7 +123,7 @@ async function rowCounts(): Promise<Record<string, number>> {
 async function waitQuiet(deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let last = JSON.stringify(await rowCounts());
-  for (let stable = 0; stable < 4; ) {
+  for (let stable = 0; stable < 4;) {
     if (Date.now() > deadline) throw new Error(`tables still changing after ${deadlineMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
     const now = JSON.stringify(await rowCounts());
@@ -159,9 +182,17 @@ function elementValue(field: DescField, depth: number): unknown {
     case "message":
       return valid(field.message, depth + 1);
     case "list":
-      return field.listKind === "message" ? valid(field.message, depth + 1) : field.listKind === "enum" ? 1 : scalarSeed(field, field.scalar);
+      return field.listKind === "message"
+        ? valid(field.message, depth + 1)
+        : field.listKind === "enum"
+          ? 1
+          : scalarSeed(field, field.scalar);
     case "map":
-      return field.mapKind === "message" ? valid(field.message, depth + 1) : field.mapKind === "enum" ? 1 : scalarSeed(field, field.scalar);
+      return field.mapKind === "message"
+        ? valid(field.message, depth + 1)
+        : field.mapKind === "enum"
+          ? 1
+          : scalarSeed(field, field.scalar);
   }
 }
 
@@ -184,11 +215,25 @@ function leaves(desc: DescMessage, prefix: Step[] = [], depth = 0): Leaf[] {
   for (const field of desc.fields) {
     const path = [...prefix, { field }];
     const fullName = `${desc.typeName}.${field.name}`;
-    if (field.fieldKind === "map") out.push({ path: [...prefix, { field, mapKey: true }], scalar: field.mapKey, fullName: `${fullName}[key]` });
-    const nested = field.fieldKind === "message" ? field.message : field.fieldKind === "list" && field.listKind === "message" ? field.message : field.fieldKind === "map" && field.mapKind === "message" ? field.message : undefined;
+    if (field.fieldKind === "map")
+      out.push({ path: [...prefix, { field, mapKey: true }], scalar: field.mapKey, fullName: `${fullName}[key]` });
+    const nested =
+      field.fieldKind === "message"
+        ? field.message
+        : field.fieldKind === "list" && field.listKind === "message"
+          ? field.message
+          : field.fieldKind === "map" && field.mapKind === "message"
+            ? field.message
+            : undefined;
     if (nested) out.push(...leaves(nested, path, depth + 1));
-    else if (field.fieldKind === "enum" || (field.fieldKind === "list" && field.listKind === "enum") || (field.fieldKind === "map" && field.mapKind === "enum")) out.push({ path, scalar: undefined, fullName });
-    else if (field.fieldKind === "scalar" || field.fieldKind === "list" || field.fieldKind === "map") out.push({ path, scalar: field.scalar, fullName });
+    else if (
+      field.fieldKind === "enum" ||
+      (field.fieldKind === "list" && field.listKind === "enum") ||
+      (field.fieldKind === "map" && field.mapKind === "enum")
+    )
+      out.push({ path, scalar: undefined, fullName });
+    else if (field.fieldKind === "scalar" || field.fieldKind === "list" || field.fieldKind === "map")
+      out.push({ path, scalar: field.scalar, fullName });
   }
   return out;
 }
@@ -198,7 +243,11 @@ function withLeaf(root: Init, path: Step[], value: unknown, depth = 0): Init {
   const [step, ...rest] = path as [Step, ...Step[]];
   const { field } = step;
   const copy: Init = { ...root };
-  const current: unknown = field.oneof ? (root[field.oneof.localName] as { case?: string; value?: unknown } | undefined)?.case === field.localName ? (root[field.oneof.localName] as { value: unknown }).value : fieldValue(field, depth) : root[field.localName];
+  const current: unknown = field.oneof
+    ? (root[field.oneof.localName] as { case?: string; value?: unknown } | undefined)?.case === field.localName
+      ? (root[field.oneof.localName] as { value: unknown }).value
+      : fieldValue(field, depth)
+    : root[field.localName];
   let next: unknown;
   if (field.fieldKind === "list") {
     const element = (current as unknown[])[0];
@@ -233,11 +282,16 @@ function hostileValues(leaf: Leaf): HostileValue[] {
         { label: "NUL", value: "a\u0000b", mustRefuse: true },
         { label: "64 KiB", value: "x".repeat(64 * 1024), mustRefuse: true },
       ];
-      if (HOSTNAME_FIELDS.has(leaf.fullName)) values.push({ label: "non-hostname junk", value: "not a host/!", mustRefuse: true });
+      if (HOSTNAME_FIELDS.has(leaf.fullName))
+        values.push({ label: "non-hostname junk", value: "not a host/!", mustRefuse: true });
       // Ids, cursors and tokens sent as strings end up as Postgres bigints.
       values.push({ label: "decimal beyond bigint", value: "9999999999999999999", mustRefuse: false });
       if (leaf.fullName.endsWith(".page_token")) {
-        values.push({ label: "page token beyond bigint", value: Buffer.from("seq:9999999999999999999").toString("base64url"), mustRefuse: true });
+        values.push({
+          label: "page token beyond bigint",
+          value: Buffer.from("seq:9999999999999999999").toString("base64url"),
+          mustRefuse: true,
+        });
       }
       return values;
     }
@@ -257,7 +311,11 @@ function hostileValues(leaf: Leaf): HostileValue[] {
       return [4294967295, 0].map((value) => ({ label: String(value), value, mustRefuse: false }));
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
-      return [Number.NaN, Number.POSITIVE_INFINITY, -Number.MAX_VALUE].map((value) => ({ label: String(value), value, mustRefuse: false }));
+      return [Number.NaN, Number.POSITIVE_INFINITY, -Number.MAX_VALUE].map((value) => ({
+        label: String(value),
+        value,
+        mustRefuse: false,
+      }));
     case undefined:
       return [2147483647, -1].map((value) => ({ label: `enum ${value}`, value, mustRefuse: false }));
     default:
@@ -274,13 +332,20 @@ interface Case {
 
 const CASES: Case[] = FILES.flatMap((file) =>
   file.services.flatMap((service) =>
-    service.methods.flatMap((method) => leaves(method.input).flatMap((leaf) => hostileValues(leaf).map((hostile) => ({ service, method, leaf, hostile })))),
+    service.methods.flatMap((method) =>
+      leaves(method.input).flatMap((leaf) =>
+        hostileValues(leaf).map((hostile) => ({ service, method, leaf, hostile })),
+      ),
+    ),
   ),
 );
 
 async function call(c: Case, request: MessageInitShape<DescMessage>): Promise<{ code: Code | "ok"; message: string }> {
   const baseUrl = ROUTING_SERVICES.has(c.service.typeName) ? routingSvc.url : deploySvc.url;
-  const client = createClient(c.service, transport(baseUrl)) as unknown as Record<string, (req: unknown, options: { signal: AbortSignal }) => unknown>;
+  const client = createClient(c.service, transport(baseUrl)) as unknown as Record<
+    string,
+    (req: unknown, options: { signal: AbortSignal }) => unknown
+  >;
   const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
   try {
     const result = client[c.method.localName]!(request, { signal });
@@ -301,7 +366,9 @@ async function call(c: Case, request: MessageInitShape<DescMessage>): Promise<{ 
 
 let tried = 0;
 afterAll(() => {
-  console.log(`hostile inputs tried: ${tried} (${CASES.length} cases over ${new Set(CASES.map((c) => c.method.name)).size} methods)`);
+  console.log(
+    `hostile inputs tried: ${tried} (${CASES.length} cases over ${new Set(CASES.map((c) => c.method.name)).size} methods)`,
+  );
 });
 
 it("covers every method of every service", () => {
@@ -310,18 +377,26 @@ it("covers every method of every service", () => {
   expect([...methods].sort()).toEqual(all.sort());
 });
 
-it.each(CASES.map((c) => [`${c.service.name}.${c.method.name} ${c.leaf.fullName} = ${c.hostile.label}`, c] as const))("%s", async (_, c) => {
-  const base = valid(c.method.input);
-  const request = create(c.method.input, withLeaf(base, c.leaf.path, c.hostile.value) as MessageInitShape<DescMessage>);
-  const before = await rowCounts();
-  const { code, message } = await call(c, request);
-  tried++;
-  expect(code === Code.Internal || code === Code.Unknown ? `${Code[code]}: ${message}` : "not internal").toBe("not internal");
-  if (c.hostile.mustRefuse) {
-    expect(code === "ok" ? "ok" : Code[code]).toBe("InvalidArgument");
-    // The refusal names the field.
-    expect(message).toContain(c.leaf.path[c.leaf.path.length - 1]!.field.name);
-  }
-  if (code === "ok") await waitQuiet(30_000);
-  else expect(await rowCounts()).toEqual(before);
-});
+it.each(CASES.map((c) => [`${c.service.name}.${c.method.name} ${c.leaf.fullName} = ${c.hostile.label}`, c] as const))(
+  "%s",
+  async (_, c) => {
+    const base = valid(c.method.input);
+    const request = create(
+      c.method.input,
+      withLeaf(base, c.leaf.path, c.hostile.value) as MessageInitShape<DescMessage>,
+    );
+    const before = await rowCounts();
+    const { code, message } = await call(c, request);
+    tried++;
+    expect(code === Code.Internal || code === Code.Unknown ? `${Code[code]}: ${message}` : "not internal").toBe(
+      "not internal",
+    );
+    if (c.hostile.mustRefuse) {
+      expect(code === "ok" ? "ok" : Code[code]).toBe("InvalidArgument");
+      // The refusal names the field.
+      expect(message).toContain(c.leaf.path[c.leaf.path.length - 1]!.field.name);
+    }
+    if (code === "ok") await waitQuiet(30_000);
+    else expect(await rowCounts()).toEqual(before);
+  },
+);

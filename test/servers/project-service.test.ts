@@ -15,7 +15,9 @@ let projects: ReturnType<typeof clients.client<typeof ProjectService>>;
 
 beforeAll(async () => {
   db = await createTestDatabase("project_service");
-  server = await startService("deploy-svc", { env: { DATABASE_URL: db.url, HYDRA_SIMULATED_REGIONS: "local,eu-west" } });
+  server = await startService("deploy-svc", {
+    env: { DATABASE_URL: db.url, HYDRA_SIMULATED_REGIONS: "local,eu-west" },
+  });
   projects = clients.client(ProjectService, server.url);
   sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
@@ -92,18 +94,78 @@ describe("rejects bad input precisely and writes nothing", () => {
   });
 
   it.each([
-    ["empty workspace slug", () => projects.createWorkspace({ name: "x", slug: "" }), Code.InvalidArgument, /slug "" is empty/],
-    ["malformed workspace slug", () => projects.createWorkspace({ name: "x", slug: "Bad_Slug" }), Code.InvalidArgument, /lower-case/],
-    ["empty workspace name", () => projects.createWorkspace({ name: " ", slug: "fine" }), Code.InvalidArgument, /name is empty/],
-    ["malformed workspace id", () => projects.createProject({ workspaceId: "acme", name: "x", slug: "x" }), Code.InvalidArgument, /"acme" is not a workspace id/],
-    ["unknown workspace", () => projects.createProject({ workspaceId: "ws_01h455vb4pex5vsknk084sn02q", name: "x", slug: "x" }), Code.NotFound, /workspace ws_01h455vb4pex5vsknk084sn02q not found/],
-    ["malformed project slug", () => projects.createProject({ workspaceId, name: "x", slug: "-x" }), Code.InvalidArgument, /slug "-x"/],
-    ["unconfigured region", () => projects.createProject({ workspaceId, name: "x", slug: "x", regions: { mars: 1 } }), Code.InvalidArgument, /region "mars" has no cluster configured/],
-    ["zero replicas", () => projects.createProject({ workspaceId, name: "x", slug: "x", regions: { local: 0 } }), Code.InvalidArgument, /replicas must be 1-100/],
-    ["bad default branch", () => projects.createProject({ workspaceId, name: "x", slug: "x", defaultBranch: "a..b" }), Code.InvalidArgument, /default_branch "a..b"/],
-    ["slugs too long together", () => projects.createProject({ workspaceId, name: "x", slug: "p".repeat(45) }), Code.InvalidArgument, /at most 50 fit/],
-    ["malformed project id", () => projects.getProject({ projectId: "nope" }), Code.InvalidArgument, /"nope" is not a project id/],
-    ["unknown project", () => projects.getProject({ projectId: "prj_01h455vb4pex5vsknk084sn02q" }), Code.NotFound, /project prj_01h455vb4pex5vsknk084sn02q not found/],
+    [
+      "empty workspace slug",
+      () => projects.createWorkspace({ name: "x", slug: "" }),
+      Code.InvalidArgument,
+      /slug "" is empty/,
+    ],
+    [
+      "malformed workspace slug",
+      () => projects.createWorkspace({ name: "x", slug: "Bad_Slug" }),
+      Code.InvalidArgument,
+      /lower-case/,
+    ],
+    [
+      "empty workspace name",
+      () => projects.createWorkspace({ name: " ", slug: "fine" }),
+      Code.InvalidArgument,
+      /name is empty/,
+    ],
+    [
+      "malformed workspace id",
+      () => projects.createProject({ workspaceId: "acme", name: "x", slug: "x" }),
+      Code.InvalidArgument,
+      /"acme" is not a workspace id/,
+    ],
+    [
+      "unknown workspace",
+      () => projects.createProject({ workspaceId: "ws_01h455vb4pex5vsknk084sn02q", name: "x", slug: "x" }),
+      Code.NotFound,
+      /workspace ws_01h455vb4pex5vsknk084sn02q not found/,
+    ],
+    [
+      "malformed project slug",
+      () => projects.createProject({ workspaceId, name: "x", slug: "-x" }),
+      Code.InvalidArgument,
+      /slug "-x"/,
+    ],
+    [
+      "unconfigured region",
+      () => projects.createProject({ workspaceId, name: "x", slug: "x", regions: { mars: 1 } }),
+      Code.InvalidArgument,
+      /region "mars" has no cluster configured/,
+    ],
+    [
+      "zero replicas",
+      () => projects.createProject({ workspaceId, name: "x", slug: "x", regions: { local: 0 } }),
+      Code.InvalidArgument,
+      /replicas must be 1-100/,
+    ],
+    [
+      "bad default branch",
+      () => projects.createProject({ workspaceId, name: "x", slug: "x", defaultBranch: "a..b" }),
+      Code.InvalidArgument,
+      /default_branch "a..b"/,
+    ],
+    [
+      "slugs too long together",
+      () => projects.createProject({ workspaceId, name: "x", slug: "p".repeat(45) }),
+      Code.InvalidArgument,
+      /at most 50 fit/,
+    ],
+    [
+      "malformed project id",
+      () => projects.getProject({ projectId: "nope" }),
+      Code.InvalidArgument,
+      /"nope" is not a project id/,
+    ],
+    [
+      "unknown project",
+      () => projects.getProject({ projectId: "prj_01h455vb4pex5vsknk084sn02q" }),
+      Code.NotFound,
+      /project prj_01h455vb4pex5vsknk084sn02q not found/,
+    ],
   ])("%s", async (_what, call, code, message) => {
     const before = await rowCounts();
     await expect(call()).rejects.toMatchObject({ code, rawMessage: expect.stringMatching(message) });

@@ -13,7 +13,11 @@ const EXPECTED_SERVICES: Record<Exclude<ServiceName, "frontline">, string[]> = {
   "deploy-svc": ["ctrl.v1.DeploymentService", "ctrl.v1.ProjectService", "hydra.v1.DeployService"],
   "routing-svc": ["hydra.v1.RoutingService"],
 };
-const STANDARD_SERVICES = ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
+const STANDARD_SERVICES = [
+  "grpc.health.v1.Health",
+  "grpc.reflection.v1.ServerReflection",
+  "grpc.reflection.v1alpha.ServerReflection",
+];
 const TOKEN = "s3cret-token-for-tests";
 
 let db: TestDatabase;
@@ -43,12 +47,14 @@ async function listServices(url: string, protocol: Protocol, alpha: boolean): Pr
   if (alpha) {
     const client = clients.client(reflectionV1alpha.ServerReflection, url, { protocol, token: TOKEN });
     for await (const res of client.serverReflectionInfo(one())) {
-      if (res.messageResponse.case === "listServicesResponse") names.push(...res.messageResponse.value.service.map((s) => s.name));
+      if (res.messageResponse.case === "listServicesResponse")
+        names.push(...res.messageResponse.value.service.map((s) => s.name));
     }
   } else {
     const client = clients.client(reflectionV1.ServerReflection, url, { protocol, token: TOKEN });
     for await (const res of client.serverReflectionInfo(one())) {
-      if (res.messageResponse.case === "listServicesResponse") names.push(...res.messageResponse.value.service.map((s) => s.name));
+      if (res.messageResponse.case === "listServicesResponse")
+        names.push(...res.messageResponse.value.service.map((s) => s.name));
     }
   }
   return names.sort();
@@ -80,12 +86,16 @@ describe.each(["deploy-svc", "routing-svc"] as const)("%s", (name) => {
       }
     } else {
       const client = clients.client(reflectionV1.ServerReflection, url, {});
-      const stream = client.serverReflectionInfo((async function* () {
-        yield { messageRequest: { case: "listServices" as const, value: "*" } };
-      })());
-      await expect((async () => {
-        for await (const _ of stream) void _;
-      })()).rejects.toMatchObject({ code: Code.Unauthenticated });
+      const stream = client.serverReflectionInfo(
+        (async function* () {
+          yield { messageRequest: { case: "listServices" as const, value: "*" } };
+        })(),
+      );
+      await expect(
+        (async () => {
+          for await (const _ of stream) void _;
+        })(),
+      ).rejects.toMatchObject({ code: Code.Unauthenticated });
     }
   });
 
@@ -101,7 +111,9 @@ describe.each(["deploy-svc", "routing-svc"] as const)("%s", (name) => {
 it("deploy-svc accepts the right token, and plain HTTP/1.1 Connect/JSON clients", async () => {
   const url = servers["deploy-svc"]!.url;
   const client = clients.client(ProjectService, url, { token: TOKEN });
-  await expect(client.getProject({ projectId: "prj_01h455vb4pex5vsknk084sn02q" })).rejects.toMatchObject({ code: Code.NotFound });
+  await expect(client.getProject({ projectId: "prj_01h455vb4pex5vsknk084sn02q" })).rejects.toMatchObject({
+    code: Code.NotFound,
+  });
 
   const res = await fetch(`${url}/ctrl.v1.ProjectService/CreateWorkspace`, {
     method: "POST",
@@ -114,7 +126,9 @@ it("deploy-svc accepts the right token, and plain HTTP/1.1 Connect/JSON clients"
 
 it("refuses a request larger than the limit with resource_exhausted", async () => {
   const client = clients.client(ProjectService, servers["deploy-svc"]!.url, { token: TOKEN });
-  const error = await client.createWorkspace({ name: "x".repeat(5 * 1024 * 1024), slug: "big" }).catch((e: unknown) => e);
+  const error = await client
+    .createWorkspace({ name: "x".repeat(5 * 1024 * 1024), slug: "big" })
+    .catch((e: unknown) => e);
   expect(ConnectError.from(error).code).toBe(Code.ResourceExhausted);
 });
 

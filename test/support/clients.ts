@@ -11,7 +11,11 @@ export type Protocol = "grpc" | "connect";
 export class ClientFactory {
   private readonly sessions: Http2SessionManager[] = [];
 
-  client<S extends DescService>(service: S, baseUrl: string, options: { protocol?: Protocol; token?: string } = {}): Client<S> {
+  client<S extends DescService>(
+    service: S,
+    baseUrl: string,
+    options: { protocol?: Protocol; token?: string } = {},
+  ): Client<S> {
     const session = new Http2SessionManager(baseUrl);
     this.sessions.push(session);
     const interceptors: Interceptor[] = [];
@@ -23,7 +27,8 @@ export class ClientFactory {
       });
     }
     const transportOptions = { baseUrl, httpVersion: "2" as const, sessionManager: session, interceptors };
-    const transport = options.protocol === "connect" ? createConnectTransport(transportOptions) : createGrpcTransport(transportOptions);
+    const transport =
+      options.protocol === "connect" ? createConnectTransport(transportOptions) : createGrpcTransport(transportOptions);
     return createClient(service, transport);
   }
 

@@ -77,7 +77,11 @@ export async function startService(name: ServiceName, options: StartOptions = {}
       if (seen) return resolve(seen);
       const timer = setTimeout(() => {
         listeners.delete(listener);
-        reject(new Error(`${name}: no matching log line within ${timeoutMs} ms; last lines:\n${lines.slice(-15).join("\n")}`));
+        reject(
+          new Error(
+            `${name}: no matching log line within ${timeoutMs} ms; last lines:\n${lines.slice(-15).join("\n")}`,
+          ),
+        );
       }, timeoutMs);
       const listener = (line: string) => {
         if (!match(line)) return;
@@ -90,7 +94,9 @@ export async function startService(name: ServiceName, options: StartOptions = {}
         if (!listeners.has(listener)) return;
         clearTimeout(timer);
         listeners.delete(listener);
-        reject(new Error(`${name} exited (${code}) before the awaited log line; output:\n${lines.slice(-30).join("\n")}`));
+        reject(
+          new Error(`${name} exited (${code}) before the awaited log line; output:\n${lines.slice(-30).join("\n")}`),
+        );
       });
     });
 

@@ -30,7 +30,10 @@ describe("chaos: a worker killed under load (real processes)", () => {
     const count = async (sql: string) => Number((await pool.query<{ n: number }>(sql)).rows[0]!.n);
     const deadline = Date.now() + 30_000;
     // Every run exists (its start was not lost with the victim) and some work is done.
-    while ((await count("SELECT count(*)::int AS n FROM workflow_runs")) < RUNS || (await count("SELECT count(*)::int AS n FROM side_effects")) < RUNS) {
+    while (
+      (await count("SELECT count(*)::int AS n FROM workflow_runs")) < RUNS ||
+      (await count("SELECT count(*)::int AS n FROM side_effects")) < RUNS
+    ) {
       if (Date.now() > deadline) throw new Error("runs made no progress");
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -40,8 +43,12 @@ describe("chaos: a worker killed under load (real processes)", () => {
 
     while ((await count("SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'completed'")) < RUNS) {
       if (Date.now() > deadline) {
-        const { rows } = await pool.query("SELECT id, status, owner, epoch FROM workflow_runs WHERE status <> 'completed'");
-        throw new Error(`not all runs completed: ${JSON.stringify(rows, (_, v) => (typeof v === "bigint" ? String(v) : v))}`);
+        const { rows } = await pool.query(
+          "SELECT id, status, owner, epoch FROM workflow_runs WHERE status <> 'completed'",
+        );
+        throw new Error(
+          `not all runs completed: ${JSON.stringify(rows, (_, v) => (typeof v === "bigint" ? String(v) : v))}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -64,7 +71,8 @@ describe("chaos: a worker killed under load (real processes)", () => {
       expect(row.workers[0]).toBe("V");
     }
     const repeatedPerRun = new Map<string, number>();
-    for (const row of effects.rows) if (row.n > 1) repeatedPerRun.set(row.run_id, (repeatedPerRun.get(row.run_id) ?? 0) + 1);
+    for (const row of effects.rows)
+      if (row.n > 1) repeatedPerRun.set(row.run_id, (repeatedPerRun.get(row.run_id) ?? 0) + 1);
     expect([...repeatedPerRun.values()].every((n) => n === 1)).toBe(true);
   });
 });

@@ -1,6 +1,13 @@
 import type { Pool } from "@hydra/db";
 import type { TestDatabase } from "@hydra/db/testing";
-import { createSideEffectsDatabase, eventsOf, runEnded, sideEffectCounts, spawnWorker, type WorkerProcess } from "./fixtures/processes";
+import {
+  createSideEffectsDatabase,
+  eventsOf,
+  runEnded,
+  sideEffectCounts,
+  spawnWorker,
+  type WorkerProcess,
+} from "./fixtures/processes";
 
 // The crash matrix: a four-step workflow runs in a child process that is SIGKILLed (a) between
 // two steps, (b) after a step's side effect but before its checkpoint, (c) during a durable
@@ -39,7 +46,10 @@ describe("crash matrix (SIGKILL, real processes)", () => {
   };
 
   async function stepRows(runId: string): Promise<{ name: string; status: string; attempts: number }[]> {
-    const { rows } = await pool.query("SELECT name, status, attempts FROM workflow_steps WHERE run_id = $1 ORDER BY sequence", [runId]);
+    const { rows } = await pool.query(
+      "SELECT name, status, attempts FROM workflow_steps WHERE run_id = $1 ORDER BY sequence",
+      [runId],
+    );
     return rows;
   }
 
@@ -54,7 +64,12 @@ describe("crash matrix (SIGKILL, real processes)", () => {
 
     expect(await ended("crash-a")).toEqual({ status: "completed", output: { finishedBy: "B" } });
     expect(await effects("crash-a")).toEqual({ s1: 1, s2: 1, s3: 1, s4: 1 });
-    expect((await stepRows("crash-a")).map((s) => `${s.name}:${s.status}`)).toEqual(["s1:completed", "s2:completed", "s3:completed", "s4:completed"]);
+    expect((await stepRows("crash-a")).map((s) => `${s.name}:${s.status}`)).toEqual([
+      "s1:completed",
+      "s2:completed",
+      "s3:completed",
+      "s4:completed",
+    ]);
     const resumed = eventsOf(survivor).find((e) => e.step === "s3" && e.type === "started");
     expect(eventsOf(survivor).some((e) => e.step === "s1" || e.step === "s2")).toBe(false); // replayed, not re-run
     expect(resumed!.at - killedAt).toBeLessThanOrEqual(2 * LEASE_MS);
@@ -70,7 +85,9 @@ describe("crash matrix (SIGKILL, real processes)", () => {
 
     expect(await ended("crash-b")).toEqual({ status: "completed", output: { finishedBy: "B" } });
     expect(await effects("crash-b")).toEqual({ s1: 1, s2: 1, s3: 2, s4: 1 });
-    const { rows } = await pool.query("SELECT worker FROM side_effects WHERE run_id = 'crash-b' AND step = 's3' ORDER BY at");
+    const { rows } = await pool.query(
+      "SELECT worker FROM side_effects WHERE run_id = 'crash-b' AND step = 's3' ORDER BY at",
+    );
     expect(rows.map((r) => r.worker)).toEqual(["A", "B"]);
   });
 

@@ -1,6 +1,13 @@
 import type { Pool } from "@hydra/db";
 import type { TestDatabase } from "@hydra/db/testing";
-import { createSideEffectsDatabase, eventsOf, runEnded, sideEffectCounts, spawnWorker, type WorkerProcess } from "./fixtures/processes";
+import {
+  createSideEffectsDatabase,
+  eventsOf,
+  runEnded,
+  sideEffectCounts,
+  spawnWorker,
+  type WorkerProcess,
+} from "./fixtures/processes";
 
 // Crash recovery without waiting for the lease (issue 13). Every engine holds a session-level
 // advisory lock keyed by its owner id; when its process dies Postgres releases the lock at
@@ -41,7 +48,9 @@ describe("owner liveness: crash recovery faster than the lease (real processes)"
   const effects = (runId: string) => sideEffectCounts(pool, runId);
 
   async function steps(runId: string): Promise<string[]> {
-    const { rows } = await pool.query("SELECT name, status FROM workflow_steps WHERE run_id = $1 ORDER BY sequence", [runId]);
+    const { rows } = await pool.query("SELECT name, status FROM workflow_steps WHERE run_id = $1 ORDER BY sequence", [
+      runId,
+    ]);
     return rows.map((r) => `${r.name}:${r.status}`);
   }
 
@@ -123,7 +132,9 @@ describe("owner liveness: crash recovery faster than the lease (real processes)"
     let lastLease = 0;
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
-      const { rows } = await pool.query("SELECT status, epoch, lease_expires_at FROM workflow_runs WHERE id = 'stall-stop-1'");
+      const { rows } = await pool.query(
+        "SELECT status, epoch, lease_expires_at FROM workflow_runs WHERE id = 'stall-stop-1'",
+      );
       const row = rows[0];
       if (row.epoch !== 1n) break;
       if (row.lease_expires_at) lastLease = Math.max(lastLease, row.lease_expires_at.getTime());
@@ -132,7 +143,9 @@ describe("owner liveness: crash recovery faster than the lease (real processes)"
     }
     const run = await ended("stall-stop-1");
     expect(run).toMatchObject({ status: "completed", output: { finishedBy: "G" } });
-    const resumed = eventsOf(successor).find((e) => e.runId === "stall-stop-1" && e.step === "s3" && e.type === "started")!;
+    const resumed = eventsOf(successor).find(
+      (e) => e.runId === "stall-stop-1" && e.step === "s3" && e.type === "started",
+    )!;
     expect(resumed.at).toBeGreaterThanOrEqual(lastLease);
 
     frozen.child.kill("SIGCONT");

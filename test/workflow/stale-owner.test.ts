@@ -46,8 +46,14 @@ describe("a stale owner after SIGSTOP/SIGCONT (real processes)", () => {
     expect(run.output).toEqual({ finishedBy: "B" });
     const { rows } = await pool.query("SELECT step, worker FROM side_effects WHERE run_id = 'stall-1' ORDER BY at");
     expect(rows.map((r) => `${r.step}:${r.worker}`)).toEqual(["s1:A", "s2:A", "s3:A", "s3:B", "s4:B"]);
-    expect(eventsOf(frozen).filter((e) => e.type === "completed").map((e) => e.step)).toEqual(["s1", "s2"]);
-    const steps = (await pool.query("SELECT name, status FROM workflow_steps WHERE run_id = 'stall-1' ORDER BY sequence")).rows;
+    expect(
+      eventsOf(frozen)
+        .filter((e) => e.type === "completed")
+        .map((e) => e.step),
+    ).toEqual(["s1", "s2"]);
+    const steps = (
+      await pool.query("SELECT name, status FROM workflow_steps WHERE run_id = 'stall-1' ORDER BY sequence")
+    ).rows;
     expect(steps).toEqual(["s1", "s2", "s3", "s4"].map((name) => ({ name, status: "completed" })));
   });
 });

@@ -28,18 +28,27 @@ describe("two workers, one run (real processes)", () => {
       const runId = `twice-${round}`;
       w1.send(`start ${runId} 0`);
       w2.send(`start ${runId} 0`);
-      const started = await Promise.all([w1.waitFor(new RegExp(`^STARTED .*"${runId}"`)), w2.waitFor(new RegExp(`^STARTED .*"${runId}"`))]);
+      const started = await Promise.all([
+        w1.waitFor(new RegExp(`^STARTED .*"${runId}"`)),
+        w2.waitFor(new RegExp(`^STARTED .*"${runId}"`)),
+      ]);
       expect(started.map((l) => JSON.parse(l.slice("STARTED ".length)).created).sort()).toEqual([false, true]);
 
       const deadline = Date.now() + 20_000;
       let run: { status: string; epoch: bigint; output: { finishedBy: string } } | undefined;
       while (run?.status !== "completed") {
-        if (Date.now() > deadline) throw new Error(`${runId} did not complete: ${JSON.stringify(run, (_, v) => (typeof v === "bigint" ? String(v) : v))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${runId} did not complete: ${JSON.stringify(run, (_, v) => (typeof v === "bigint" ? String(v) : v))}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 20));
         run = (await pool.query("SELECT status, epoch, output FROM workflow_runs WHERE id = $1", [runId])).rows[0];
       }
       expect(run.epoch).toBe(1n); // claimed once, never reclaimed
-      const { rows } = await pool.query("SELECT step, count(*)::int AS n, min(worker) AS worker FROM side_effects WHERE run_id = $1 GROUP BY step ORDER BY step", [runId]);
+      const { rows } = await pool.query(
+        "SELECT step, count(*)::int AS n, min(worker) AS worker FROM side_effects WHERE run_id = $1 GROUP BY step ORDER BY step",
+        [runId],
+      );
       expect(rows).toEqual(["s1", "s2", "s3", "s4"].map((step) => ({ step, n: 1, worker: run!.output.finishedBy })));
       const ranBy = [w1, w2].filter((w) => eventsOf(w).some((e) => e.runId === runId));
       expect(ranBy.map((w) => w.id)).toEqual([run.output.finishedBy]);

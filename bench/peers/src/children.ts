@@ -30,7 +30,10 @@ export function spawnChild(script: string, env: Record<string, string>): Child {
     process: child,
     waitFor(line, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(() => reject(new Error(`${script}: no ${line} within ${timeoutMs} ms`))), timeoutMs);
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`${script}: no ${line} within ${timeoutMs} ms`))),
+          timeoutMs,
+        );
         const check = () => {
           if (seen.has(line)) done(resolve);
           else if (exited) done(() => reject(new Error(`${script} exited before ${line}`)));

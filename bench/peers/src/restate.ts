@@ -52,7 +52,10 @@ export interface RestateServer {
 export async function startRestateServer(): Promise<RestateServer> {
   const baseDir = mkdtempSync(path.join(tmpdir(), "hydra-peers-restate-"));
   const [ingressPort, adminPort, nodePort] = [await freePort(), await freePort(), await freePort()];
-  const binary = path.join(path.dirname(require.resolve("@restatedev/restate-server/package.json")), "node_modules/.bin/restate-server");
+  const binary = path.join(
+    path.dirname(require.resolve("@restatedev/restate-server/package.json")),
+    "node_modules/.bin/restate-server",
+  );
   const child: ChildProcess = spawn(binary, ["--no-logo"], {
     env: {
       ...process.env,
@@ -70,7 +73,15 @@ export async function startRestateServer(): Promise<RestateServer> {
   const ingress = `http://127.0.0.1:${ingressPort}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const up = await fetch(`${admin}/health`).then((r) => r.ok, () => false) && (await fetch(`${ingress}/restate/health`).then((r) => r.ok, () => false));
+    const up =
+      (await fetch(`${admin}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )) &&
+      (await fetch(`${ingress}/restate/health`).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (up) break;
     if (Date.now() > deadline) throw new Error("restate-server did not come up within 60 s");
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -95,14 +106,21 @@ export async function startRestateServer(): Promise<RestateServer> {
 }
 
 async function call(url: string, method = "POST"): Promise<unknown> {
-  const response = await fetch(url, { method, headers: { "content-type": "application/json" }, body: method === "POST" ? "null" : undefined });
+  const response = await fetch(url, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: method === "POST" ? "null" : undefined,
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`);
   return text;
 }
 
 export async function startRestate(server: RestateServer): Promise<Peer> {
-  const port = await restate.endpoint().bind(noopWorkflow("peersNoop")).listen(await freePort());
+  const port = await restate
+    .endpoint()
+    .bind(noopWorkflow("peersNoop"))
+    .listen(await freePort());
   await server.register(port);
   return {
     name: "restate",
@@ -119,7 +137,12 @@ export async function startRestate(server: RestateServer): Promise<Peer> {
  * kill -9 of the endpoint process running the workflow (in step 5) → the endpoint restarted on
  * the same address → restate-server's retry reaches it → completed. Includes the restart.
  */
-export async function restateRecoveryMs(server: RestateServer, id: string, port: number, registered: boolean): Promise<number> {
+export async function restateRecoveryMs(
+  server: RestateServer,
+  id: string,
+  port: number,
+  registered: boolean,
+): Promise<number> {
   const env = { PEERS_RESTATE_PORT: String(port) };
   const doomed = spawnChild("restate-child.ts", { ...env, PEERS_HOLD: "1" });
   await doomed.waitFor("LISTENING");

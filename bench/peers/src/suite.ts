@@ -46,7 +46,10 @@ async function bareInsertP50Us(url: string): Promise<number> {
     const samples: number[] = [];
     for (let i = 0; i < 500; i++) {
       const t0 = performance.now();
-      await pool.query("INSERT INTO peers_baseline (id, payload) VALUES ($1, $2::jsonb)", [`${randomBytes(8).toString("hex")}`, "null"]);
+      await pool.query("INSERT INTO peers_baseline (id, payload) VALUES ($1, $2::jsonb)", [
+        `${randomBytes(8).toString("hex")}`,
+        "null",
+      ]);
       samples.push((performance.now() - t0) * 1e3);
     }
     return percentile(samples, 50);
@@ -55,7 +58,10 @@ async function bareInsertP50Us(url: string): Promise<number> {
   }
 }
 
-async function throughput(start: (concurrency: number) => Promise<Peer>, label: string): Promise<{ c1: Throughput; c32: Throughput }> {
+async function throughput(
+  start: (concurrency: number) => Promise<Peer>,
+  label: string,
+): Promise<{ c1: Throughput; c32: Throughput }> {
   const one = await start(1);
   let c1: Throughput;
   try {
@@ -99,12 +105,20 @@ async function run(): Promise<Figure[]> {
     const insertBefore = await bareInsertP50Us(hydraUrl);
 
     const hydra = await throughput((c) => startHydra(hydraUrl, c), "hydra");
-    rows.push({ engine: "hydra (packages/workflow)", ...hydra, recoveryMs: await trials((i) => hydraRecoveryMs(hydraUrl, `hydra-kill-${i}`)) });
+    rows.push({
+      engine: "hydra (packages/workflow)",
+      ...hydra,
+      recoveryMs: await trials((i) => hydraRecoveryMs(hydraUrl, `hydra-kill-${i}`)),
+    });
 
     // DBOS keeps one executor per process: c1 and c32 share it (its concurrency is the caller's).
     const dbosPeer = await startDbos(dbosUrl);
     const dbos = await throughput(async () => shared(dbosPeer), "dbos").finally(() => dbosPeer.stop());
-    rows.push({ engine: "DBOS Transact 5.3.0", ...dbos, recoveryMs: await trials((i) => dbosRecoveryMs(dbosUrl, `dbos-kill-${i}`)) });
+    rows.push({
+      engine: "DBOS Transact 5.3.0",
+      ...dbos,
+      recoveryMs: await trials((i) => dbosRecoveryMs(dbosUrl, `dbos-kill-${i}`)),
+    });
 
     const server = await startRestateServer();
     try {
@@ -136,16 +150,43 @@ function slug(engine: string): string {
 }
 
 function figures(rows: Row[], insertUs: number, fsync: string): Figure[] {
-  const out: Figure[] = [{ name: "peers.baseline_insert_p50_us", value: round(insertUs, 0), unit: "us", baseline: `bare single-row INSERT, same server (fsync ${fsync}), before and after` }];
+  const out: Figure[] = [
+    {
+      name: "peers.baseline_insert_p50_us",
+      value: round(insertUs, 0),
+      unit: "us",
+      baseline: `bare single-row INSERT, same server (fsync ${fsync}), before and after`,
+    },
+  ];
   for (const row of rows) {
     const name = slug(row.engine);
     out.push(
-      { name: `peers.${name}.c1_per_s`, value: round(row.c1.workflowsPerS, 1), unit: "1/s", baseline: `${C1_WORKFLOWS} workflows × ${STEPS} no-op steps, one at a time` },
+      {
+        name: `peers.${name}.c1_per_s`,
+        value: round(row.c1.workflowsPerS, 1),
+        unit: "1/s",
+        baseline: `${C1_WORKFLOWS} workflows × ${STEPS} no-op steps, one at a time`,
+      },
       { name: `peers.${name}.c1_p50_ms`, value: round(row.c1.p50Ms, 1), unit: "ms", baseline: "start → completed" },
       { name: `peers.${name}.c1_p99_ms`, value: round(row.c1.p99Ms, 1), unit: "ms", baseline: "start → completed" },
-      { name: `peers.${name}.step_ratio`, value: round(stepRatio(row, insertUs), 1), unit: "x", baseline: "(c1 p50 / 10 steps) ÷ bare INSERT p50" },
-      { name: `peers.${name}.c32_per_s`, value: round(row.c32.workflowsPerS, 1), unit: "1/s", baseline: `${C32_WORKFLOWS} workflows, 32 at a time` },
-      { name: `peers.${name}.recovery_ms`, value: round(median(row.recoveryMs), 0), unit: "ms", baseline: `kill -9 in step 5 → workflow done, median of ${RECOVERY_TRIALS} (${row.recoveryMs.map((v) => round(v, 0)).join(", ")})` },
+      {
+        name: `peers.${name}.step_ratio`,
+        value: round(stepRatio(row, insertUs), 1),
+        unit: "x",
+        baseline: "(c1 p50 / 10 steps) ÷ bare INSERT p50",
+      },
+      {
+        name: `peers.${name}.c32_per_s`,
+        value: round(row.c32.workflowsPerS, 1),
+        unit: "1/s",
+        baseline: `${C32_WORKFLOWS} workflows, 32 at a time`,
+      },
+      {
+        name: `peers.${name}.recovery_ms`,
+        value: round(median(row.recoveryMs), 0),
+        unit: "ms",
+        baseline: `kill -9 in step 5 → workflow done, median of ${RECOVERY_TRIALS} (${row.recoveryMs.map((v) => round(v, 0)).join(", ")})`,
+      },
     );
   }
   return out;

@@ -69,12 +69,7 @@ export interface BuildBackend {
 
 /** Connect code names, so the API can map a build failure without a table of its own. */
 export type BuildErrorCode =
-  | "failed_precondition"
-  | "invalid_argument"
-  | "unavailable"
-  | "deadline_exceeded"
-  | "canceled"
-  | "internal";
+  "failed_precondition" | "invalid_argument" | "unavailable" | "deadline_exceeded" | "canceled" | "internal";
 
 /**
  * Why a build failed. `transient` tells the workflow whether retrying the step can help (an
@@ -86,7 +81,11 @@ export class BuildError extends Error {
   readonly transient: boolean;
   readonly buildId: string | undefined;
 
-  constructor(code: BuildErrorCode, message: string, options: { transient?: boolean; cause?: unknown; buildId?: string } = {}) {
+  constructor(
+    code: BuildErrorCode,
+    message: string,
+    options: { transient?: boolean; cause?: unknown; buildId?: string } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.transient = options.transient ?? code === "unavailable";
@@ -110,7 +109,10 @@ export function assertMayContinue(options: Pick<BuildOptions, "signal" | "deadli
 
 /** The proto oneof (`DeployRequest.source`) to a `BuildSource`; undefined when none is set. */
 export function buildSourceFromProto(
-  source: { case: "git"; value: GitSource } | { case: "dockerImage"; value: { image: string } } | { case: undefined; value?: undefined },
+  source:
+    | { case: "git"; value: GitSource }
+    | { case: "dockerImage"; value: { image: string } }
+    | { case: undefined; value?: undefined },
 ): BuildSource | undefined {
   switch (source.case) {
     case "git":
@@ -136,7 +138,7 @@ export function buildSourceFromProto(
  * `BuildSource`; undefined unless exactly one of the two is set.
  */
 export function buildSourceFromRecord(source: {
-  git?: Omit<GitSource, "installationId"> & { installationId: bigint | number | string } | null | undefined;
+  git?: (Omit<GitSource, "installationId"> & { installationId: bigint | number | string }) | null | undefined;
   dockerImage?: { image: string } | null | undefined;
 }): BuildSource | undefined {
   if (source.git && !source.dockerImage) {

@@ -4,7 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { depot as DepotSdk } from "@depot/sdk-node";
-import { assertMayContinue, BuildError, type BuildBackend, type BuildOptions, type BuildRequest, type BuildResult, type GitSource } from "./backend";
+import {
+  assertMayContinue,
+  BuildError,
+  type BuildBackend,
+  type BuildOptions,
+  type BuildRequest,
+  type BuildResult,
+  type GitSource,
+} from "./backend";
 import { gitBuildContext, InvalidGitSourceError, type GitBuildContext } from "./git-source";
 import { isValidTag } from "./reference";
 
@@ -111,18 +119,26 @@ export class DepotBackend implements BuildBackend {
   async build(request: BuildRequest, options: BuildOptions): Promise<BuildResult> {
     const started = Date.now();
     if (!("git" in request.source)) {
-      throw new BuildError("internal", `deployment ${request.deploymentId}: the depot backend was given an image source`);
+      throw new BuildError(
+        "internal",
+        `deployment ${request.deploymentId}: the depot backend was given an image source`,
+      );
     }
     const { token } = this.config;
     if (!token) {
-      throw new BuildError("failed_precondition", `deployment ${request.deploymentId}: building from git needs Depot, which is not configured: ${DEPOT_SETTINGS_HINT}`);
+      throw new BuildError(
+        "failed_precondition",
+        `deployment ${request.deploymentId}: building from git needs Depot, which is not configured: ${DEPOT_SETTINGS_HINT}`,
+      );
     }
     let git: GitBuildContext;
     try {
       git = gitBuildContext(request.source.git);
     } catch (error) {
       if (error instanceof InvalidGitSourceError) {
-        throw new BuildError("invalid_argument", `deployment ${request.deploymentId}: ${error.message}`, { cause: error });
+        throw new BuildError("invalid_argument", `deployment ${request.deploymentId}: ${error.message}`, {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -151,7 +167,15 @@ export class DepotBackend implements BuildBackend {
     }
   }
 
-  private async run(request: BuildRequest, source: GitSource, git: GitBuildContext, tag: string, token: string, context: BuildContext, started: number): Promise<BuildResult> {
+  private async run(
+    request: BuildRequest,
+    source: GitSource,
+    git: GitBuildContext,
+    tag: string,
+    token: string,
+    context: BuildContext,
+    started: number,
+  ): Promise<BuildResult> {
     const client = depotClient(this.config.apiUrl);
     const api = new DepotApi(client, token, this.config.callTimeoutMs ?? DEFAULTS.callTimeoutMs, context);
     const projectId = await this.depotProject(api, request.workspaceId, context);
@@ -183,10 +207,17 @@ export class DepotBackend implements BuildBackend {
         const image = await api.findImage(projectId, tag);
         if (image) return result(image.digest || undefined, request.previousBuildId);
         if (final === BUILD_STATUS.running) {
-          await api.finishBuildQuietly(request.previousBuildId, "abandoned by hydra: no progress from the attempt that started it");
-          context.onLog?.(`Depot build ${request.previousBuildId} still running after ${this.config.abandonAfterMs ?? DEFAULTS.abandonAfterMs} ms; abandoned it, starting a new build`);
+          await api.finishBuildQuietly(
+            request.previousBuildId,
+            "abandoned by hydra: no progress from the attempt that started it",
+          );
+          context.onLog?.(
+            `Depot build ${request.previousBuildId} still running after ${this.config.abandonAfterMs ?? DEFAULTS.abandonAfterMs} ms; abandoned it, starting a new build`,
+          );
         } else {
-          context.onLog?.(`Depot build ${request.previousBuildId} ended with status ${statusName(final)} and no image; starting a new build`);
+          context.onLog?.(
+            `Depot build ${request.previousBuildId} ended with status ${statusName(final)} and no image; starting a new build`,
+          );
         }
       }
     }
@@ -200,7 +231,16 @@ export class DepotBackend implements BuildBackend {
       if (context.onBuildStarted) await context.onBuildStarted(buildId);
       assertNotStopped(context, `deployment ${request.deploymentId}`);
       const secret = this.config.gitAuthToken ? await this.config.gitAuthToken(source, context.signal) : undefined;
-      digest = await this.runCli({ request, git, tag, projectId, buildId, buildToken: created.buildToken, gitAuthToken: secret, context });
+      digest = await this.runCli({
+        request,
+        git,
+        tag,
+        projectId,
+        buildId,
+        buildToken: created.buildToken,
+        gitAuthToken: secret,
+        context,
+      });
     } catch (error) {
       // Whatever stopped it (cancel, deadline, a CLI that never reached Depot), mark the build
       // ended, so a retry that finds it in the journal does not wait for it. For a build the CLI
@@ -223,7 +263,11 @@ export class DepotBackend implements BuildBackend {
       await api.createProject(name, this.config.region ?? DEFAULTS.region);
       // Two processes may create it at once; both then settle on the oldest of that name.
       projectId = await api.findProject(name);
-      if (!projectId) throw new BuildError("unavailable", `deployment ${context.deploymentId}: Depot project ${name} was created but is not listed yet`);
+      if (!projectId)
+        throw new BuildError(
+          "unavailable",
+          `deployment ${context.deploymentId}: Depot project ${name} was created but is not listed yet`,
+        );
       context.onLog?.(`created Depot project ${name} (${projectId}) for workspace ${workspaceId}`);
     }
     this.workspaceProjects.set(workspaceId, projectId);
@@ -246,17 +290,27 @@ export class DepotBackend implements BuildBackend {
     const metadataFile = join(directory, "metadata.json");
     const args = [
       "build",
-      "--project", projectId,
+      "--project",
+      projectId,
       "--save",
-      "--save-tag", tag,
-      "--platform", this.config.platform ?? DEFAULTS.platform,
-      "--progress", "plain",
-      "--metadata-file", metadataFile,
-      "--file", git.dockerfilePath,
-      "--label", `dev.hydra.deployment-id=${request.deploymentId}`,
-      "--label", `dev.hydra.project-id=${request.projectId}`,
-      "--label", `org.opencontainers.image.revision=${git.commitSha}`,
-      "--label", `org.opencontainers.image.source=https://github.com/${git.repository}`,
+      "--save-tag",
+      tag,
+      "--platform",
+      this.config.platform ?? DEFAULTS.platform,
+      "--progress",
+      "plain",
+      "--metadata-file",
+      metadataFile,
+      "--file",
+      git.dockerfilePath,
+      "--label",
+      `dev.hydra.deployment-id=${request.deploymentId}`,
+      "--label",
+      `dev.hydra.project-id=${request.projectId}`,
+      "--label",
+      `org.opencontainers.image.revision=${git.commitSha}`,
+      "--label",
+      `org.opencontainers.image.source=https://github.com/${git.repository}`,
       ...(run.gitAuthToken ? ["--secret", "id=GIT_AUTH_TOKEN,env=GIT_AUTH_TOKEN"] : []),
       git.contextUrl,
     ];
@@ -323,7 +377,8 @@ export class DepotBackend implements BuildBackend {
   }
 }
 
-const TRANSIENT_OUTPUT = /\b(unavailable|connection (refused|reset)|i\/o timeout|timed out|no route to host|EOF|503|502|504|too many requests|rate limit)\b/i;
+const TRANSIENT_OUTPUT =
+  /\b(unavailable|connection (refused|reset)|i\/o timeout|timed out|no route to host|EOF|503|502|504|too many requests|rate limit)\b/i;
 
 /** Cancellation wins over the deadline: a cancelled deployment reports CANCELLED, not a timeout. */
 function assertNotStopped(context: BuildContext, what: string): void {
@@ -339,7 +394,10 @@ function assertNotStopped(context: BuildContext, what: string): void {
 export function imageTag(request: Pick<BuildRequest, "projectId" | "deploymentId">): string {
   const tag = `${request.projectId}-${request.deploymentId}`;
   if (!isValidTag(tag)) {
-    throw new BuildError("invalid_argument", `deployment ${request.deploymentId}: "${tag}" is not a valid image tag (project and deployment ids must be [A-Za-z0-9_.-], 128 characters in all)`);
+    throw new BuildError(
+      "invalid_argument",
+      `deployment ${request.deploymentId}: "${tag}" is not a valid image tag (project and deployment ids must be [A-Za-z0-9_.-], 128 characters in all)`,
+    );
   }
   return tag;
 }
@@ -356,7 +414,10 @@ class DepotApi {
     let pageToken: string | undefined;
     for (let page = 0; page < 100; page++) {
       const response = await this.call("RegistryService.ListImages", (options) =>
-        this.client.build.v1.RegistryService.listImages({ projectId, pageSize: 100, ...(pageToken ? { pageToken } : {}) }, options),
+        this.client.build.v1.RegistryService.listImages(
+          { projectId, pageSize: 100, ...(pageToken ? { pageToken } : {}) },
+          options,
+        ),
       );
       const image = response.images.find((candidate) => candidate.tag === tag);
       if (image) return { tag: image.tag, digest: image.digest };
@@ -368,35 +429,49 @@ class DepotApi {
 
   /** The oldest project of that name (then the smallest id), so concurrent creators agree. */
   async findProject(name: string): Promise<string | undefined> {
-    const response = await this.call("ProjectService.ListProjects", (options) => this.client.core.v1.ProjectService.listProjects({}, options));
+    const response = await this.call("ProjectService.ListProjects", (options) =>
+      this.client.core.v1.ProjectService.listProjects({}, options),
+    );
     const matches = response.projects
       .filter((project) => project.name === name)
       .sort((a, b) => {
-        const byTime = Number((a.createdAt?.seconds ?? 0n) - (b.createdAt?.seconds ?? 0n)) || (a.createdAt?.nanos ?? 0) - (b.createdAt?.nanos ?? 0);
+        const byTime =
+          Number((a.createdAt?.seconds ?? 0n) - (b.createdAt?.seconds ?? 0n)) ||
+          (a.createdAt?.nanos ?? 0) - (b.createdAt?.nanos ?? 0);
         return byTime || (a.projectId < b.projectId ? -1 : a.projectId > b.projectId ? 1 : 0);
       });
     return matches[0]?.projectId;
   }
 
   async createProject(name: string, regionId: string): Promise<void> {
-    await this.call("ProjectService.CreateProject", (options) => this.client.core.v1.ProjectService.createProject({ name, regionId }, options));
+    await this.call("ProjectService.CreateProject", (options) =>
+      this.client.core.v1.ProjectService.createProject({ name, regionId }, options),
+    );
   }
 
   async createBuild(projectId: string): Promise<{ buildId: string; buildToken: string }> {
-    const response = await this.call("BuildService.CreateBuild", (options) => this.client.build.v1.BuildService.createBuild({ projectId }, options));
+    const response = await this.call("BuildService.CreateBuild", (options) =>
+      this.client.build.v1.BuildService.createBuild({ projectId }, options),
+    );
     if (!response.buildId || !response.buildToken) {
-      throw new BuildError("internal", `deployment ${this.context.deploymentId}: Depot CreateBuild returned no build id or token`);
+      throw new BuildError(
+        "internal",
+        `deployment ${this.context.deploymentId}: Depot CreateBuild returned no build id or token`,
+      );
     }
     return { buildId: response.buildId, buildToken: response.buildToken };
   }
 
   async buildStatus(buildId: string): Promise<number | undefined> {
     try {
-      const response = await this.call("BuildService.GetBuild", (options) => this.client.core.v1.BuildService.getBuild({ buildId }, options));
+      const response = await this.call("BuildService.GetBuild", (options) =>
+        this.client.core.v1.BuildService.getBuild({ buildId }, options),
+      );
       return response.build?.status;
     } catch (error) {
       // A build id Depot does not know (journaled, then the project was reset): start afresh.
-      if (error instanceof BuildError && error.cause !== undefined && connectCode(error.cause) === GRPC.notFound) return undefined;
+      if (error instanceof BuildError && error.cause !== undefined && connectCode(error.cause) === GRPC.notFound)
+        return undefined;
       throw error;
     }
   }
@@ -427,7 +502,10 @@ class DepotApi {
     return { Authorization: `Bearer ${this.token}` };
   }
 
-  private async call<T>(what: string, invoke: (options: { headers: Record<string, string>; signal: AbortSignal; timeoutMs: number }) => Promise<T>): Promise<T> {
+  private async call<T>(
+    what: string,
+    invoke: (options: { headers: Record<string, string>; signal: AbortSignal; timeoutMs: number }) => Promise<T>,
+  ): Promise<T> {
     const where = `deployment ${this.context.deploymentId}: Depot ${what}`;
     assertNotStopped(this.context, where);
     const timeoutMs = Math.max(1, Math.min(this.callTimeoutMs, this.context.deadline.getTime() - Date.now()));
@@ -447,9 +525,15 @@ export function depotApiError(where: string, error: unknown): BuildError {
   switch (code) {
     case GRPC.unauthenticated:
     case GRPC.permissionDenied:
-      return new BuildError("failed_precondition", `${where}: Depot rejected the token (${message}); check DEPOT_TOKEN`, { cause: error });
+      return new BuildError(
+        "failed_precondition",
+        `${where}: Depot rejected the token (${message}); check DEPOT_TOKEN`,
+        { cause: error },
+      );
     case GRPC.notFound:
-      return new BuildError("failed_precondition", `${where}: not found (${message}); check DEPOT_PROJECT_ID`, { cause: error });
+      return new BuildError("failed_precondition", `${where}: not found (${message}); check DEPOT_PROJECT_ID`, {
+        cause: error,
+      });
     case GRPC.invalidArgument:
     case GRPC.failedPrecondition:
       return new BuildError("failed_precondition", `${where}: ${message}`, { cause: error });
@@ -467,7 +551,8 @@ export function depotApiError(where: string, error: unknown): BuildError {
 }
 
 function connectCode(error: unknown): number | undefined {
-  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "number") return error.code;
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "number")
+    return error.code;
   return undefined;
 }
 
@@ -493,7 +578,21 @@ async function readDigest(metadataFile: string): Promise<string | undefined> {
 
 /** What `depot build` needs from our environment, and nothing else (no database URLs, no tokens). */
 function passThroughEnv(): NodeJS.ProcessEnv {
-  const names = ["PATH", "HOME", "TMPDIR", "LANG", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "DEPOT_API_URL"];
+  const names = [
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "LANG",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "DEPOT_API_URL",
+  ];
   const env: NodeJS.ProcessEnv = {};
   for (const name of names) {
     const value = process.env[name];
@@ -518,7 +617,10 @@ function depotClient(apiUrl: string | undefined): DepotClient {
   const wanted = apiUrl ?? process.env.DEPOT_API_URL ?? DEFAULTS.apiUrl;
   if (loadedSdk) {
     if (loadedSdk.apiUrl !== wanted) {
-      throw new BuildError("internal", `@depot/sdk-node is already bound to ${loadedSdk.apiUrl} in this process; cannot also use ${wanted}`);
+      throw new BuildError(
+        "internal",
+        `@depot/sdk-node is already bound to ${loadedSdk.apiUrl} in this process; cannot also use ${wanted}`,
+      );
     }
     return loadedSdk.client;
   }

@@ -17,7 +17,11 @@ describe("gitBuildContext accepts", () => {
     [{}, `https://github.com/acme/api.git#${SHA}`, "Dockerfile"],
     [{ contextPath: "." }, `https://github.com/acme/api.git#${SHA}`, "Dockerfile"],
     [{ contextPath: "services/web/" }, `https://github.com/acme/api.git#${SHA}:services/web`, "Dockerfile"],
-    [{ contextPath: "./app", dockerfilePath: "docker/Dockerfile.prod" }, `https://github.com/acme/api.git#${SHA}:app`, "docker/Dockerfile.prod"],
+    [
+      { contextPath: "./app", dockerfilePath: "docker/Dockerfile.prod" },
+      `https://github.com/acme/api.git#${SHA}:app`,
+      "docker/Dockerfile.prod",
+    ],
     [{ repository: "https://github.com/acme/api.git" }, `https://github.com/acme/api.git#${SHA}`, "Dockerfile"],
     [{ repository: "https://github.com/acme/my.repo" }, `https://github.com/acme/my.repo.git#${SHA}`, "Dockerfile"],
     [{ commitSha: SHA.toUpperCase() }, `https://github.com/acme/api.git#${SHA}`, "Dockerfile"],

@@ -40,7 +40,9 @@ function normalizeRepository(value: string): string {
   const repository = fromUrl ?? value;
   const match = REPOSITORY.exec(repository);
   if (!match || match[2] === "." || match[2] === "..") {
-    throw new InvalidGitSourceError(`git.repository "${value}" is not a GitHub repository (owner/name or https://github.com/owner/name)`);
+    throw new InvalidGitSourceError(
+      `git.repository "${value}" is not a GitHub repository (owner/name or https://github.com/owner/name)`,
+    );
   }
   return repository.replace(/\.git$/, "");
 }
@@ -49,10 +51,13 @@ function normalizeRepository(value: string): string {
 function relativePath(field: string, value: string): string {
   const trimmed = value.replace(/^\.\//, "").replace(/\/+$/, "");
   if (trimmed === "" || trimmed === ".") return "";
-  if (trimmed.startsWith("/")) throw new InvalidGitSourceError(`${field} "${value}" must be relative to the repository`);
+  if (trimmed.startsWith("/"))
+    throw new InvalidGitSourceError(`${field} "${value}" must be relative to the repository`);
   for (const segment of trimmed.split("/")) {
     if (segment === "" || segment === "." || segment === ".." || !PATH_SEGMENT.test(segment)) {
-      throw new InvalidGitSourceError(`${field} "${value}" has an invalid segment "${segment}" (plain names only: no "..", "//" or special characters)`);
+      throw new InvalidGitSourceError(
+        `${field} "${value}" has an invalid segment "${segment}" (plain names only: no "..", "//" or special characters)`,
+      );
     }
   }
   return trimmed;

@@ -10,30 +10,50 @@ const request = (source: BuildRequest["source"]): BuildRequest => ({
   source,
 });
 const SHA = "0123456789abcdef0123456789abcdef01234567";
-const gitSource = { installationId: 1n, repository: "acme/api", commitSha: SHA, contextPath: "", dockerfilePath: "", branch: "main" };
+const gitSource = {
+  installationId: 1n,
+  repository: "acme/api",
+  commitSha: SHA,
+  contextPath: "",
+  dockerfilePath: "",
+  branch: "main",
+};
 const options = () => ({ signal: new AbortController().signal, deadline: new Date(Date.now() + 60_000) });
 
 describe("image backend", () => {
   const backends = createBuildBackends({});
 
-  it.each(["nginx:1.25", "ghcr.io/acme/api@sha256:" + "b".repeat(64), "localhost:5000/app"])("returns %s as is", async (image) => {
-    const result = await backends.build(request({ dockerImage: { image } }), options());
-    expect(result).toEqual({ image, backend: "image", durationMs: expect.any(Number) });
-  });
+  it.each(["nginx:1.25", "ghcr.io/acme/api@sha256:" + "b".repeat(64), "localhost:5000/app"])(
+    "returns %s as is",
+    async (image) => {
+      const result = await backends.build(request({ dockerImage: { image } }), options());
+      expect(result).toEqual({ image, backend: "image", durationMs: expect.any(Number) });
+    },
+  );
 
-  it.each(["", "NGINX", "nginx:", "https://ghcr.io/a/b"])("rejects %j with invalid_argument, not retryable", async (image) => {
-    const failure: BuildError = await backends.build(request({ dockerImage: { image } }), options()).then(
-      () => { throw new Error("expected a BuildError"); },
-      (error: BuildError) => error,
-    );
-    expect(failure).toMatchObject({ name: "BuildError", code: "invalid_argument", transient: false });
-    expect(failure.message).toContain("docker_image.image");
-  });
+  it.each(["", "NGINX", "nginx:", "https://ghcr.io/a/b"])(
+    "rejects %j with invalid_argument, not retryable",
+    async (image) => {
+      const failure: BuildError = await backends.build(request({ dockerImage: { image } }), options()).then(
+        () => {
+          throw new Error("expected a BuildError");
+        },
+        (error: BuildError) => error,
+      );
+      expect(failure).toMatchObject({ name: "BuildError", code: "invalid_argument", transient: false });
+      expect(failure.message).toContain("docker_image.image");
+    },
+  );
 
   it("fails canceled when the signal is already aborted", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(backends.build(request({ dockerImage: { image: "nginx" } }), { signal: controller.signal, deadline: new Date(Date.now() + 1000) })).rejects.toMatchObject({ code: "canceled" });
+    await expect(
+      backends.build(request({ dockerImage: { image: "nginx" } }), {
+        signal: controller.signal,
+        deadline: new Date(Date.now() + 1000),
+      }),
+    ).rejects.toMatchObject({ code: "canceled" });
   });
 });
 
@@ -53,6 +73,8 @@ describe("createBuildBackends", () => {
 
   it("rejects a bad git source with invalid_argument before calling Depot", async () => {
     const backends = createBuildBackends({ depotToken: "t", depotProjectId: "p", depotApiUrl: "http://127.0.0.1:9" });
-    await expect(backends.build(request({ git: { ...gitSource, commitSha: "main" } }), options())).rejects.toMatchObject({ code: "invalid_argument", message: expect.stringContaining("git.commit_sha") });
+    await expect(
+      backends.build(request({ git: { ...gitSource, commitSha: "main" } }), options()),
+    ).rejects.toMatchObject({ code: "invalid_argument", message: expect.stringContaining("git.commit_sha") });
   });
 });

@@ -1,4 +1,11 @@
-import { assertMayContinue, BuildError, type BuildBackend, type BuildOptions, type BuildRequest, type BuildResult } from "./backend";
+import {
+  assertMayContinue,
+  BuildError,
+  type BuildBackend,
+  type BuildOptions,
+  type BuildRequest,
+  type BuildResult,
+} from "./backend";
 import { InvalidImageReferenceError, parseImageReference } from "./reference";
 
 /** A `dockerImage` source: the reference is checked against the OCI grammar and used as is. */
@@ -16,7 +23,11 @@ export class ImageBackend implements BuildBackend {
       parseImageReference(image);
     } catch (error) {
       if (error instanceof InvalidImageReferenceError) {
-        throw new BuildError("invalid_argument", `deployment ${request.deploymentId}: docker_image.image: ${error.message}`, { cause: error });
+        throw new BuildError(
+          "invalid_argument",
+          `deployment ${request.deploymentId}: docker_image.image: ${error.message}`,
+          { cause: error },
+        );
       }
       throw error;
     }

@@ -14,6 +14,17 @@ export {
 } from "./backend";
 export { DepotBackend, DEPOT_SETTINGS_HINT, imageTag, type DepotBackendConfig } from "./depot-backend";
 export { ImageBackend } from "./image-backend";
-export { buildBackendsConfigFromEnv, createBuildBackends, type BuildBackends, type BuildBackendsConfig } from "./factory";
+export {
+  buildBackendsConfigFromEnv,
+  createBuildBackends,
+  type BuildBackends,
+  type BuildBackendsConfig,
+} from "./factory";
 export { gitBuildContext, InvalidGitSourceError, type GitBuildContext } from "./git-source";
-export { InvalidImageReferenceError, isValidImageReference, isValidTag, parseImageReference, type ImageReference } from "./reference";
+export {
+  InvalidImageReferenceError,
+  isValidImageReference,
+  isValidTag,
+  parseImageReference,
+  type ImageReference,
+} from "./reference";

@@ -55,7 +55,9 @@ export class InvalidImageReferenceError extends Error {
 export function parseImageReference(input: string): ImageReference {
   if (input.length === 0) throw new InvalidImageReferenceError("image reference is empty");
   if (input.length > INPUT_MAX_LENGTH) {
-    throw new InvalidImageReferenceError(`image reference is ${input.length} characters long, more than ${INPUT_MAX_LENGTH}`);
+    throw new InvalidImageReferenceError(
+      `image reference is ${input.length} characters long, more than ${INPUT_MAX_LENGTH}`,
+    );
   }
   const match = REFERENCE.exec(input);
   if (!match) {
@@ -64,7 +66,9 @@ export function parseImageReference(input: string): ImageReference {
   const [, matchedDomain, matchedPath = "", matchedTag, matchedDigest] = match;
   const nameLength = (matchedDomain ? matchedDomain.length + 1 : 0) + matchedPath.length;
   if (nameLength > NAME_MAX_LENGTH) {
-    throw new InvalidImageReferenceError(`"${input}": repository name must not be more than ${NAME_MAX_LENGTH} characters`);
+    throw new InvalidImageReferenceError(
+      `"${input}": repository name must not be more than ${NAME_MAX_LENGTH} characters`,
+    );
   }
   if (matchedDigest !== undefined) validateDigest(input, matchedDigest);
 
@@ -96,7 +100,13 @@ export function isValidTag(value: string): boolean {
 }
 
 function looksLikeRegistryHost(component: string): boolean {
-  return component.includes(".") || component.includes(":") || component === "localhost" || component.startsWith("[") || component !== component.toLowerCase();
+  return (
+    component.includes(".") ||
+    component.includes(":") ||
+    component === "localhost" ||
+    component.startsWith("[") ||
+    component !== component.toLowerCase()
+  );
 }
 
 function validateDigest(input: string, value: string): void {
@@ -105,7 +115,9 @@ function validateDigest(input: string, value: string): void {
   const hex = value.slice(colon + 1);
   const expected = DIGEST_HEX_LENGTH[algorithm];
   if (expected === undefined) {
-    throw new InvalidImageReferenceError(`"${input}": unsupported digest algorithm "${algorithm}" (supported: ${Object.keys(DIGEST_HEX_LENGTH).join(", ")})`);
+    throw new InvalidImageReferenceError(
+      `"${input}": unsupported digest algorithm "${algorithm}" (supported: ${Object.keys(DIGEST_HEX_LENGTH).join(", ")})`,
+    );
   }
   if (hex.length !== expected || !/^[0-9a-f]+$/.test(hex)) {
     throw new InvalidImageReferenceError(`"${input}": a ${algorithm} digest is ${expected} lowercase hex characters`);

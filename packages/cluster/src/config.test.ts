@@ -6,14 +6,18 @@ import { createClusterDriver } from "./factory";
 
 describe("HYDRA_CLUSTERS", () => {
   it("parses a JSON string", () => {
-    expect(parseClusters('{"us-east": {"kubeconfig": "/k/us.yaml", "context": "us"}, "eu-west": {"inCluster": true}}')).toEqual({
+    expect(
+      parseClusters('{"us-east": {"kubeconfig": "/k/us.yaml", "context": "us"}, "eu-west": {"inCluster": true}}'),
+    ).toEqual({
       "us-east": { kubeconfig: "/k/us.yaml", context: "us" },
       "eu-west": { inCluster: true },
     });
   });
 
   it("keeps a region's sentinelAddress template", () => {
-    expect(parseClusters('{"us-east": {"inCluster": true, "sentinelAddress": "{name}.{namespace}.use1.example.net:80"}}')).toEqual({
+    expect(
+      parseClusters('{"us-east": {"inCluster": true, "sentinelAddress": "{name}.{namespace}.use1.example.net:80"}}'),
+    ).toEqual({
       "us-east": { inCluster: true, sentinelAddress: "{name}.{namespace}.use1.example.net:80" },
     });
   });
@@ -21,8 +25,14 @@ describe("HYDRA_CLUSTERS", () => {
   it("reads a YAML file, resolving relative kubeconfig paths against it", () => {
     const dir = mkdtempSync(join(tmpdir(), "hydra-clusters-"));
     const file = join(dir, "clusters.yaml");
-    writeFileSync(file, "us-east:\n  kubeconfig: ./kubeconfig.yaml\n  context: kind-us-east\neu-west:\n  context: kind-eu-west\n");
-    expect(parseClusters(file)).toEqual({ "us-east": { kubeconfig: join(dir, "kubeconfig.yaml"), context: "kind-us-east" }, "eu-west": { context: "kind-eu-west" } });
+    writeFileSync(
+      file,
+      "us-east:\n  kubeconfig: ./kubeconfig.yaml\n  context: kind-us-east\neu-west:\n  context: kind-eu-west\n",
+    );
+    expect(parseClusters(file)).toEqual({
+      "us-east": { kubeconfig: join(dir, "kubeconfig.yaml"), context: "kind-us-east" },
+      "eu-west": { context: "kind-eu-west" },
+    });
   });
 
   it.each([
@@ -51,16 +61,25 @@ describe("HYDRA_CLUSTERS", () => {
 describe("driver configuration from the environment", () => {
   it("defaults to the simulated driver with region local and 50 ms", () => {
     expect(clusterConfigFromEnv({})).toEqual({ kind: "simulated", regions: ["local"], readyMs: 50 });
-    expect(clusterConfigFromEnv({ HYDRA_SIMULATED_READY_MS: "5", HYDRA_SIMULATED_REGIONS: "a,b" })).toEqual({ kind: "simulated", regions: ["a", "b"], readyMs: 5 });
+    expect(clusterConfigFromEnv({ HYDRA_SIMULATED_READY_MS: "5", HYDRA_SIMULATED_REGIONS: "a,b" })).toEqual({
+      kind: "simulated",
+      regions: ["a", "b"],
+      readyMs: 5,
+    });
   });
 
   it("selects kubernetes when HYDRA_CLUSTERS is set", () => {
-    expect(clusterConfigFromEnv({ HYDRA_CLUSTERS: '{"r1": {"context": "c"}}' })).toEqual({ kind: "kubernetes", clusters: { r1: { context: "c" } } });
+    expect(clusterConfigFromEnv({ HYDRA_CLUSTERS: '{"r1": {"context": "c"}}' })).toEqual({
+      kind: "kubernetes",
+      clusters: { r1: { context: "c" } },
+    });
   });
 
   it("requires HYDRA_CLUSTERS for the kubernetes driver and rejects unknown drivers", () => {
     expect(() => clusterConfigFromEnv({ HYDRA_CLUSTER_DRIVER: "kubernetes" })).toThrow(/needs HYDRA_CLUSTERS/);
-    expect(() => clusterConfigFromEnv({ HYDRA_CLUSTER_DRIVER: "nomad" })).toThrow(/must be "kubernetes" or "simulated"/);
+    expect(() => clusterConfigFromEnv({ HYDRA_CLUSTER_DRIVER: "nomad" })).toThrow(
+      /must be "kubernetes" or "simulated"/,
+    );
     expect(() => clusterConfigFromEnv({ HYDRA_SIMULATED_READY_MS: "soon" })).toThrow(/HYDRA_SIMULATED_READY_MS/);
   });
 
@@ -82,10 +101,15 @@ describe("driver configuration from the environment", () => {
         "current-context: one",
       ].join("\n"),
     );
-    const kubernetes = createClusterDriver({ kind: "kubernetes", clusters: { b: { kubeconfig, context: "two" }, a: { kubeconfig } } });
+    const kubernetes = createClusterDriver({
+      kind: "kubernetes",
+      clusters: { b: { kubeconfig, context: "two" }, a: { kubeconfig } },
+    });
     expect(kubernetes.kind).toBe("kubernetes");
     expect(kubernetes.regions()).toEqual(["a", "b"]);
     await kubernetes.close();
-    expect(() => createClusterDriver({ kind: "kubernetes", clusters: { a: { kubeconfig, context: "three" } } })).toThrow(/has no context "three"/);
+    expect(() =>
+      createClusterDriver({ kind: "kubernetes", clusters: { a: { kubeconfig, context: "three" } } }),
+    ).toThrow(/has no context "three"/);
   });
 });

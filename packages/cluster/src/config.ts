@@ -6,19 +6,20 @@ import { ClusterError } from "./errors";
 import { isDns1123Label } from "./names";
 
 /** How to reach one region's cluster. */
-export type ClusterTarget = (
+export type ClusterTarget =
   /** A kubeconfig file (default: `KUBECONFIG` or `~/.kube/config`) and a context in it (default: its current context). */
-  | { kubeconfig?: string; context?: string; inCluster?: false }
-  /** The service account of the pod hydra runs in. */
-  | { inCluster: true }
-) & {
-  /**
-   * Where an edge outside the cluster reaches an environment's sentinel: `host:port`, in which
-   * `{name}` and `{namespace}` stand for the sentinel Service's name and namespace (e.g.
-   * `{name}.{namespace}.use1.example.net:80`). Absent: the edge reaches sentinels by cluster DNS.
-   */
-  sentinelAddress?: string;
-};
+  (
+    | { kubeconfig?: string; context?: string; inCluster?: false }
+    /** The service account of the pod hydra runs in. */
+    | { inCluster: true }
+  ) & {
+    /**
+     * Where an edge outside the cluster reaches an environment's sentinel: `host:port`, in which
+     * `{name}` and `{namespace}` stand for the sentinel Service's name and namespace (e.g.
+     * `{name}.{namespace}.use1.example.net:80`). Absent: the edge reaches sentinels by cluster DNS.
+     */
+    sentinelAddress?: string;
+  };
 
 /** `host:port` (host a name or `[IPv6]`), with the `{name}`/`{namespace}` placeholders allowed in the host. */
 const SENTINEL_ADDRESS = /^(?:[A-Za-z0-9.{}-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
@@ -79,7 +80,9 @@ function configError(message: string): ClusterError {
 
 function checkRegion(region: string, source: string): void {
   if (!isDns1123Label(region)) {
-    throw configError(`${source}: region "${region}" must be a DNS-1123 label (lower-case letters, digits and '-', at most 63)`);
+    throw configError(
+      `${source}: region "${region}" must be a DNS-1123 label (lower-case letters, digits and '-', at most 63)`,
+    );
   }
 }
 
@@ -120,7 +123,9 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
     baseDir = dirname(file);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw configError(`${source} must map regions to clusters, e.g. {"us-east-1": {"kubeconfig": "/path", "context": "name"}}`);
+    throw configError(
+      `${source} must map regions to clusters, e.g. {"us-east-1": {"kubeconfig": "/path", "context": "name"}}`,
+    );
   }
   const clusters: Record<string, ClusterTarget> = {};
   for (const [region, entry] of Object.entries(raw as Record<string, unknown>)) {
@@ -129,11 +134,14 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
       throw configError(`${source}: region ${region} must be an object with kubeconfig/context or inCluster`);
     }
     const e = entry as Record<string, unknown>;
-    const unknown = Object.keys(e).filter((k) => !["kubeconfig", "context", "inCluster", "sentinelAddress"].includes(k));
+    const unknown = Object.keys(e).filter(
+      (k) => !["kubeconfig", "context", "inCluster", "sentinelAddress"].includes(k),
+    );
     if (unknown.length > 0) throw configError(`${source}: region ${region} has unknown keys ${unknown.join(", ")}`);
     let sentinel: { sentinelAddress?: string } = {};
     if (e.sentinelAddress !== undefined) {
-      const problem = typeof e.sentinelAddress === "string" ? sentinelAddressProblem(e.sentinelAddress) : "must be a string";
+      const problem =
+        typeof e.sentinelAddress === "string" ? sentinelAddressProblem(e.sentinelAddress) : "must be a string";
       if (problem) throw configError(`${source}: region ${region}: sentinelAddress ${problem}`);
       sentinel = { sentinelAddress: e.sentinelAddress as string };
     }
@@ -144,7 +152,8 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
       clusters[region] = { inCluster: true, ...sentinel };
       continue;
     }
-    if (e.inCluster !== undefined && e.inCluster !== false) throw configError(`${source}: region ${region}: inCluster must be a boolean`);
+    if (e.inCluster !== undefined && e.inCluster !== false)
+      throw configError(`${source}: region ${region}: inCluster must be a boolean`);
     if (e.kubeconfig !== undefined && (typeof e.kubeconfig !== "string" || e.kubeconfig === "")) {
       throw configError(`${source}: region ${region}: kubeconfig must be a path`);
     }
@@ -153,7 +162,9 @@ export function parseClusters(value: string): Record<string, ClusterTarget> {
     }
     const kubeconfig = e.kubeconfig as string | undefined;
     clusters[region] = {
-      ...(kubeconfig !== undefined ? { kubeconfig: baseDir && !isAbsolute(kubeconfig) ? resolve(baseDir, kubeconfig) : kubeconfig } : {}),
+      ...(kubeconfig !== undefined
+        ? { kubeconfig: baseDir && !isAbsolute(kubeconfig) ? resolve(baseDir, kubeconfig) : kubeconfig }
+        : {}),
       ...(e.context !== undefined ? { context: e.context as string } : {}),
       ...sentinel,
     };
@@ -175,23 +186,35 @@ export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Clus
   const clusters = env.HYDRA_CLUSTERS?.trim();
   const kind = (env.HYDRA_CLUSTER_DRIVER?.trim() || (clusters ? "kubernetes" : "simulated")) as DriverKind;
   if (kind === "kubernetes") {
-    if (!clusters) throw configError("HYDRA_CLUSTER_DRIVER=kubernetes needs HYDRA_CLUSTERS (JSON, or a JSON/YAML file: region → {kubeconfig, context} | {inCluster: true})");
+    if (!clusters)
+      throw configError(
+        "HYDRA_CLUSTER_DRIVER=kubernetes needs HYDRA_CLUSTERS (JSON, or a JSON/YAML file: region → {kubeconfig, context} | {inCluster: true})",
+      );
     const waitText = env.HYDRA_CILIUM_VERDICT_WAIT_MS?.trim();
     const policyVerdictWaitMs = waitText ? Number(waitText) : undefined;
     if (policyVerdictWaitMs !== undefined && (!Number.isFinite(policyVerdictWaitMs) || policyVerdictWaitMs < 0)) {
       throw configError(`HYDRA_CILIUM_VERDICT_WAIT_MS must be a number of milliseconds ≥ 0, not "${waitText}"`);
     }
-    return { kind, clusters: parseClusters(clusters), ...(policyVerdictWaitMs !== undefined ? { policyVerdictWaitMs } : {}) };
+    return {
+      kind,
+      clusters: parseClusters(clusters),
+      ...(policyVerdictWaitMs !== undefined ? { policyVerdictWaitMs } : {}),
+    };
   }
   if (kind === "simulated") {
     const readyText = env.HYDRA_SIMULATED_READY_MS?.trim();
     const readyMs = readyText ? Number(readyText) : 50;
-    if (!Number.isFinite(readyMs) || readyMs < 0) throw configError(`HYDRA_SIMULATED_READY_MS must be a number of milliseconds ≥ 0, not "${readyText}"`);
-    const regions = (env.HYDRA_SIMULATED_REGIONS?.trim() || "local").split(",").map((r) => r.trim()).filter(Boolean);
+    if (!Number.isFinite(readyMs) || readyMs < 0)
+      throw configError(`HYDRA_SIMULATED_READY_MS must be a number of milliseconds ≥ 0, not "${readyText}"`);
+    const regions = (env.HYDRA_SIMULATED_REGIONS?.trim() || "local")
+      .split(",")
+      .map((r) => r.trim())
+      .filter(Boolean);
     for (const region of regions) checkRegion(region, "HYDRA_SIMULATED_REGIONS");
     const statePath = env.HYDRA_SIMULATED_STATE?.trim() || undefined;
     const serveText = env.HYDRA_SIMULATED_SERVE?.trim().toLowerCase() || "false";
-    if (!["true", "false", "1", "0"].includes(serveText)) throw configError(`HYDRA_SIMULATED_SERVE must be true or false, not "${serveText}"`);
+    if (!["true", "false", "1", "0"].includes(serveText))
+      throw configError(`HYDRA_SIMULATED_SERVE must be true or false, not "${serveText}"`);
     const serve = serveText === "true" || serveText === "1";
     return { kind, regions, readyMs, ...(statePath ? { statePath } : {}), ...(serve ? { serve } : {}) };
   }

@@ -194,7 +194,13 @@ export interface ClusterDriver {
 
 /** Events a driver reports for logs and tests (watch lifecycle, mostly). */
 export type DriverEvent =
-  | { type: "watch-start"; region: string; path: string; resourceVersion: string; reason: "initial" | "resume" | "relist" }
+  | {
+      type: "watch-start";
+      region: string;
+      path: string;
+      resourceVersion: string;
+      reason: "initial" | "resume" | "relist";
+    }
   | { type: "watch-end"; region: string; path: string; resourceVersion: string; error?: string }
   | { type: "relist"; region: string; path: string; reason: string }
   | { type: "retry"; region: string; what: string; error: string; delayMs: number };

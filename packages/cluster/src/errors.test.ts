@@ -1,4 +1,10 @@
-import { ClusterDeadlineError, ClusterError, classifyHttpStatus, classifyNetworkError, errorFromResponse } from "./errors";
+import {
+  ClusterDeadlineError,
+  ClusterError,
+  classifyHttpStatus,
+  classifyNetworkError,
+  errorFromResponse,
+} from "./errors";
 
 describe("error classification", () => {
   it.each([
@@ -15,7 +21,13 @@ describe("error classification", () => {
     [422, "Invalid", undefined, "Invalid", false],
     [429, "TooManyRequests", undefined, "TooManyRequests", true],
     [500, "InternalError", "etcdserver: request timed out", "InternalError", true],
-    [500, undefined, "failed to create typed patch object (ns/x; apps/v1, Kind=Deployment): .spec.x: field not declared in schema", "Invalid", false],
+    [
+      500,
+      undefined,
+      "failed to create typed patch object (ns/x; apps/v1, Kind=Deployment): .spec.x: field not declared in schema",
+      "Invalid",
+      false,
+    ],
     [502, undefined, undefined, "InternalError", true],
     [503, "ServiceUnavailable", undefined, "ServiceUnavailable", true],
     [504, "Timeout", undefined, "Timeout", true],
@@ -56,28 +68,56 @@ describe("error classification", () => {
         kind: "Status",
         apiVersion: "v1",
         status: "Failure",
-        message: 'Deployment.apps "dep-1" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
+        message:
+          'Deployment.apps "dep-1" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
         reason: "Invalid",
         details: {
           name: "dep-1",
           group: "apps",
           kind: "Deployment",
-          causes: [{ reason: "FieldValueInvalid", message: "Invalid value: 70000: must be between 1 and 65535, inclusive", field: "spec.template.spec.containers[0].ports[0].containerPort" }],
+          causes: [
+            {
+              reason: "FieldValueInvalid",
+              message: "Invalid value: 70000: must be between 1 and 65535, inclusive",
+              field: "spec.template.spec.containers[0].ports[0].containerPort",
+            },
+          ],
         },
         code: 422,
       },
     });
     expect(error).toBeInstanceOf(ClusterError);
-    expect(error).toMatchObject({ code: "Invalid", transient: false, status: 422, reason: "Invalid", region: "us-east", field: "spec.template.spec.containers[0].ports[0].containerPort" });
+    expect(error).toMatchObject({
+      code: "Invalid",
+      transient: false,
+      status: 422,
+      reason: "Invalid",
+      region: "us-east",
+      field: "spec.template.spec.containers[0].ports[0].containerPort",
+    });
     expect(error.message).toBe(
       'region us-east: apply Deployment ws-1/dep-1: Deployment.apps "dep-1" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
     );
-    expect(error.toJSON()).toMatchObject({ code: "Invalid", transient: false, field: "spec.template.spec.containers[0].ports[0].containerPort" });
+    expect(error.toJSON()).toMatchObject({
+      code: "Invalid",
+      transient: false,
+      field: "spec.template.spec.containers[0].ports[0].containerPort",
+    });
   });
 
   it("reads Retry-After from the header or the Status details", () => {
-    expect(errorFromResponse({ region: "r", status: 429, body: { kind: "Status", reason: "TooManyRequests" }, retryAfter: "2" }).retryAfterMs).toBe(2000);
-    expect(errorFromResponse({ region: "r", status: 429, body: { kind: "Status", details: { retryAfterSeconds: 5 } } }).retryAfterMs).toBe(5000);
+    expect(
+      errorFromResponse({
+        region: "r",
+        status: 429,
+        body: { kind: "Status", reason: "TooManyRequests" },
+        retryAfter: "2",
+      }).retryAfterMs,
+    ).toBe(2000);
+    expect(
+      errorFromResponse({ region: "r", status: 429, body: { kind: "Status", details: { retryAfterSeconds: 5 } } })
+        .retryAfterMs,
+    ).toBe(5000);
   });
 
   it("keeps a non-Status body as the message (an unserved API group answers plain text)", () => {
@@ -87,9 +127,24 @@ describe("error classification", () => {
   });
 
   it("makes deadline errors terminal and says what was not ready", () => {
-    const error = new ClusterDeadlineError({ region: "eu-west", ready: 1, required: 3, deadline: new Date("2030-01-01T00:00:00Z"), problems: ["2 × CrashLoopBackOff"] });
+    const error = new ClusterDeadlineError({
+      region: "eu-west",
+      ready: 1,
+      required: 3,
+      deadline: new Date("2030-01-01T00:00:00Z"),
+      problems: ["2 × CrashLoopBackOff"],
+    });
     expect(error).toBeInstanceOf(ClusterError);
-    expect(error).toMatchObject({ name: "ClusterDeadlineError", code: "DeadlineExceeded", transient: false, region: "eu-west", ready: 1, required: 3 });
-    expect(error.message).toBe("region eu-west: 1 of 3 required instances ready at the deadline 2030-01-01T00:00:00.000Z; not ready: 2 × CrashLoopBackOff");
+    expect(error).toMatchObject({
+      name: "ClusterDeadlineError",
+      code: "DeadlineExceeded",
+      transient: false,
+      region: "eu-west",
+      ready: 1,
+      required: 3,
+    });
+    expect(error.message).toBe(
+      "region eu-west: 1 of 3 required instances ready at the deadline 2030-01-01T00:00:00.000Z; not ready: 2 × CrashLoopBackOff",
+    );
   });
 });

@@ -53,7 +53,14 @@ export interface KubeStatus {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    uid?: string;
+    causes?: StatusCause[];
+    retryAfterSeconds?: number;
+  };
 }
 
 export interface ClusterErrorInit {
@@ -123,7 +130,14 @@ export class ClusterDeadlineError extends ClusterError {
   /** Why instances were not ready, most frequent first, e.g. `2 × CrashLoopBackOff`. */
   readonly problems: string[];
 
-  constructor(init: { region: string; ready: number; required: number; deadline: Date; problems: string[]; cause?: unknown }) {
+  constructor(init: {
+    region: string;
+    ready: number;
+    required: number;
+    deadline: Date;
+    problems: string[];
+    cause?: unknown;
+  }) {
     const why = init.problems.length > 0 ? `; not ready: ${init.problems.join(", ")}` : "";
     super(
       `region ${init.region}: ${init.ready} of ${init.required} required instances ready at the deadline ${init.deadline.toISOString()}${why}`,
@@ -201,8 +215,14 @@ export function errorFromResponse(input: {
   const status = isKubeStatus(input.body) ? input.body : undefined;
   const text = typeof input.body === "string" ? input.body.trim().slice(0, 300) : undefined;
   const message = status?.message ?? (text || `HTTP ${input.status}`);
-  const { code, transient } = classifyHttpStatus(input.status, status?.reason, status?.message, status?.details?.causes);
-  const retryAfterSeconds = status?.details?.retryAfterSeconds ?? (input.retryAfter ? Number(input.retryAfter) : undefined);
+  const { code, transient } = classifyHttpStatus(
+    input.status,
+    status?.reason,
+    status?.message,
+    status?.details?.causes,
+  );
+  const retryAfterSeconds =
+    status?.details?.retryAfterSeconds ?? (input.retryAfter ? Number(input.retryAfter) : undefined);
   const prefix = input.what ? `region ${input.region}: ${input.what}: ` : `region ${input.region}: `;
   // RBAC names the missing verb and resource; say where hydra's needs are written down.
   const hint = code === "Forbidden" ? " (hydra's role needs the verbs in deploy/rbac.yaml)" : "";
@@ -213,7 +233,8 @@ export function errorFromResponse(input: {
     status: input.status,
     reason: status?.reason,
     causes: status?.details?.causes,
-    retryAfterMs: retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : undefined,
+    retryAfterMs:
+      retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : undefined,
   });
 }
 
@@ -239,7 +260,8 @@ const TRANSIENT_NETWORK = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
 
-const TLS_CODES = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_SSL_)/;
+const TLS_CODES =
+  /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_SSL_)/;
 
 /** Classification of a failure below HTTP: connection, DNS, TLS, timeouts. */
 export function classifyNetworkError(error: unknown): { code: ClusterErrorCode; transient: boolean } {

@@ -33,14 +33,18 @@ export interface KubeResponse<T> {
 
 /** One line of a watch stream: an object of the watched kind, or (type ERROR) a `Status`. */
 export type WatchEvent<T = unknown> =
-  | { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"; object: T }
-  | { type: "ERROR"; object: KubeStatus };
+  { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"; object: T } | { type: "ERROR"; object: KubeStatus };
 
 const USER_AGENT = "hydra-cluster-driver/1 (@kubernetes/client-node 1.4.0 KubeConfig)";
 
 function abortedError(region: string, what: string, signal: AbortSignal): ClusterError {
   const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
-  return new ClusterError(`region ${region}: ${what}: aborted (${reason})`, { code: "Aborted", transient: true, region, cause: signal.reason });
+  return new ClusterError(`region ${region}: ${what}: aborted (${reason})`, {
+    code: "Aborted",
+    transient: true,
+    region,
+    cause: signal.reason,
+  });
 }
 
 export class KubeHttp {
@@ -62,7 +66,11 @@ export class KubeHttp {
   ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) {
-      throw new ClusterError(`region ${region}: the kubeconfig has no current cluster`, { code: "Configuration", transient: false, region });
+      throw new ClusterError(`region ${region}: the kubeconfig has no current cluster`, {
+        code: "Configuration",
+        transient: false,
+        region,
+      });
     }
     this.server = new URL(cluster.server);
     this.secure = this.server.protocol === "https:";
@@ -83,17 +91,25 @@ export class KubeHttp {
   }
 
   /** Credentials and TLS settings from the KubeConfig, fresh for each request (tokens rotate). */
-  private async requestOptions(method: string, headers: http.OutgoingHttpHeaders, what: string, agent: http.Agent): Promise<https.RequestOptions> {
+  private async requestOptions(
+    method: string,
+    headers: http.OutgoingHttpHeaders,
+    what: string,
+    agent: http.Agent,
+  ): Promise<https.RequestOptions> {
     const options: https.RequestOptions = { method, headers };
     try {
       await this.kc.applyToHTTPSOptions(options);
     } catch (error) {
-      throw new ClusterError(`region ${this.region}: ${what}: cannot apply kubeconfig credentials: ${(error as Error).message}`, {
-        code: "Configuration",
-        transient: false,
-        region: this.region,
-        cause: error,
-      });
+      throw new ClusterError(
+        `region ${this.region}: ${what}: cannot apply kubeconfig credentials: ${(error as Error).message}`,
+        {
+          code: "Configuration",
+          transient: false,
+          region: this.region,
+          cause: error,
+        },
+      );
     }
     // KubeConfig builds a fresh agent per call; keep ours (keep-alive) unless a proxy is configured.
     if (!this.viaProxy) options.agent = agent;
@@ -109,7 +125,9 @@ export class KubeHttp {
   ): Promise<{ req: http.ClientRequest; res: http.IncomingMessage; what: string; cleanup: () => void }> {
     const what = opts.what ?? `${method} ${path}`;
     const payload =
-      opts.body === undefined ? undefined : Buffer.from(typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body));
+      opts.body === undefined
+        ? undefined
+        : Buffer.from(typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body));
     const headers: http.OutgoingHttpHeaders = { Accept: accept, "User-Agent": USER_AGENT };
     if (payload) {
       headers["Content-Type"] = opts.contentType ?? "application/json";
@@ -144,11 +162,14 @@ export class KubeHttp {
           req.on("error", (error) => fail(networkError(this.region, what, error)));
           req.setTimeout(opts.timeoutMs ?? this.requestTimeoutMs, () => {
             fail(
-              new ClusterError(`region ${this.region}: ${what}: no response within ${opts.timeoutMs ?? this.requestTimeoutMs} ms`, {
-                code: "Timeout",
-                transient: true,
-                region: this.region,
-              }),
+              new ClusterError(
+                `region ${this.region}: ${what}: no response within ${opts.timeoutMs ?? this.requestTimeoutMs} ms`,
+                {
+                  code: "Timeout",
+                  transient: true,
+                  region: this.region,
+                },
+              ),
             );
             req.destroy();
           });
@@ -185,7 +206,13 @@ export class KubeHttp {
       const body = await KubeHttp.readBody(res);
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
-        throw errorFromResponse({ region: this.region, status, body, retryAfter: res.headers["retry-after"] as string | undefined, what });
+        throw errorFromResponse({
+          region: this.region,
+          status,
+          body,
+          retryAfter: res.headers["retry-after"] as string | undefined,
+          what,
+        });
       }
       return { status, headers: res.headers, body: body as T };
     } catch (error) {
@@ -212,7 +239,12 @@ export class KubeHttp {
     const { req, res, what, cleanup } = await this.send(
       "GET",
       path,
-      { query: { ...query, watch: true }, signal: opts.signal, timeoutMs: opts.idleTimeoutMs, what: opts.what ?? `watch ${path}` },
+      {
+        query: { ...query, watch: true },
+        signal: opts.signal,
+        timeoutMs: opts.idleTimeoutMs,
+        what: opts.what ?? `watch ${path}`,
+      },
       "application/json",
       this.watchAgent,
     );
@@ -220,7 +252,13 @@ export class KubeHttp {
     if (status !== 200) {
       try {
         const body = await KubeHttp.readBody(res);
-        throw errorFromResponse({ region: this.region, status, body, retryAfter: res.headers["retry-after"] as string | undefined, what });
+        throw errorFromResponse({
+          region: this.region,
+          status,
+          body,
+          retryAfter: res.headers["retry-after"] as string | undefined,
+          what,
+        });
       } finally {
         cleanup();
       }
@@ -244,7 +282,13 @@ export class KubeHttp {
       if (opts.signal?.aborted) onAbort();
       // The request's timeout now measures idleness of the stream (bookmarks keep it busy).
       req.setTimeout(opts.idleTimeoutMs, () =>
-        finish(new ClusterError(`region ${this.region}: ${what}: idle for ${opts.idleTimeoutMs} ms`, { code: "Timeout", transient: true, region: this.region })),
+        finish(
+          new ClusterError(`region ${this.region}: ${what}: idle for ${opts.idleTimeoutMs} ms`, {
+            code: "Timeout",
+            transient: true,
+            region: this.region,
+          }),
+        ),
       );
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
@@ -258,7 +302,13 @@ export class KubeHttp {
           try {
             event = JSON.parse(line) as WatchEvent<T>;
           } catch {
-            finish(new ClusterError(`region ${this.region}: ${what}: malformed watch event`, { code: "InternalError", transient: true, region: this.region }));
+            finish(
+              new ClusterError(`region ${this.region}: ${what}: malformed watch event`, {
+                code: "InternalError",
+                transient: true,
+                region: this.region,
+              }),
+            );
             return;
           }
           try {
@@ -270,10 +320,21 @@ export class KubeHttp {
         }
       });
       res.on("end", () => finish());
-      res.on("aborted", () => finish(networkError(this.region, what, Object.assign(new Error("watch connection aborted"), { code: "ECONNRESET" }))));
+      res.on("aborted", () =>
+        finish(
+          networkError(this.region, what, Object.assign(new Error("watch connection aborted"), { code: "ECONNRESET" })),
+        ),
+      );
       res.on("error", (error) => finish(networkError(this.region, what, error)));
       res.on("close", () => {
-        if (!done) finish(networkError(this.region, what, Object.assign(new Error("watch connection closed"), { code: "ECONNRESET" })));
+        if (!done)
+          finish(
+            networkError(
+              this.region,
+              what,
+              Object.assign(new Error("watch connection closed"), { code: "ECONNRESET" }),
+            ),
+          );
       });
     });
   }

@@ -67,11 +67,14 @@ export function loadKubeConfig(region: string, target: ClusterTarget): KubeConfi
   }
   if (!target.inCluster && target.context) {
     if (!kc.getContextObject(target.context)) {
-      throw new ClusterError(`region ${region}: kubeconfig ${target.kubeconfig ?? "(default)"} has no context "${target.context}"`, {
-        code: "Configuration",
-        transient: false,
-        region,
-      });
+      throw new ClusterError(
+        `region ${region}: kubeconfig ${target.kubeconfig ?? "(default)"} has no context "${target.context}"`,
+        {
+          code: "Configuration",
+          transient: false,
+          region,
+        },
+      );
     }
     kc.setCurrentContext(target.context);
   }
@@ -188,25 +191,36 @@ export class KubernetesDriver implements ClusterDriver {
       if ((object.status as { phase?: string } | undefined)?.phase !== "Terminating") break;
       // Being deleted: nothing can be created in it until it is gone; then apply creates it anew.
       if (Date.now() > deadline) {
-        throw new ClusterError(`region ${region}: namespace ${namespace} is still being deleted after ${NAMESPACE_WAIT_MS / 1000} s; retry once it is gone`, {
-          code: "Terminating",
-          transient: true,
-          region,
-        });
+        throw new ClusterError(
+          `region ${region}: namespace ${namespace} is still being deleted after ${NAMESPACE_WAIT_MS / 1000} s; retry once it is gone`,
+          {
+            code: "Terminating",
+            transient: true,
+            region,
+          },
+        );
       }
       await sleep(NAMESPACE_POLL_MS, this.closing.signal);
     }
     await this.awaitDefaultServiceAccount(region, namespace, deadline);
   }
 
-  private async applyNamespace(region: string, namespace: string, labels?: Record<string, string>): Promise<KubeObject> {
+  private async applyNamespace(
+    region: string,
+    namespace: string,
+    labels?: Record<string, string>,
+  ): Promise<KubeObject> {
     try {
       return await this.apply(region, namespaceManifest(namespace, labels));
     } catch (error) {
       // Without permission to write namespaces, an existing one (created by an admin) is fine.
       if (!(error instanceof ClusterError && error.code === "Forbidden")) throw error;
       try {
-        return (await this.client(region).request<KubeObject>("GET", itemPath("Namespace", undefined, namespace), { signal: this.closing.signal })).body;
+        return (
+          await this.client(region).request<KubeObject>("GET", itemPath("Namespace", undefined, namespace), {
+            signal: this.closing.signal,
+          })
+        ).body;
       } catch {
         throw error;
       }
@@ -222,17 +236,23 @@ export class KubernetesDriver implements ClusterDriver {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/default`;
     for (;;) {
       try {
-        await this.client(region).request("GET", path, { signal: this.closing.signal, what: `get ServiceAccount ${namespace}/default` });
+        await this.client(region).request("GET", path, {
+          signal: this.closing.signal,
+          what: `get ServiceAccount ${namespace}/default`,
+        });
         return;
       } catch (error) {
         if (!(error instanceof ClusterError) || error.code !== "NotFound") throw error;
         if (error.reason === undefined) return; // a plain-text 404: the resource is not served
         if (Date.now() > deadline) {
-          throw new ClusterError(`region ${region}: namespace ${namespace} has no default ServiceAccount after ${NAMESPACE_WAIT_MS / 1000} s (is kube-controller-manager running?)`, {
-            code: "NotFound",
-            transient: true,
-            region,
-          });
+          throw new ClusterError(
+            `region ${region}: namespace ${namespace} has no default ServiceAccount after ${NAMESPACE_WAIT_MS / 1000} s (is kube-controller-manager running?)`,
+            {
+              code: "NotFound",
+              transient: true,
+              region,
+            },
+          );
         }
         await sleep(NAMESPACE_POLL_MS, this.closing.signal);
       }
@@ -267,7 +287,9 @@ export class KubernetesDriver implements ClusterDriver {
     }
     // The API server accepts any policy its schema allows; Cilium judges it and says so only in
     // the status (condition Valid). Wait briefly for that verdict: a cluster with only the CRD never gives one.
-    const judged = policyValidity(applied) ? applied : await this.awaitPolicyVerdict(region, spec.namespace, manifest.metadata.name);
+    const judged = policyValidity(applied)
+      ? applied
+      : await this.awaitPolicyVerdict(region, spec.namespace, manifest.metadata.name);
     const verdict = judged ? policyValidity(judged) : undefined;
     if (verdict?.status === "False") {
       throw new ClusterError(
@@ -275,7 +297,11 @@ export class KubernetesDriver implements ClusterDriver {
         { code: "Invalid", transient: false, region, reason: verdict.reason ?? "CiliumPolicyInvalid" },
       );
     }
-    return { namespace: spec.namespace, name: manifest.metadata.name, resourceVersion: (judged ?? applied).metadata.resourceVersion! };
+    return {
+      namespace: spec.namespace,
+      name: manifest.metadata.name,
+      resourceVersion: (judged ?? applied).metadata.resourceVersion!,
+    };
   }
 
   /** The policy once Cilium's `Valid` condition appears on it within `policyVerdictWaitMs`; undefined without one. */
@@ -369,7 +395,10 @@ export class KubernetesDriver implements ClusterDriver {
     opts.signal?.addEventListener("abort", onCallerAbort, { once: true });
     this.closing.signal.addEventListener("abort", onClose, { once: true });
     // Capped at setTimeout's maximum (~24.8 days): beyond it Node would fire at once.
-    const timer = setTimeout(() => stop.abort(DEADLINE), Math.min(2 ** 31 - 1, Math.max(0, opts.deadline.getTime() - Date.now())));
+    const timer = setTimeout(
+      () => stop.abort(DEADLINE),
+      Math.min(2 ** 31 - 1, Math.max(0, opts.deadline.getTime() - Date.now())),
+    );
     if (opts.signal?.aborted) stop.abort(opts.signal.reason);
 
     const pods = new Map<string, Pod>();
@@ -407,18 +436,22 @@ export class KubernetesDriver implements ClusterDriver {
       const rollout = rolloutOf(deployment, minReady);
       if (rollout.state === "refused") {
         finish({
-          error: new ClusterError(`region ${region}: the pods of ${what} are refused (${rollout.reason}): ${rollout.message}`, {
-            code: "Refused",
-            transient: false,
-            region,
-            reason: rollout.reason,
-          }),
+          error: new ClusterError(
+            `region ${region}: the pods of ${what} are refused (${rollout.reason}): ${rollout.message}`,
+            {
+              code: "Refused",
+              transient: false,
+              region,
+              reason: rollout.reason,
+            },
+          ),
         });
         return;
       }
       // Pods the watch has not yet seen go are still counted live: wait until both streams agree.
       const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp).length;
-      if (rollout.state === "complete" && now.length >= minReady && live === (deployment.status?.replicas ?? 0)) finish({ instances: now });
+      if (rollout.state === "complete" && now.length >= minReady && live === (deployment.status?.replicas ?? 0))
+        finish({ instances: now });
     };
     const failure = (): ClusterError => {
       if (stop.signal.reason === DEADLINE) {
@@ -431,8 +464,12 @@ export class KubernetesDriver implements ClusterDriver {
           deadline: opts.deadline,
           problems: [
             ...podProblems([...pods.values()], minReady),
-            ...(rollout?.state === "progressing" && ready().length >= minReady ? [`rollout waiting for ${rollout.waitingFor}`] : []),
-            ...(lastError.error instanceof Error ? [`last error talking to the cluster: ${lastError.error.message}`] : []),
+            ...(rollout?.state === "progressing" && ready().length >= minReady
+              ? [`rollout waiting for ${rollout.waitingFor}`]
+              : []),
+            ...(lastError.error instanceof Error
+              ? [`last error talking to the cluster: ${lastError.error.message}`]
+              : []),
           ],
           cause: lastError.error,
         });
@@ -446,7 +483,13 @@ export class KubernetesDriver implements ClusterDriver {
       });
     };
 
-    const follow = <T extends Named>(path: string, query: Query, items: Map<string, T>, kind: keyof typeof listed, describe: string) =>
+    const follow = <T extends Named>(
+      path: string,
+      query: Query,
+      items: Map<string, T>,
+      kind: keyof typeof listed,
+      describe: string,
+    ) =>
       this.follow<T>({ region, path, query, items, what: describe, signal: stop.signal, lastError }, () => {
         listed[kind] = true;
         evaluate();
@@ -456,8 +499,20 @@ export class KubernetesDriver implements ClusterDriver {
       });
     try {
       await Promise.all([
-        follow(collectionPath("Deployment", ref.namespace), { fieldSelector: `metadata.name=${ref.name}` }, deployments, "deployment", `Deployment ${what}`),
-        follow(collectionPath("Pod", ref.namespace), { labelSelector: labelSelector(ref.selector) }, pods, "pods", `pods of ${what}`),
+        follow(
+          collectionPath("Deployment", ref.namespace),
+          { fieldSelector: `metadata.name=${ref.name}` },
+          deployments,
+          "deployment",
+          `Deployment ${what}`,
+        ),
+        follow(
+          collectionPath("Pod", ref.namespace),
+          { labelSelector: labelSelector(ref.selector) },
+          pods,
+          "pods",
+          `pods of ${what}`,
+        ),
       ]);
       if (outcome && "instances" in outcome) return outcome.instances;
       if (outcome) throw outcome.error;
@@ -476,7 +531,15 @@ export class KubernetesDriver implements ClusterDriver {
    * event. Resolves once `signal` aborts; rejects with a terminal ClusterError.
    */
   private async follow<T extends Named>(
-    input: { region: string; path: string; query: Query; items: Map<string, T>; what: string; signal: AbortSignal; lastError: { error?: unknown } },
+    input: {
+      region: string;
+      path: string;
+      query: Query;
+      items: Map<string, T>;
+      what: string;
+      signal: AbortSignal;
+      lastError: { error?: unknown };
+    },
     onChange: () => void,
   ): Promise<void> {
     const { region, path, query, items, what, signal } = input;
@@ -484,7 +547,7 @@ export class KubernetesDriver implements ClusterDriver {
     let resourceVersion = "";
     let list = true;
     let reason: "initial" | "resume" | "relist" = "initial";
-    for (let attempt = 0; !signal.aborted; ) {
+    for (let attempt = 0; !signal.aborted;) {
       try {
         if (list) {
           const response = await client.request<{ metadata: { resourceVersion: string }; items: T[] }>("GET", path, {
@@ -506,7 +569,12 @@ export class KubernetesDriver implements ClusterDriver {
           { ...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds },
           (event: WatchEvent<T>) => {
             if (event.type === "ERROR") {
-              throw errorFromResponse({ region, status: event.object?.code ?? 500, body: event.object, what: `watch ${what}` });
+              throw errorFromResponse({
+                region,
+                status: event.object?.code ?? 500,
+                body: event.object,
+                what: `watch ${what}`,
+              });
             }
             const rv = event.object?.metadata?.resourceVersion;
             if (event.type !== "BOOKMARK") {
@@ -543,7 +611,13 @@ export class KubernetesDriver implements ClusterDriver {
     }
   }
 
-  private async backoff(region: string, what: string, error: ClusterError, attempt: number, signal: AbortSignal): Promise<void> {
+  private async backoff(
+    region: string,
+    what: string,
+    error: ClusterError,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const base = Math.min(5_000, 100 * 2 ** attempt);
     const delayMs = Math.max(error.retryAfterMs ?? 0, Math.round(base / 2 + (Math.random() * base) / 2));
     this.emit({ type: "retry", region, what, error: error.message, delayMs });

@@ -10,7 +10,11 @@ import { namespaceName } from "./names";
 import { SimulatedDriver } from "./simulated";
 import { askSentinel } from "./testing";
 
-const ids = { workspaceId: "ws_01h455vb4pex5vsknk084sn02q", projectId: "prj_01h455vb4pex5vsknk084sn02q", environmentId: "env_01h455vb4pex5vsknk084sn02q" };
+const ids = {
+  workspaceId: "ws_01h455vb4pex5vsknk084sn02q",
+  projectId: "prj_01h455vb4pex5vsknk084sn02q",
+  environmentId: "env_01h455vb4pex5vsknk084sn02q",
+};
 const otherEnvironment = "env_01h455vb4pex5vsknk084sn09z";
 const namespace = namespaceName(ids.workspaceId);
 const REGION = "local";
@@ -50,9 +54,19 @@ describeServing("the simulated driver serving (a local cluster)", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "hydra-local-cluster-"));
-    driver = new SimulatedDriver({ regions: [REGION], readyMs: 20, statePath: path.join(dir, "cluster.log"), serve: true });
+    driver = new SimulatedDriver({
+      regions: [REGION],
+      readyMs: 20,
+      statePath: path.join(dir, "cluster.log"),
+      serve: true,
+    });
     await driver.ensureNamespace(REGION, namespace);
-    sentinel = await driver.ensureSentinel(REGION, { ...ids, namespace, image: "nginxinc/nginx-unprivileged:1.27-alpine", replicas: 1 });
+    sentinel = await driver.ensureSentinel(REGION, {
+      ...ids,
+      namespace,
+      image: "nginxinc/nginx-unprivileged:1.27-alpine",
+      replicas: 1,
+    });
   });
 
   afterAll(async () => {
@@ -60,8 +74,19 @@ describeServing("the simulated driver serving (a local cluster)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const deploy = async (deploymentId: string, replicas: number, environmentId = ids.environmentId): Promise<WorkloadRef> => {
-    const ref = await driver.applyWorkload(REGION, { ...ids, environmentId, deploymentId, namespace, image: `registry.local/${deploymentId}:1`, replicas });
+  const deploy = async (
+    deploymentId: string,
+    replicas: number,
+    environmentId = ids.environmentId,
+  ): Promise<WorkloadRef> => {
+    const ref = await driver.applyWorkload(REGION, {
+      ...ids,
+      environmentId,
+      deploymentId,
+      namespace,
+      image: `registry.local/${deploymentId}:1`,
+      replicas,
+    });
     await driver.waitReady(REGION, ref, replicas, deadline());
     return ref;
   };
@@ -72,7 +97,9 @@ describeServing("the simulated driver serving (a local cluster)", () => {
     expect(await accepts(sentinel.externalAddress!)).toBe(true);
     // Idempotent: ensuring it again keeps the same process and address.
     const pid = driver.localSentinel(REGION, ids.environmentId)!.pid;
-    expect((await driver.ensureSentinel(REGION, { ...ids, namespace, image: "x", replicas: 1 })).externalAddress).toBe(sentinel.externalAddress);
+    expect((await driver.ensureSentinel(REGION, { ...ids, namespace, image: "x", replicas: 1 })).externalAddress).toBe(
+      sentinel.externalAddress,
+    );
     expect(driver.localSentinel(REGION, ids.environmentId)!.pid).toBe(pid);
   });
 
@@ -88,7 +115,13 @@ describeServing("the simulated driver serving (a local cluster)", () => {
       const answer = await viaSentinel(sentinel, id, `/p/${i}`);
       expect(answer.status).toBe(200);
       const who = JSON.parse(answer.body) as Record<string, string>;
-      expect(who).toMatchObject({ deployment: id, region: REGION, image: `registry.local/${id}:1`, path: `/p/${i}`, host: "web-acme.hydra.run" });
+      expect(who).toMatchObject({
+        deployment: id,
+        region: REGION,
+        image: `registry.local/${id}:1`,
+        path: `/p/${i}`,
+        host: "web-acme.hydra.run",
+      });
       seen.add(who.instance!);
     }
     expect([...seen].sort()).toEqual(instances.map((i) => i.id));
@@ -116,12 +149,22 @@ describeServing("the simulated driver serving (a local cluster)", () => {
     expect(await driver.waitReady(REGION, ref, 0, deadline())).toEqual([]);
     expect(await accepts(instance!.address)).toBe(false);
     // The sentinel's resolver reuses an answer for up to 2 s (1 s, in whole seconds).
-    const answer = await eventually(() => viaSentinel(sentinel, id), (a) => a.status !== 200);
+    const answer = await eventually(
+      () => viaSentinel(sentinel, id),
+      (a) => a.status !== 200,
+    );
     expect(answer).toMatchObject({ status: 503, retryAfter: "5" });
     expect(answer.body).toContain("has no ready instance");
     await driver.scale(REGION, ref, 1);
     await driver.waitReady(REGION, ref, 1, deadline());
-    expect((await eventually(() => viaSentinel(sentinel, id), (a) => a.status === 200)).status).toBe(200);
+    expect(
+      (
+        await eventually(
+          () => viaSentinel(sentinel, id),
+          (a) => a.status === 200,
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it("answers 404 for another environment's deployment and for one that does not exist", async () => {
@@ -142,7 +185,14 @@ describeServing("the simulated driver serving (a local cluster)", () => {
       return statSync(log).size - before;
     };
     const first = await growth("dep_01h455vb4pex5vsknk084sn2aa");
-    for (let i = 0; i < 200; i++) await driver.applyWorkload(REGION, { ...ids, deploymentId: `dep_01h455vb4pex5vsknk084s${String(i).padStart(3, "0")}`.replace(/[^0-9a-z_]/g, "0"), namespace, image: "registry.local/x:1", replicas: 0 });
+    for (let i = 0; i < 200; i++)
+      await driver.applyWorkload(REGION, {
+        ...ids,
+        deploymentId: `dep_01h455vb4pex5vsknk084s${String(i).padStart(3, "0")}`.replace(/[^0-9a-z_]/g, "0"),
+        namespace,
+        image: "registry.local/x:1",
+        replicas: 0,
+      });
     const later = await growth("dep_01h455vb4pex5vsknk084sn2bb");
     expect(later).toBeLessThan(first * 1.5);
     expect(readFileSync(log, "utf8").split("\n").length).toBeGreaterThan(200);
@@ -154,7 +204,12 @@ describeServing("the simulated driver serving (a local cluster)", () => {
     const before = await driver.waitReady(REGION, ref, 1, deadline());
     await driver.close();
     expect(await accepts(before[0]!.address)).toBe(false);
-    driver = new SimulatedDriver({ regions: [REGION], readyMs: 20, statePath: path.join(dir, "cluster.log"), serve: true });
+    driver = new SimulatedDriver({
+      regions: [REGION],
+      readyMs: 20,
+      statePath: path.join(dir, "cluster.log"),
+      serve: true,
+    });
     expect(await driver.waitReady(REGION, ref, 1, deadline())).toEqual(before);
     const again = await driver.ensureSentinel(REGION, { ...ids, namespace, image: "x", replicas: 1 });
     expect(again.externalAddress).toBe(sentinel.externalAddress);

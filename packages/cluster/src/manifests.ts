@@ -2,7 +2,16 @@
  * The manifests hydra applies, as pure functions of the specs: both drivers build them here,
  * so the simulated driver holds exactly what the kubernetes driver would send.
  */
-import type { NetworkPolicySpec, OwnerIds, ReadinessCheck, Resources, SentinelRef, SentinelSpec, WorkloadRef, WorkloadSpec } from "./driver";
+import type {
+  NetworkPolicySpec,
+  OwnerIds,
+  ReadinessCheck,
+  Resources,
+  SentinelRef,
+  SentinelSpec,
+  WorkloadRef,
+  WorkloadSpec,
+} from "./driver";
 import { createHash } from "node:crypto";
 import { ClusterError } from "./errors";
 import { renderSentinelConfig, SENTINEL_HEALTH_PATH } from "./sentinel-config";
@@ -76,7 +85,12 @@ export function namespaceManifest(name: string, labels: Record<string, string> =
   return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...labels, [LABEL.managedBy]: "hydra" } } };
 }
 
-function envList(region: string, port: number, fixed: Record<string, string>, extra: Record<string, string> | undefined) {
+function envList(
+  region: string,
+  port: number,
+  fixed: Record<string, string>,
+  extra: Record<string, string> | undefined,
+) {
   const env: Record<string, string> = { PORT: String(port), HYDRA_REGION: region, ...fixed };
   const list = Object.entries(env).map(([name, value]) => ({ name, value }));
   for (const name of Object.keys(extra ?? {}).sort()) {
@@ -95,7 +109,9 @@ function envList(region: string, port: number, fixed: Record<string, string>, ex
 
 function readinessProbe(check: ReadinessCheck | undefined) {
   const handler =
-    check?.type === "http" ? { httpGet: { path: check.path, port: PORT_NAME, scheme: "HTTP" } } : { tcpSocket: { port: PORT_NAME } };
+    check?.type === "http"
+      ? { httpGet: { path: check.path, port: PORT_NAME, scheme: "HTTP" } }
+      : { tcpSocket: { port: PORT_NAME } };
   return { ...handler, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
 }
 
@@ -145,7 +161,12 @@ function deployment(input: {
   };
 }
 
-function service(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubeObject {
+function service(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+  selector: Record<string, string>,
+): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -159,7 +180,9 @@ function service(name: string, namespace: string, labels: Record<string, string>
 }
 
 /** The ref of a deployment's workload, computed from its spec (no cluster call). */
-export function workloadRef(spec: Pick<WorkloadSpec, "deploymentId" | "environmentId" | "namespace" | "port">): WorkloadRef {
+export function workloadRef(
+  spec: Pick<WorkloadSpec, "deploymentId" | "environmentId" | "namespace" | "port">,
+): WorkloadRef {
   return {
     deploymentId: spec.deploymentId,
     namespace: spec.namespace,
@@ -225,7 +248,10 @@ export function workloadManifests(region: string, spec: WorkloadSpec): { deploym
  * `externalAddress` is a region's `sentinelAddress` (HYDRA_CLUSTERS): `host:port`, where
  * `{name}` and `{namespace}` stand for the sentinel Service's name and namespace.
  */
-export function sentinelRef(spec: Pick<SentinelSpec, "environmentId" | "namespace" | "port">, externalAddress?: string): Omit<SentinelRef, "resourceVersion"> {
+export function sentinelRef(
+  spec: Pick<SentinelSpec, "environmentId" | "namespace" | "port">,
+  externalAddress?: string,
+): Omit<SentinelRef, "resourceVersion"> {
   const name = sentinelName(spec.environmentId);
   return {
     environmentId: spec.environmentId,
@@ -235,7 +261,9 @@ export function sentinelRef(spec: Pick<SentinelSpec, "environmentId" | "namespac
     port: spec.port ?? DEFAULT_PORT,
     host: serviceHost(name, spec.namespace),
     servicePort: SERVICE_PORT,
-    ...(externalAddress ? { externalAddress: externalAddress.replaceAll("{name}", name).replaceAll("{namespace}", spec.namespace) } : {}),
+    ...(externalAddress
+      ? { externalAddress: externalAddress.replaceAll("{name}", name).replaceAll("{namespace}", spec.namespace) }
+      : {}),
   };
 }
 
@@ -247,7 +275,9 @@ export const SENTINEL_CONFIG_ANNOTATION = "hydra.dev/sentinel-config-sha256";
 export const CLUSTER_DNS_SERVICE = "kube-dns.kube-system.svc.cluster.local";
 
 /** The sentinel's nginx.conf on a cluster: the stock image's unprivileged paths, logs to stdout/stderr. */
-export function sentinelClusterConfig(spec: Pick<SentinelSpec, "environmentId" | "namespace" | "port" | "activator">): string {
+export function sentinelClusterConfig(
+  spec: Pick<SentinelSpec, "environmentId" | "namespace" | "port" | "activator">,
+): string {
   const port = spec.port ?? DEFAULT_PORT;
   return renderSentinelConfig({
     environmentId: spec.environmentId,
@@ -267,28 +297,49 @@ export function sentinelClusterConfig(spec: Pick<SentinelSpec, "environmentId" |
  * An environment's sentinel: a ConfigMap with the generated nginx.conf, a Deployment of the
  * stock proxy image running it (readiness: GET /healthz on the health port), and a Service.
  */
-export function sentinelManifests(region: string, spec: SentinelSpec): { configMap: KubeObject; deployment: KubeObject; service: KubeObject } {
+export function sentinelManifests(
+  region: string,
+  spec: SentinelSpec,
+): { configMap: KubeObject; deployment: KubeObject; service: KubeObject } {
   const name = sentinelName(spec.environmentId);
   const labels = sentinelLabels(spec);
   const selector = sentinelSelector(spec.environmentId);
   const port = spec.port ?? DEFAULT_PORT;
   const config = sentinelClusterConfig(spec);
-  const base = hydraContainer(region, "sentinel", port, { ...spec, command: spec.command ?? ["nginx", "-c", `${SENTINEL_CONFIG_DIR}/nginx.conf`] }, { type: "tcp" }, {
-    HYDRA_WORKSPACE_ID: spec.workspaceId,
-    HYDRA_PROJECT_ID: spec.projectId,
-    HYDRA_ENVIRONMENT_ID: spec.environmentId,
-  });
+  const base = hydraContainer(
+    region,
+    "sentinel",
+    port,
+    { ...spec, command: spec.command ?? ["nginx", "-c", `${SENTINEL_CONFIG_DIR}/nginx.conf`] },
+    { type: "tcp" },
+    {
+      HYDRA_WORKSPACE_ID: spec.workspaceId,
+      HYDRA_PROJECT_ID: spec.projectId,
+      HYDRA_ENVIRONMENT_ID: spec.environmentId,
+    },
+  );
   const container = {
     ...base,
     ports: [
       { name: PORT_NAME, containerPort: port, protocol: "TCP" },
       { name: "health", containerPort: port + 1, protocol: "TCP" },
     ],
-    readinessProbe: { httpGet: { path: SENTINEL_HEALTH_PATH, port: "health", scheme: "HTTP" }, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+    readinessProbe: {
+      httpGet: { path: SENTINEL_HEALTH_PATH, port: "health", scheme: "HTTP" },
+      periodSeconds: 2,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 3,
+    },
     volumeMounts: [{ name: "config", mountPath: SENTINEL_CONFIG_DIR, readOnly: true }],
   };
   return {
-    configMap: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: spec.namespace, labels }, data: { "nginx.conf": config } },
+    configMap: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace: spec.namespace, labels },
+      data: { "nginx.conf": config },
+    },
     deployment: deployment({
       name,
       namespace: spec.namespace,
@@ -313,7 +364,9 @@ export function networkPolicyManifest(spec: NetworkPolicySpec): KubeObject {
       endpointSelector: { matchLabels: workloadSelector(spec.deploymentId) },
       ingress: [
         {
-          fromEndpoints: [{ matchLabels: { ...spec.sentinel.selector, [CILIUM_NAMESPACE_LABEL]: spec.sentinel.namespace } }],
+          fromEndpoints: [
+            { matchLabels: { ...spec.sentinel.selector, [CILIUM_NAMESPACE_LABEL]: spec.sentinel.namespace } },
+          ],
           toPorts: [{ ports: [{ port: String(spec.port), protocol: "TCP" }] }],
         },
       ],

@@ -40,13 +40,21 @@ export function formatAddress(ip: string, port: number): string {
 
 /** The instance a ready pod (see isPodReady: it has an IP) serves. */
 export function instanceOf(region: string, pod: Pod, port: number): InstanceInfo {
-  return { id: `${region}/${pod.metadata.name}`, address: formatAddress(pod.status?.podIP ?? "", port), region, status: "ready" };
+  return {
+    id: `${region}/${pod.metadata.name}`,
+    address: formatAddress(pod.status?.podIP ?? "", port),
+    region,
+    status: "ready",
+  };
 }
 
 /** Why one pod is not ready, in the words `kubectl get pods` would use: a reason and a detail. */
 export function podProblem(pod: Pod): { reason: string; detail?: string } {
   if (pod.metadata?.deletionTimestamp) return { reason: "Terminating" };
-  const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const statuses: ContainerStatus[] = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
   for (const s of statuses) {
     const waiting = s.state?.waiting;
     if (waiting?.reason && waiting.reason !== "ContainerCreating" && waiting.reason !== "PodInitializing") {

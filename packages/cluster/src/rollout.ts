@@ -37,18 +37,31 @@ export type Rollout =
 export function rolloutOf(deployment: DeploymentView, minReady: number): Rollout {
   const status = deployment.status ?? {};
   const failure = status.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
-  if (failure) return { state: "refused", reason: failure.reason ?? "FailedCreate", message: failure.message ?? "the ReplicaSet cannot create pods" };
+  if (failure)
+    return {
+      state: "refused",
+      reason: failure.reason ?? "FailedCreate",
+      message: failure.message ?? "the ReplicaSet cannot create pods",
+    };
   const desired = deployment.spec?.replicas ?? 1;
   // Just scaled down: the status may still count the pods being removed.
-  if (desired < minReady) return { state: "progressing", waitingFor: `a scale-up: the Deployment asks for ${desired} replicas` };
+  if (desired < minReady)
+    return { state: "progressing", waitingFor: `a scale-up: the Deployment asks for ${desired} replicas` };
   const generation = deployment.metadata.generation ?? 0;
   const observed = status.observedGeneration ?? 0;
-  if (observed < generation) return { state: "progressing", waitingFor: `the Deployment controller to observe generation ${generation} (seen: ${observed})` };
+  if (observed < generation)
+    return {
+      state: "progressing",
+      waitingFor: `the Deployment controller to observe generation ${generation} (seen: ${observed})`,
+    };
   const updated = status.updatedReplicas ?? 0;
   const available = status.availableReplicas ?? 0;
   const total = status.replicas ?? 0;
-  if (updated < minReady) return { state: "progressing", waitingFor: `${updated} of ${minReady} replicas updated to the current template` };
-  if (total > updated) return { state: "progressing", waitingFor: `${total - updated} replicas of an older template still running` };
-  if (available < minReady) return { state: "progressing", waitingFor: `${available} of ${minReady} replicas available` };
+  if (updated < minReady)
+    return { state: "progressing", waitingFor: `${updated} of ${minReady} replicas updated to the current template` };
+  if (total > updated)
+    return { state: "progressing", waitingFor: `${total - updated} replicas of an older template still running` };
+  if (available < minReady)
+    return { state: "progressing", waitingFor: `${available} of ${minReady} replicas available` };
   return { state: "complete" };
 }

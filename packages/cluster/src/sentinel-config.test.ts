@@ -45,7 +45,10 @@ describeNginx("the sentinel's nginx config", () => {
     const config =
       Object.keys(overrides).length === 0
         ? // The ConfigMap's text as is; only the resolver name (kube-dns, absent here) and the /tmp paths are swapped.
-          base.replace("kube-dns.kube-system.svc.cluster.local", "127.0.0.1").replaceAll('"/tmp', `"${dir}`).replace('"/dev/stdout"', `"${dir}/access.log"`)
+          base
+            .replace("kube-dns.kube-system.svc.cluster.local", "127.0.0.1")
+            .replaceAll('"/tmp', `"${dir}`)
+            .replace('"/dev/stdout"', `"${dir}/access.log"`)
         : renderSentinelConfig({
             environmentId,
             namespace,
@@ -63,7 +66,9 @@ describeNginx("the sentinel's nginx config", () => {
 
   it("rejects a value that would break out of its token", () => {
     const input = { environmentId, namespace, listen: "1", healthListen: "2", resolver: "r", upstreamPort: 1 };
-    expect(() => renderSentinelConfig({ ...input, paths: { pid: "a\nb", temp: "/t", accessLog: "x", errorLog: "y" } })).toThrow(/one line/);
+    expect(() =>
+      renderSentinelConfig({ ...input, paths: { pid: "a\nb", temp: "/t", accessLog: "x", errorLog: "y" } }),
+    ).toThrow(/one line/);
   });
 
   describe("a running sentinel", () => {
@@ -96,7 +101,12 @@ describeNginx("the sentinel's nginx config", () => {
           healthListen: `${block}.1:18481`,
           resolver: `${resolver.host}:${resolver.port}`,
           upstreamPort,
-          paths: { pid: join(dir, "nginx.pid"), temp: dir, accessLog: join(dir, "access.log"), errorLog: join(dir, "error.log") },
+          paths: {
+            pid: join(dir, "nginx.pid"),
+            temp: dir,
+            accessLog: join(dir, "access.log"),
+            errorLog: join(dir, "error.log"),
+          },
           activator: `${block}.30:${upstreamPort}`,
         }),
       });
@@ -110,13 +120,19 @@ describeNginx("the sentinel's nginx config", () => {
       await activatorEcho?.close();
     });
 
-    const get = (deploymentId: string | null, method = "GET") => askSentinel(listen, { host: "web-acme.hydra.run", deploymentId, method, path: "/some/path?q=1" });
+    const get = (deploymentId: string | null, method = "GET") =>
+      askSentinel(listen, { host: "web-acme.hydra.run", deploymentId, method, path: "/some/path?q=1" });
 
     it("forwards to the deployment's Service, keeping path and Host, retrying past a dead replica", async () => {
       for (const method of ["GET", "HEAD", "PUT", "DELETE"]) {
         const response = await get(live, method);
         expect({ method, status: response.status }).toEqual({ method, status: 200 });
-        if (method !== "HEAD") expect(JSON.parse(response.body)).toMatchObject({ name: "replica-2", path: "/some/path?q=1", host: "web-acme.hydra.run" });
+        if (method !== "HEAD")
+          expect(JSON.parse(response.body)).toMatchObject({
+            name: "replica-2",
+            path: "/some/path?q=1",
+            host: "web-acme.hydra.run",
+          });
       }
     });
 
@@ -124,7 +140,11 @@ describeNginx("the sentinel's nginx config", () => {
       ["no header", null, /X-Hydra-Deployment-Id is missing or not a deployment id/],
       ["a malformed id", "dep_../../etc", /missing or not a deployment id/],
       ["an id of another kind", "env_01h455vb4pex5vsknk084sn03r", /missing or not a deployment id/],
-      ["an unknown deployment", "dep_01h455vb4pex5vsknk084sn0zz", /no deployment dep_01h455vb4pex5vsknk084sn0zz in this environment/],
+      [
+        "an unknown deployment",
+        "dep_01h455vb4pex5vsknk084sn0zz",
+        /no deployment dep_01h455vb4pex5vsknk084sn0zz in this environment/,
+      ],
       ["another environment's deployment", elsewhere, /no deployment .* in this environment/],
     ])("answers 404 with a reason for %s", async (_name, id, reason) => {
       const response = await get(id);
@@ -136,14 +156,24 @@ describeNginx("the sentinel's nginx config", () => {
     it("hands a deployment without ready instances to the activator, with its id", async () => {
       const response = await get(standby);
       expect(response.status).toBe(200);
-      expect(JSON.parse(response.body)).toMatchObject({ name: "activator", path: "/some/path?q=1", deploymentId: standby, host: "web-acme.hydra.run" });
+      expect(JSON.parse(response.body)).toMatchObject({
+        name: "activator",
+        path: "/some/path?q=1",
+        deploymentId: standby,
+        host: "web-acme.hydra.run",
+      });
     });
 
     it("serves its health endpoint and logs each request with its deployment id", async () => {
       expect((await fetch(`http://${block}.1:18481/healthz`)).status).toBe(200);
       await get(live);
-      const lines = (await nginx.accessLog()).trim().split("\n").map((l) => JSON.parse(l) as { deployment_id: string; status: number; upstream: string });
-      expect(lines.some((l) => l.deployment_id === live && l.status === 200 && l.upstream.includes(`${block}.11`))).toBe(true);
+      const lines = (await nginx.accessLog())
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { deployment_id: string; status: number; upstream: string });
+      expect(
+        lines.some((l) => l.deployment_id === live && l.status === 200 && l.upstream.includes(`${block}.11`)),
+      ).toBe(true);
     });
   });
 });

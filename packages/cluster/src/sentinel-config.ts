@@ -57,7 +57,8 @@ export interface SentinelConfigInput {
 function serviceNameSuffix(environmentId: string): string {
   const sample = "01h455vb4pex5vsknk084sn02q";
   const name = deploymentServiceName(`dep_${sample}`, environmentId);
-  if (!name.startsWith(`dep-${sample}-`)) throw new Error(`environment id ${environmentId} does not give Service names the sentinel can build`);
+  if (!name.startsWith(`dep-${sample}-`))
+    throw new Error(`environment id ${environmentId} does not give Service names the sentinel can build`);
   return name.slice(`dep-${sample}`.length);
 }
 

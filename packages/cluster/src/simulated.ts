@@ -117,7 +117,14 @@ function invalid(region: string, object: KubeObject, causes: StatusCause[]): Clu
   const group = object.apiVersion.includes("/") ? `.${object.apiVersion.split("/")[0]}` : "";
   const detail = causes.map((c) => `${c.field}: ${c.message}`);
   const message = `${object.kind}${group} "${object.metadata.name}" is invalid: ${detail.length === 1 ? detail[0] : `[${detail.join(", ")}]`}`;
-  return new ClusterError(`region ${region}: ${message}`, { code: "Invalid", transient: false, region, status: 422, reason: "Invalid", causes });
+  return new ClusterError(`region ${region}: ${message}`, {
+    code: "Invalid",
+    transient: false,
+    region,
+    status: 422,
+    reason: "Invalid",
+    causes,
+  });
 }
 
 /** The fields of a Deployment's spec (as manifests.ts builds it) that the simulation reads. */
@@ -144,25 +151,43 @@ function validate(object: KubeObject): StatusCause[] {
   const bad = (field: string, value: unknown, why: string) =>
     causes.push({ reason: "FieldValueInvalid", field, message: `Invalid value: ${JSON.stringify(value)}: ${why}` });
   const name = object.metadata.name;
-  const nameOk = object.kind === "Namespace" ? isDns1123Label(name) : object.kind === "Service" ? isDns1035Label(name) : isDns1123Subdomain(name);
+  const nameOk =
+    object.kind === "Namespace"
+      ? isDns1123Label(name)
+      : object.kind === "Service"
+        ? isDns1035Label(name)
+        : isDns1123Subdomain(name);
   if (!nameOk) bad("metadata.name", name, "must be a valid DNS name");
   const checkPort = (field: string, port: unknown) => {
-    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) bad(field, port, "must be between 1 and 65535, inclusive");
+    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)
+      bad(field, port, "must be between 1 and 65535, inclusive");
   };
   if (object.kind === "Deployment" && object.spec) {
     const spec = object.spec as DeploymentSpecFields;
-    if (!Number.isInteger(spec.replicas) || spec.replicas < 0) bad("spec.replicas", spec.replicas, "must be greater than or equal to 0");
+    if (!Number.isInteger(spec.replicas) || spec.replicas < 0)
+      bad("spec.replicas", spec.replicas, "must be greater than or equal to 0");
     spec.template.spec.containers.forEach((c, i) => {
       const at = `spec.template.spec.containers[${i}]`;
-      if (typeof c.image !== "string" || c.image.trim() === "") causes.push({ reason: "FieldValueRequired", field: `${at}.image`, message: "Required value" });
+      if (typeof c.image !== "string" || c.image.trim() === "")
+        causes.push({ reason: "FieldValueRequired", field: `${at}.image`, message: "Required value" });
       else if (c.image !== c.image.trim()) bad(`${at}.image`, c.image, "must not have leading or trailing whitespace");
       (c.ports ?? []).forEach((p, j) => checkPort(`${at}.ports[${j}].containerPort`, p.containerPort));
       (c.env ?? []).forEach((e, j) => {
-        if (!ENV_NAME.test(e.name)) bad(`${at}.env[${j}].name`, e.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit");
+        if (!ENV_NAME.test(e.name))
+          bad(
+            `${at}.env[${j}].name`,
+            e.name,
+            "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+          );
       });
       for (const kind of ["requests", "limits"] as const) {
         for (const [resource, value] of Object.entries(c.resources?.[kind] ?? {})) {
-          if (!QUANTITY.test(String(value))) bad(`${at}.resources.${kind}[${resource}]`, value, "must match the regex ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
+          if (!QUANTITY.test(String(value)))
+            bad(
+              `${at}.resources.${kind}[${resource}]`,
+              value,
+              "must match the regex ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$",
+            );
         }
       }
     });
@@ -207,13 +232,19 @@ export class SimulatedDriver implements ClusterDriver {
     this.load();
     if (config.serve) {
       const dir = config.statePath ? `${config.statePath}.d` : mkdtempSync(path.join(tmpdir(), "hydra-local-cluster-"));
-      this.serving = new LocalServing({ dir, resolve: (region) => (name) => this.resolve(region, name), activator: () => this.activator });
+      this.serving = new LocalServing({
+        dir,
+        resolve: (region) => (name) => this.resolve(region, name),
+        activator: () => this.activator,
+      });
       // Like a node coming back: the pods and sentinels the cluster holds run again.
       for (const state of this.state.values()) {
         for (const k of state.pods.keys()) void this.syncServers(state, k);
         for (const [environmentId, local] of state.sentinels) {
           this.startSentinel(state, environmentId, local).catch((error: Error) =>
-            process.stderr.write(`${JSON.stringify({ level: "error", msg: "local sentinel did not start", region: state.name, environmentId, error: error.message })}\n`),
+            process.stderr.write(
+              `${JSON.stringify({ level: "error", msg: "local sentinel did not start", region: state.name, environmentId, error: error.message })}\n`,
+            ),
           );
         }
       }
@@ -250,7 +281,11 @@ export class SimulatedDriver implements ClusterDriver {
       const state = this.state.get(record.region);
       if (!state) continue;
       if (record.t === "obj") {
-        state.objects.set(record.k, { manifest: JSON.parse(record.json) as KubeObject, resourceVersion: record.rv, json: record.json });
+        state.objects.set(record.k, {
+          manifest: JSON.parse(record.json) as KubeObject,
+          resourceVersion: record.rv,
+          json: record.json,
+        });
       } else if (record.t === "del") {
         state.objects.delete(record.k);
         state.pods.delete(record.k);
@@ -289,7 +324,8 @@ export class SimulatedDriver implements ClusterDriver {
     const records: LogRecord[] = [{ t: "base", octet: this.base }];
     for (const state of this.state.values()) {
       const c = this.counters(state);
-      for (const [k, o] of state.objects) records.push({ t: "obj", region: state.name, k, json: o.json, rv: o.resourceVersion, c });
+      for (const [k, o] of state.objects)
+        records.push({ t: "obj", region: state.name, k, json: o.json, rv: o.resourceVersion, c });
       for (const [k, pods] of state.pods) records.push({ t: "pods", region: state.name, k, pods: pods.map(saved), c });
       for (const [env, s] of state.sentinels) records.push({ t: "sentinel", region: state.name, env, ...s });
     }
@@ -309,12 +345,19 @@ export class SimulatedDriver implements ClusterDriver {
 
   private persistObject(state: SimRegion, k: string): void {
     const o = state.objects.get(k);
-    if (o) this.persist({ t: "obj", region: state.name, k, json: o.json, rv: o.resourceVersion, c: this.counters(state) });
+    if (o)
+      this.persist({ t: "obj", region: state.name, k, json: o.json, rv: o.resourceVersion, c: this.counters(state) });
     else this.persist({ t: "del", region: state.name, k });
   }
 
   private persistPods(state: SimRegion, k: string): void {
-    this.persist({ t: "pods", region: state.name, k, pods: (state.pods.get(k) ?? []).map(saved), c: this.counters(state) });
+    this.persist({
+      t: "pods",
+      region: state.name,
+      k,
+      pods: (state.pods.get(k) ?? []).map(saved),
+      c: this.counters(state),
+    });
   }
 
   regions(): string[] {
@@ -324,7 +367,11 @@ export class SimulatedDriver implements ClusterDriver {
   private region(region: string): SimRegion {
     const state = this.state.get(region);
     if (!state) {
-      throw new ClusterError(`unknown region "${region}"; configured: ${this.regions().join(", ")}`, { code: "UnknownRegion", transient: false, region });
+      throw new ClusterError(`unknown region "${region}"; configured: ${this.regions().join(", ")}`, {
+        code: "UnknownRegion",
+        transient: false,
+        region,
+      });
     }
     return state;
   }
@@ -337,8 +384,8 @@ export class SimulatedDriver implements ClusterDriver {
     for (const [k, pods] of state.pods) {
       let changed = false;
       for (const pod of pods) {
-        if (mode === "ready" && pod.readyAt === Infinity) (pod.readyAt = now + this.readyMs), (changed = true);
-        if (mode !== "ready" && pod.readyAt > now) (pod.readyAt = Infinity), (changed = true);
+        if (mode === "ready" && pod.readyAt === Infinity) ((pod.readyAt = now + this.readyMs), (changed = true));
+        if (mode !== "ready" && pod.readyAt > now) ((pod.readyAt = Infinity), (changed = true));
       }
       if (changed) {
         this.persistPods(state, k);
@@ -349,7 +396,12 @@ export class SimulatedDriver implements ClusterDriver {
   }
 
   /** The stored manifest of an object, as applied (for tests). */
-  get(region: string, kind: string, namespace: string | undefined, name: string): (KubeObject & { resourceVersion: string }) | undefined {
+  get(
+    region: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): (KubeObject & { resourceVersion: string }) | undefined {
     const entry = this.region(region).objects.get(key(kind, namespace, name));
     return entry ? { ...structuredClone(entry.manifest), resourceVersion: entry.resourceVersion } : undefined;
   }
@@ -361,10 +413,17 @@ export class SimulatedDriver implements ClusterDriver {
 
   private apply(region: string, manifest: KubeObject): string {
     const state = this.region(region);
-    if (this.closing.signal.aborted) throw new ClusterError(`region ${region}: the driver is closed`, { code: "Aborted", transient: true, region });
+    if (this.closing.signal.aborted)
+      throw new ClusterError(`region ${region}: the driver is closed`, { code: "Aborted", transient: true, region });
     const { namespace, name } = manifest.metadata;
     if (namespace !== undefined && !state.objects.has(key("Namespace", undefined, namespace))) {
-      throw new ClusterError(`region ${region}: namespaces "${namespace}" not found`, { code: "NotFound", transient: false, region, status: 404, reason: "NotFound" });
+      throw new ClusterError(`region ${region}: namespaces "${namespace}" not found`, {
+        code: "NotFound",
+        transient: false,
+        region,
+        status: 404,
+        reason: "NotFound",
+      });
     }
     const causes = validate(manifest);
     if (causes.length > 0) throw invalid(region, manifest, causes);
@@ -375,7 +434,9 @@ export class SimulatedDriver implements ClusterDriver {
     if (existing && manifest.kind === "Deployment") {
       const before = JSON.stringify((existing.manifest.spec as DeploymentSpecFields).selector);
       if (before !== JSON.stringify((manifest.spec as DeploymentSpecFields).selector)) {
-        throw invalid(region, manifest, [{ reason: "FieldValueInvalid", field: "spec.selector", message: "Invalid value: field is immutable" }]);
+        throw invalid(region, manifest, [
+          { reason: "FieldValueInvalid", field: "spec.selector", message: "Invalid value: field is immutable" },
+        ]);
       }
     }
     const resourceVersion = String(++state.resourceVersion);
@@ -383,7 +444,9 @@ export class SimulatedDriver implements ClusterDriver {
     this.persistObject(state, k);
     if (manifest.kind === "Deployment") {
       const spec = manifest.spec as DeploymentSpecFields;
-      const templateChanged = existing && JSON.stringify((existing.manifest.spec as DeploymentSpecFields).template) !== JSON.stringify(spec.template);
+      const templateChanged =
+        existing &&
+        JSON.stringify((existing.manifest.spec as DeploymentSpecFields).template) !== JSON.stringify(spec.template);
       if (templateChanged) state.pods.set(k, []);
       void this.reconcile(state, k, spec.replicas);
     }
@@ -425,7 +488,10 @@ export class SimulatedDriver implements ClusterDriver {
     const deployment = object.manifest.metadata.labels?.[LABEL.deploymentId] ?? "";
     const prefix = `${state.name}/${object.manifest.metadata.name}-`;
     const keep = new Set(pods.map((p) => `${state.name}/${p.name}`));
-    const stops = serving.instanceIds(prefix).filter((id) => !keep.has(id)).map((id) => serving.stopInstance(id));
+    const stops = serving
+      .instanceIds(prefix)
+      .filter((id) => !keep.has(id))
+      .map((id) => serving.stopInstance(id));
     for (const pod of pods) {
       const id = `${state.name}/${pod.name}`;
       if (!Number.isFinite(pod.readyAt) || serving.hasInstance(id)) continue;
@@ -449,7 +515,9 @@ export class SimulatedDriver implements ClusterDriver {
    */
   private resolve(region: string, name: string): string[] | null {
     const state = this.state.get(region);
-    const match = new RegExp(`^([a-z0-9-]+)\\.([a-z0-9-]+)\\.svc\\.${CLUSTER_DOMAIN.replace(/\./g, "\\.")}$`).exec(name);
+    const match = new RegExp(`^([a-z0-9-]+)\\.([a-z0-9-]+)\\.svc\\.${CLUSTER_DOMAIN.replace(/\./g, "\\.")}$`).exec(
+      name,
+    );
     if (!state || !match) return null;
     const service = state.objects.get(key("Service", match[2], match[1]!));
     if (!service) return null;
@@ -481,7 +549,13 @@ export class SimulatedDriver implements ClusterDriver {
       setTimeout(() => void this.syncServers(state, k), this.readyMs).unref();
       return;
     }
-    throw new ClusterError(`region ${region}: pod ${podName} not found`, { code: "NotFound", transient: false, region: region ?? "", status: 404, reason: "NotFound" });
+    throw new ClusterError(`region ${region}: pod ${podName} not found`, {
+      code: "NotFound",
+      transient: false,
+      region: region ?? "",
+      status: 404,
+      reason: "NotFound",
+    });
   }
 
   async ensureNamespace(region: string, namespace: string, labels?: Record<string, string>): Promise<void> {
@@ -507,7 +581,11 @@ export class SimulatedDriver implements ClusterDriver {
     const port = spec.port ?? DEFAULT_PORT;
     let local = state.sentinels.get(spec.environmentId);
     if (!local || local.port !== port || local.namespace !== spec.namespace) {
-      local = { ip: local?.ip ?? this.loopback(this.base + 64 + state.index, state.sentinels.size), namespace: spec.namespace, port };
+      local = {
+        ip: local?.ip ?? this.loopback(this.base + 64 + state.index, state.sentinels.size),
+        namespace: spec.namespace,
+        port,
+      };
       state.sentinels.set(spec.environmentId, local);
       this.persist({ t: "sentinel", region, env: spec.environmentId, ...local });
     }
@@ -515,12 +593,15 @@ export class SimulatedDriver implements ClusterDriver {
     try {
       await this.startSentinel(state, spec.environmentId, local);
     } catch (error) {
-      throw new ClusterError(`region ${region}: the local sentinel of ${spec.environmentId} did not start: ${(error as Error).message}`, {
-        code: "ServiceUnavailable",
-        transient: true,
-        region,
-        cause: error,
-      });
+      throw new ClusterError(
+        `region ${region}: the local sentinel of ${spec.environmentId} did not start: ${(error as Error).message}`,
+        {
+          code: "ServiceUnavailable",
+          transient: true,
+          region,
+          cause: error,
+        },
+      );
     }
     return { ...sentinelRef(spec, `${ip}:${port}`), resourceVersion: { deployment, service } };
   }
@@ -558,7 +639,13 @@ export class SimulatedDriver implements ClusterDriver {
     }
     if (!entry) {
       if (replicas === 0) return;
-      throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, { code: "NotFound", transient: false, region, status: 404, reason: "NotFound" });
+      throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, {
+        code: "NotFound",
+        transient: false,
+        region,
+        status: 404,
+        reason: "NotFound",
+      });
     }
     const spec = entry.manifest.spec as { replicas: number };
     if (spec.replicas !== replicas) {
@@ -575,7 +662,11 @@ export class SimulatedDriver implements ClusterDriver {
     const deploymentKey = key("Deployment", ref.namespace, ref.name);
     state.pods.set(deploymentKey, []);
     await this.syncServers(state, deploymentKey);
-    for (const k of [deploymentKey, key("CiliumNetworkPolicy", ref.namespace, ref.name), key("Service", ref.namespace, ref.service)]) {
+    for (const k of [
+      deploymentKey,
+      key("CiliumNetworkPolicy", ref.namespace, ref.name),
+      key("Service", ref.namespace, ref.service),
+    ]) {
       if (!state.objects.delete(k)) continue;
       this.persistObject(state, k);
     }
@@ -587,13 +678,24 @@ export class SimulatedDriver implements ClusterDriver {
     const state = this.region(region);
     const k = key("Deployment", ref.namespace, ref.name);
     if (!state.objects.has(k)) {
-      throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, { code: "NotFound", transient: false, region, status: 404, reason: "NotFound" });
+      throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, {
+        code: "NotFound",
+        transient: false,
+        region,
+        status: 404,
+        reason: "NotFound",
+      });
     }
     const port = this.serving ? LOCAL_SERVICE_PORT : ref.port;
     const ready = (at: number) =>
       (state.pods.get(k) ?? [])
         .filter((pod) => this.podReady(state, pod, at))
-        .map((pod): InstanceInfo => ({ id: `${region}/${pod.name}`, address: formatAddress(pod.ip, port), region, status: "ready" }))
+        .map((pod): InstanceInfo => ({
+          id: `${region}/${pod.name}`,
+          address: formatAddress(pod.ip, port),
+          region,
+          status: "ready",
+        }))
         .sort((a, b) => (a.id < b.id ? -1 : 1));
     for (;;) {
       // One timestamp for "who is ready" and "who is not yet": with two, a pod that turned
@@ -602,18 +704,29 @@ export class SimulatedDriver implements ClusterDriver {
       const now = ready(at);
       if (now.length >= minReady || minReady <= 0) return now;
       if (opts.signal?.aborted || this.closing.signal.aborted) {
-        throw new ClusterError(`region ${region}: waiting for ${ref.namespace}/${ref.name} aborted`, { code: "Aborted", transient: true, region });
+        throw new ClusterError(`region ${region}: waiting for ${ref.namespace}/${ref.name} aborted`, {
+          code: "Aborted",
+          transient: true,
+          region,
+        });
       }
       const left = opts.deadline.getTime() - Date.now();
       if (left <= 0) {
         const pods = state.pods.get(k) ?? [];
         const notReady = pods.length - now.length;
-        const problem = state.mode === "crash-loop" ? "CrashLoopBackOff" : state.mode === "never-ready" ? "Unschedulable" : "Pending";
+        const problem =
+          state.mode === "crash-loop" ? "CrashLoopBackOff" : state.mode === "never-ready" ? "Unschedulable" : "Pending";
         const problems = [
           ...(notReady > 0 ? [`${notReady} × ${problem}`] : []),
           ...(pods.length < minReady ? [`${minReady - pods.length} × pods not created`] : []),
         ];
-        throw new ClusterDeadlineError({ region, ready: now.length, required: minReady, deadline: opts.deadline, problems });
+        throw new ClusterDeadlineError({
+          region,
+          ready: now.length,
+          required: minReady,
+          deadline: opts.deadline,
+          problems,
+        });
       }
       const pending = (state.pods.get(k) ?? []).filter((p) => p.readyAt > at).map((p) => p.readyAt - at);
       const next = Math.min(left, ...pending);

@@ -27,22 +27,31 @@ export interface SentinelAnswer {
  * Host, and the deployment id header when `deploymentId` is not null. (node:http, since fetch
  * does not let a caller set Host.)
  */
-export function askSentinel(address: string, opts: { host: string; deploymentId: string | null; path?: string; method?: string }): Promise<SentinelAnswer> {
+export function askSentinel(
+  address: string,
+  opts: { host: string; deploymentId: string | null; path?: string; method?: string },
+): Promise<SentinelAnswer> {
   const [hostname, port] = address.split(":");
-  const headers: Record<string, string> = { host: opts.host, ...(opts.deploymentId !== null ? { [DEPLOYMENT_ID_HEADER.toLowerCase()]: opts.deploymentId } : {}) };
+  const headers: Record<string, string> = {
+    host: opts.host,
+    ...(opts.deploymentId !== null ? { [DEPLOYMENT_ID_HEADER.toLowerCase()]: opts.deploymentId } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port: Number(port), method: opts.method ?? "GET", path: opts.path ?? "/", headers }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode!,
-          contentType: res.headers["content-type"],
-          retryAfter: res.headers["retry-after"] === undefined ? undefined : String(res.headers["retry-after"]),
-          body,
-        }),
-      );
-    });
+    const req = request(
+      { host: hostname, port: Number(port), method: opts.method ?? "GET", path: opts.path ?? "/", headers },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode!,
+            contentType: res.headers["content-type"],
+            retryAfter: res.headers["retry-after"] === undefined ? undefined : String(res.headers["retry-after"]),
+            body,
+          }),
+        );
+      },
+    );
     req.on("error", reject).end();
   });
 }

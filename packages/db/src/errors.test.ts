@@ -8,7 +8,11 @@ describe("classifyPostgresError", () => {
     ["connection reset, from another realm", { code: "ECONNRESET", message: "read ECONNRESET" }, "unavailable"],
     ["dns retry", withCode("getaddrinfo EAI_AGAIN db", "EAI_AGAIN"), "unavailable"],
     ["admin shutdown 57P01", withCode("terminating connection due to administrator command", "57P01"), "unavailable"],
-    ["crash shutdown 57P02", withCode("terminating connection because of crash of another server process", "57P02"), "unavailable"],
+    [
+      "crash shutdown 57P02",
+      withCode("terminating connection because of crash of another server process", "57P02"),
+      "unavailable",
+    ],
     ["cannot connect now 57P03", withCode("the database system is starting up", "57P03"), "unavailable"],
     ["too many connections 53300", withCode("sorry, too many clients already", "53300"), "unavailable"],
     ["connection exception class 08", withCode("connection failure", "08006"), "unavailable"],

@@ -40,10 +40,25 @@ export function numberOfErrorCode(code: ErrorCode): number {
 }
 
 /** Codes worth another attempt: the same call may succeed later. */
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(["unavailable", "aborted", "deadline_exceeded", "resource_exhausted", "unknown", "internal"]);
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  "unavailable",
+  "aborted",
+  "deadline_exceeded",
+  "resource_exhausted",
+  "unknown",
+  "internal",
+]);
 
 /** Socket errors of an unreachable database (or any server). */
-const UNREACHABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
+const UNREACHABLE_NODE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+]);
 
 /** SQLSTATEs that mean the database cannot serve now: 57P01-03 shutdown / cannot connect now, 53300 too many connections (class 08 below). */
 const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
@@ -64,7 +79,8 @@ export function classifyPostgresError(error: unknown): "unavailable" | "aborted"
   if (typeof error !== "object" || error === null) return null;
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === "string") {
-    if (UNREACHABLE_NODE_CODES.has(code) || code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code)) return "unavailable";
+    if (UNREACHABLE_NODE_CODES.has(code) || code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code))
+      return "unavailable";
     if (CONTENTION_SQLSTATES.has(code)) return "aborted";
   }
   if (typeof message === "string" && CONNECTION_LOST_MESSAGE.test(message)) return "unavailable";

@@ -60,7 +60,14 @@ describe("pools", () => {
       expect(res.rows[0]!.n).toBe(9007199254740993n);
       const prisma = createPrisma(pool);
       await prisma.workspace.create({ data: { id: "ws_01h455vb4pex5vsknk084sn02q", name: "W", slug: "w" } });
-      await prisma.project.create({ data: { id: "prj_01h455vb4pex5vsknk084sn02q", workspaceId: "ws_01h455vb4pex5vsknk084sn02q", name: "P", slug: "p" } });
+      await prisma.project.create({
+        data: {
+          id: "prj_01h455vb4pex5vsknk084sn02q",
+          workspaceId: "ws_01h455vb4pex5vsknk084sn02q",
+          name: "P",
+          slug: "p",
+        },
+      });
       const project = await prisma.project.findUniqueOrThrow({ where: { id: "prj_01h455vb4pex5vsknk084sn02q" } });
       expect(project.routingGeneration).toBe(0n);
     } finally {

@@ -38,7 +38,10 @@ export interface Migration {
 
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(dir, name, "migration.sql"), "utf8");
@@ -80,9 +83,12 @@ export async function applyMigrations(url: string, dir = MIGRATIONS_DIR): Promis
   try {
     await client.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK]);
     await client.query(CREATE_MIGRATIONS_TABLE);
-    const rows = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`,
-    );
+    const rows = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"`);
     const recorded = new Map(rows.rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]));
     const applied: string[] = [];
     for (const migration of migrations) {
@@ -94,7 +100,9 @@ export async function applyMigrations(url: string, dir = MIGRATIONS_DIR): Promis
       }
       if (row) {
         if (row.checksum !== migration.checksum) {
-          throw new Error(`migration ${migration.name} was changed after it was applied to ${redact(url)}; add a new migration instead`);
+          throw new Error(
+            `migration ${migration.name} was changed after it was applied to ${redact(url)}; add a new migration instead`,
+          );
         }
         continue;
       }

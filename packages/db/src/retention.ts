@@ -3,7 +3,11 @@
  * or `maxBatches` ran: short transactions, so retention never holds locks long, and a bounded
  * amount of work per tick (the next tick goes on). Returns the rows deleted.
  */
-export async function deleteInBatches(deleteBatch: (limit: number) => Promise<number>, batch = 1_000, maxBatches = 100): Promise<number> {
+export async function deleteInBatches(
+  deleteBatch: (limit: number) => Promise<number>,
+  batch = 1_000,
+  maxBatches = 100,
+): Promise<number> {
   let total = 0;
   for (let i = 0; i < maxBatches; i++) {
     const deleted = await deleteBatch(batch);

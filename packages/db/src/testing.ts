@@ -84,16 +84,22 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(label = "db"): Promise<TestDatabase> {
-  const safeLabel = label.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
+  const safeLabel = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .slice(0, 24);
   const created = Math.floor(Date.now() / 1000);
   const name = `${TEST_DATABASE_PREFIX}${safeLabel}_${created}_${randomBytes(4).toString("hex")}`;
   const template = await templateName();
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`));
+  await withAdmin((admin) =>
+    admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`),
+  );
   return {
     name,
     url: withDatabase(TEST_SERVER_URL, name),
-    drop: () => withAdmin(async (admin) => {
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    }),
+    drop: () =>
+      withAdmin(async (admin) => {
+        await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      }),
   };
 }

@@ -1,4 +1,10 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { isId, type Pool } from "@hydra/db";
 import { DEPLOYMENT_ID_HEADER as SENTINEL_DEPLOYMENT_ID_HEADER } from "@hydra/cluster/sentinel-config";
@@ -13,7 +19,16 @@ const DEPLOYMENT_ID_HEADER = SENTINEL_DEPLOYMENT_ID_HEADER.toLowerCase();
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const RETRY_AFTER_SECONDS = "5";
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+]);
 
 export interface ActivatorOptions {
   pool: Pool;
@@ -70,10 +85,12 @@ export class Activator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = String(req.headers[DEPLOYMENT_ID_HEADER] ?? "");
-    if (!isId("deployment", id)) return plain(res, 404, `no deployment: ${SENTINEL_DEPLOYMENT_ID_HEADER} is missing or not a deployment id`);
+    if (!isId("deployment", id))
+      return plain(res, 404, `no deployment: ${SENTINEL_DEPLOYMENT_ID_HEADER} is missing or not a deployment id`);
     const deployment = await findDeployment(this.options.pool, id);
     if (!deployment) return plain(res, 404, `no deployment ${id}`);
-    if (deployment.status !== "ready") return plain(res, 503, `deployment ${id} is ${deployment.status}`, RETRY_AFTER_SECONDS);
+    if (deployment.status !== "ready")
+      return plain(res, 503, `deployment ${id} is ${deployment.status}`, RETRY_AFTER_SECONDS);
     const body = await readBody(req);
     if (body === null) return plain(res, 413, `request body larger than ${MAX_BODY_BYTES} bytes`);
     const woken = await this.wake(id);
@@ -100,7 +117,11 @@ export class Activator {
     try {
       const outcome = await this.options.engine.result(runId, { timeoutMs: this.options.waitMs, settleOnPause: true });
       if (outcome.status === "completed") return { ok: true };
-      return { ok: false, status: 503, reason: `deployment ${id} could not be woken (${outcome.status}): ${outcome.error}` };
+      return {
+        ok: false,
+        status: 503,
+        reason: `deployment ${id} could not be woken (${outcome.status}): ${outcome.error}`,
+      };
     } catch (error) {
       this.options.onError?.(error, id);
       return { ok: false, status: 503, reason: `deployment ${id} is waking up; try again shortly` };
@@ -128,11 +149,19 @@ async function readBody(req: IncomingMessage): Promise<Buffer | null> {
 function forward(req: IncomingMessage, body: Buffer, address: string, res: ServerResponse): Promise<boolean> {
   const separator = address.lastIndexOf(":");
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   headers["content-length"] = String(body.length);
   return new Promise((resolve) => {
     const upstream = httpRequest(
-      { host: address.slice(0, separator).replace(/^\[|\]$/g, ""), port: Number(address.slice(separator + 1)), method: req.method, path: req.url, headers, timeout: 2_000 },
+      {
+        host: address.slice(0, separator).replace(/^\[|\]$/g, ""),
+        port: Number(address.slice(separator + 1)),
+        method: req.method,
+        path: req.url,
+        headers,
+        timeout: 2_000,
+      },
       (answer) => {
         upstream.setTimeout(0);
         res.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -60,7 +60,10 @@ export class DeployApi {
    */
   registerWorkflows(): void {
     this.engine.register(deployWorkflow(this.deps)).register(standbyWorkflow(this.deps));
-    this.switchEngine.register(rollbackWorkflow(this.deps)).register(promoteWorkflow(this.deps)).register(wakeWorkflow(this.deps));
+    this.switchEngine
+      .register(rollbackWorkflow(this.deps))
+      .register(promoteWorkflow(this.deps))
+      .register(wakeWorkflow(this.deps));
   }
 
   async createDeployment(input: CreateDeploymentInput): Promise<{ deployment: DeploymentRow; workflowId: string }> {
@@ -71,14 +74,21 @@ export class DeployApi {
   }
 
   /** hydra.v1 Deploy: starts (or returns) the Deploy run of an existing deployment row. */
-  async deploy(deploymentId: string, source: DeploymentSource | null, command: string[]): Promise<{ deployment: DeploymentRow; workflowId: string }> {
+  async deploy(
+    deploymentId: string,
+    source: DeploymentSource | null,
+    command: string[],
+  ): Promise<{ deployment: DeploymentRow; workflowId: string }> {
     const deployment = await this.store.get(deploymentId);
     // Deep equality: jsonb returns the stored source with its keys reordered.
     if (source && !isDeepStrictEqual(source, deployment.source)) {
       throw new ConnectError(`deployment ${deploymentId} was already deployed with another source`, Code.AlreadyExists);
     }
     if (command.length > 0 && !isDeepStrictEqual(command, deployment.command)) {
-      throw new ConnectError(`deployment ${deploymentId} was already deployed with another command`, Code.AlreadyExists);
+      throw new ConnectError(
+        `deployment ${deploymentId} was already deployed with another command`,
+        Code.AlreadyExists,
+      );
     }
     const workflowId = await this.startDeploy(deployment);
     return { deployment: await this.store.get(deploymentId), workflowId };
@@ -86,7 +96,12 @@ export class DeployApi {
 
   private async startDeploy(deployment: DeploymentRow): Promise<string> {
     const workflowId = deployment.workflow_id ?? deployWorkflowId(deployment.id);
-    await this.engine.startRun<DeployInput>({ kind: DEPLOY_KIND, id: workflowId, key: deployment.project_id, input: { deploymentId: deployment.id } });
+    await this.engine.startRun<DeployInput>({
+      kind: DEPLOY_KIND,
+      id: workflowId,
+      key: deployment.project_id,
+      input: { deploymentId: deployment.id },
+    });
     // Newest wins before routing, too: older deployments of this environment and branch that
     // have not reached routing stop here.
     const older = await findSupersedable(this.deps.pool, {
@@ -101,7 +116,8 @@ export class DeployApi {
       older.map(async (d) => {
         const reason = `superseded by ${deployment.id}`;
         // Only if it has not begun routing: past that, newest-wins in routing decides.
-        if (await claimDeploymentCancel(this.deps.pool, d.id, reason)) await this.cancelRun(d.id, d.workflow_id ?? deployWorkflowId(d.id), reason, "superseded");
+        if (await claimDeploymentCancel(this.deps.pool, d.id, reason))
+          await this.cancelRun(d.id, d.workflow_id ?? deployWorkflowId(d.id), reason, "superseded");
       }),
     );
     return workflowId;
@@ -148,7 +164,10 @@ export class DeployApi {
       if (TERMINAL_DEPLOYMENT_STATUSES.includes(now.status)) {
         throw new ConnectError(`deployment ${deploymentId} is already ${now.status}`, Code.FailedPrecondition);
       }
-      throw new ConnectError(`deployment ${deploymentId} is already being routed; roll back instead`, Code.FailedPrecondition);
+      throw new ConnectError(
+        `deployment ${deploymentId} is already being routed; roll back instead`,
+        Code.FailedPrecondition,
+      );
     }
     const workflowId = deployment.workflow_id ?? deployWorkflowId(deployment.id);
     await this.cancelRun(deploymentId, workflowId, why, "cancelled");
@@ -166,12 +185,19 @@ export class DeployApi {
    * most HYDRA_READY_TIMEOUT (or `signal`).
    */
   async wake(deploymentId: string, signal?: AbortSignal): Promise<DeploymentRow> {
-    if (!isId("deployment", deploymentId)) throw new ConnectError(`deployment_id "${deploymentId}" is not a deployment id (dep_…)`, Code.InvalidArgument);
+    if (!isId("deployment", deploymentId))
+      throw new ConnectError(`deployment_id "${deploymentId}" is not a deployment id (dep_…)`, Code.InvalidArgument);
     const deployment = await this.store.get(deploymentId);
-    if (deployment.status !== "ready") throw new ConnectError(`deployment ${deploymentId} is ${deployment.status}, not ready`, Code.FailedPrecondition);
+    if (deployment.status !== "ready")
+      throw new ConnectError(`deployment ${deploymentId} is ${deployment.status}, not ready`, Code.FailedPrecondition);
     const deadline = new Date(Date.now() + this.deps.settings.readyTimeoutMs);
     try {
-      await wakeOnRequest(this.deps, deploymentId, deadline, signal ?? AbortSignal.timeout(this.deps.settings.readyTimeoutMs));
+      await wakeOnRequest(
+        this.deps,
+        deploymentId,
+        deadline,
+        signal ?? AbortSignal.timeout(this.deps.settings.readyTimeoutMs),
+      );
     } catch (error) {
       if (error instanceof NotWakeableError) throw new ConnectError(error.message, Code.FailedPrecondition);
       throw error;
@@ -180,8 +206,12 @@ export class DeployApi {
   }
 
   async rollback(input: RollbackInput): Promise<SwitchLiveOutput> {
-    for (const [field, id] of [["source_deployment_id", input.sourceDeploymentId], ["target_deployment_id", input.targetDeploymentId]] as const) {
-      if (!isId("deployment", id)) throw new ConnectError(`${field} "${id}" is not a deployment id (dep_…)`, Code.InvalidArgument);
+    for (const [field, id] of [
+      ["source_deployment_id", input.sourceDeploymentId],
+      ["target_deployment_id", input.targetDeploymentId],
+    ] as const) {
+      if (!isId("deployment", id))
+        throw new ConnectError(`${field} "${id}" is not a deployment id (dep_…)`, Code.InvalidArgument);
     }
     const { target } = await checkRollback(this.deps.pool, input);
     return this.runSwitch(ROLLBACK_KIND, target.projectId, input);
@@ -189,19 +219,29 @@ export class DeployApi {
 
   async promote(input: PromoteInput): Promise<SwitchLiveOutput> {
     if (!isId("deployment", input.targetDeploymentId)) {
-      throw new ConnectError(`target_deployment_id "${input.targetDeploymentId}" is not a deployment id (dep_…)`, Code.InvalidArgument);
+      throw new ConnectError(
+        `target_deployment_id "${input.targetDeploymentId}" is not a deployment id (dep_…)`,
+        Code.InvalidArgument,
+      );
     }
     const { target } = await checkPromote(this.deps.pool, input);
     return this.runSwitch(PROMOTE_KIND, target.projectId, input);
   }
 
-  private async runSwitch(kind: string, projectId: string, input: RollbackInput | PromoteInput): Promise<SwitchLiveOutput> {
+  private async runSwitch(
+    kind: string,
+    projectId: string,
+    input: RollbackInput | PromoteInput,
+  ): Promise<SwitchLiveOutput> {
     const engine = this.switchEngine;
     const id = `${kind}:${randomUUID()}`;
     await engine.startRun({ kind, id, key: projectId, input });
     let outcome;
     try {
-      outcome = await engine.result<SwitchLiveOutput>(id, { timeoutMs: this.options.switchTimeoutMs ?? 60_000, settleOnPause: true });
+      outcome = await engine.result<SwitchLiveOutput>(id, {
+        timeoutMs: this.options.switchTimeoutMs ?? 60_000,
+        settleOnPause: true,
+      });
     } catch (error) {
       if (error instanceof WorkflowTimeoutError) {
         throw new ConnectError(`${kind} ${id} is still running; it will complete without you`, Code.DeadlineExceeded);

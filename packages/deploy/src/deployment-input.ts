@@ -47,8 +47,10 @@ export function checkCreateDeployment(
   if (!isId("project", input.projectId)) throw invalid(`project_id "${input.projectId}" is not a project id (prj_…)`);
   if (!input.environmentSlug) throw invalid("environment_slug is required (production or preview)");
   if (!input.source) throw invalid("source is required: git or docker_image");
-  if (input.idempotencyKey.length > MAX_KEY) throw invalid(`idempotency_key is ${input.idempotencyKey.length} characters; at most ${MAX_KEY}`);
-  if (input.command.length > MAX_COMMAND_ARGS) throw invalid(`command has ${input.command.length} arguments; at most ${MAX_COMMAND_ARGS}`);
+  if (input.idempotencyKey.length > MAX_KEY)
+    throw invalid(`idempotency_key is ${input.idempotencyKey.length} characters; at most ${MAX_KEY}`);
+  if (input.command.length > MAX_COMMAND_ARGS)
+    throw invalid(`command has ${input.command.length} arguments; at most ${MAX_COMMAND_ARGS}`);
   const longArg = input.command.findIndex((arg) => arg.length > MAX_ARG);
   if (longArg >= 0) throw invalid(`command[${longArg}] is longer than ${MAX_ARG} characters`);
 
@@ -59,11 +61,14 @@ export function checkCreateDeployment(
     if (!git.repository) throw invalid("git.repository is required");
     const gitSha = git.commitSha.toLowerCase();
     if (!SHA.test(gitSha)) throw invalid(`git.commit_sha "${git.commitSha}" is not a hex commit sha`);
-    if (commitSha && commitSha !== gitSha) throw invalid(`git_commit.commit_sha ${commitSha} differs from git.commit_sha ${gitSha}`);
+    if (commitSha && commitSha !== gitSha)
+      throw invalid(`git_commit.commit_sha ${commitSha} differs from git.commit_sha ${gitSha}`);
     commitSha = gitSha;
-    if (git.branch && branch && git.branch !== branch) throw invalid(`branch "${branch}" differs from git.branch "${git.branch}"`);
+    if (git.branch && branch && git.branch !== branch)
+      throw invalid(`branch "${branch}" differs from git.branch "${git.branch}"`);
     branch ||= git.branch;
-    if (git.contextPath.includes("..") || git.dockerfilePath.includes("..")) throw invalid("git.context_path and git.dockerfile_path must stay inside the repository");
+    if (git.contextPath.includes("..") || git.dockerfilePath.includes(".."))
+      throw invalid("git.context_path and git.dockerfile_path must stay inside the repository");
   } else if (input.source.dockerImage) {
     const problem = imageProblem(input.source.dockerImage.image);
     if (problem) throw invalid(`docker_image.image: ${problem}`);

@@ -22,7 +22,12 @@ function request(overrides: Partial<CreateDeploymentInput> = {}): CreateDeployme
     projectId,
     environmentSlug: "production",
     branch: "main",
-    commit: { sha: "0123456789abcdef0123456789abcdef01234567", message: "ship it", authorHandle: "ada", timestampMs: 1_700_000_000_000n },
+    commit: {
+      sha: "0123456789abcdef0123456789abcdef01234567",
+      message: "ship it",
+      authorHandle: "ada",
+      timestampMs: 1_700_000_000_000n,
+    },
     source: { dockerImage: { image: "nginx:1.27" } },
     command: [],
     idempotencyKey: "",
@@ -36,7 +41,13 @@ beforeAll(async () => {
   prisma = createPrisma(pool);
   const projects = new ProjectStore(prisma, () => ["local"]);
   const { workspaceId } = await projects.createWorkspace({ name: "Acme", slug: "acme" });
-  ({ projectId } = await projects.createProject({ workspaceId, name: "Web", slug: "web", defaultBranch: "main", regions: {} }));
+  ({ projectId } = await projects.createProject({
+    workspaceId,
+    name: "Web",
+    slug: "web",
+    defaultBranch: "main",
+    regions: {},
+  }));
   store = new DeploymentStore(pool);
 });
 
@@ -54,7 +65,9 @@ async function count(): Promise<number> {
 describe("create", () => {
   it("inserts a PENDING deployment with the project's next sequence", async () => {
     const a = await store.create(checkCreateDeployment(request(), noImageProblem));
-    const b = await store.create(checkCreateDeployment(request({ environmentSlug: "preview", branch: "feature/x" }), noImageProblem));
+    const b = await store.create(
+      checkCreateDeployment(request({ environmentSlug: "preview", branch: "feature/x" }), noImageProblem),
+    );
     expect(a.created && b.created).toBe(true);
     expect(b.deployment.sequence).toBe(a.deployment.sequence + 1n);
     expect(a.deployment).toMatchObject({
@@ -75,14 +88,21 @@ describe("create", () => {
     expect(again).toEqual({ deployment: first.deployment, created: false });
     const before = await count();
     await expect(
-      store.create(checkCreateDeployment(request({ idempotencyKey: "ci-run-7", source: { dockerImage: { image: "nginx:1.28" } } }), noImageProblem)),
+      store.create(
+        checkCreateDeployment(
+          request({ idempotencyKey: "ci-run-7", source: { dockerImage: { image: "nginx:1.28" } } }),
+          noImageProblem,
+        ),
+      ),
     ).rejects.toMatchObject({ code: Code.AlreadyExists, rawMessage: expect.stringContaining(first.deployment.id) });
     expect(await count()).toBe(before);
   });
 
   it("gives concurrent creates with one key one deployment", async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => store.create(checkCreateDeployment(request({ idempotencyKey: "burst" }), noImageProblem))),
+      Array.from({ length: 8 }, () =>
+        store.create(checkCreateDeployment(request({ idempotencyKey: "burst" }), noImageProblem)),
+      ),
     );
     expect(new Set(results.map((r) => r.deployment.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -90,17 +110,66 @@ describe("create", () => {
 
   it.each<[string, Partial<CreateDeploymentInput>, Code, RegExp]>([
     ["malformed project id", { projectId: "web" }, Code.InvalidArgument, /project_id "web" is not a project id/],
-    ["unknown project", { projectId: "prj_01h455vb4pex5vsknk084sn02q" }, Code.NotFound, /project prj_01h455vb4pex5vsknk084sn02q not found/],
-    ["unknown environment", { environmentSlug: "staging" }, Code.NotFound, /environment "staging" not found in project/],
+    [
+      "unknown project",
+      { projectId: "prj_01h455vb4pex5vsknk084sn02q" },
+      Code.NotFound,
+      /project prj_01h455vb4pex5vsknk084sn02q not found/,
+    ],
+    [
+      "unknown environment",
+      { environmentSlug: "staging" },
+      Code.NotFound,
+      /environment "staging" not found in project/,
+    ],
     ["no environment", { environmentSlug: "" }, Code.InvalidArgument, /environment_slug is required/],
     ["no source", { source: null }, Code.InvalidArgument, /source is required/],
     ["bad branch", { branch: "a..b" }, Code.InvalidArgument, /branch "a\.\.b"/],
-    ["bad commit sha", { commit: { sha: "xyz", message: "", authorHandle: "", timestampMs: 0n } }, Code.InvalidArgument, /commit_sha "xyz"/],
-    ["git without repository", { source: { git: { installationId: "1", repository: "", commitSha: "abcdef1", contextPath: "", dockerfilePath: "", branch: "" } } }, Code.InvalidArgument, /git.repository is required/],
-    ["git sha disagrees", { source: { git: { installationId: "1", repository: "acme/web", commitSha: "abcdef1", contextPath: "", dockerfilePath: "", branch: "" } } }, Code.InvalidArgument, /differs from git.commit_sha/],
+    [
+      "bad commit sha",
+      { commit: { sha: "xyz", message: "", authorHandle: "", timestampMs: 0n } },
+      Code.InvalidArgument,
+      /commit_sha "xyz"/,
+    ],
+    [
+      "git without repository",
+      {
+        source: {
+          git: {
+            installationId: "1",
+            repository: "",
+            commitSha: "abcdef1",
+            contextPath: "",
+            dockerfilePath: "",
+            branch: "",
+          },
+        },
+      },
+      Code.InvalidArgument,
+      /git.repository is required/,
+    ],
+    [
+      "git sha disagrees",
+      {
+        source: {
+          git: {
+            installationId: "1",
+            repository: "acme/web",
+            commitSha: "abcdef1",
+            contextPath: "",
+            dockerfilePath: "",
+            branch: "",
+          },
+        },
+      },
+      Code.InvalidArgument,
+      /differs from git.commit_sha/,
+    ],
   ])("refuses %s and writes nothing", async (_what, overrides, code, message) => {
     const before = await count();
-    await expect((async () => store.create(checkCreateDeployment(request(overrides), noImageProblem)))()).rejects.toMatchObject({
+    await expect(
+      (async () => store.create(checkCreateDeployment(request(overrides), noImageProblem)))(),
+    ).rejects.toMatchObject({
       code,
       rawMessage: expect.stringMatching(message),
     });
@@ -122,8 +191,12 @@ describe("list", () => {
     expect([...all].sort().reverse()).toEqual(all); // ids are time-ordered, like sequences
     const preview = await store.list({ projectId, environmentSlug: "preview", pageSize: 0, pageToken: "" });
     expect(preview.deployments.every((d) => d.environment_slug === "preview")).toBe(true);
-    await expect(store.list({ projectId, environmentSlug: "", pageSize: 2, pageToken: "garbage" })).rejects.toMatchObject({ code: Code.InvalidArgument });
-    await expect(store.list({ projectId, environmentSlug: "", pageSize: 101, pageToken: "" })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(
+      store.list({ projectId, environmentSlug: "", pageSize: 2, pageToken: "garbage" }),
+    ).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(store.list({ projectId, environmentSlug: "", pageSize: 101, pageToken: "" })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
   });
 });
 
@@ -146,8 +219,12 @@ describe("event feed", () => {
     const ids: bigint[] = [];
     const controller = new AbortController();
     const reading = (async () => {
-      for await (const event of deploymentEvents(pool, wakeups, deployment.id, 0n, controller.signal, { pollMs: 5_000 })) {
-        seen.push(event.kind === "status" ? `status:${String(event.payload.status)}` : `step:${String(event.payload.name)}`);
+      for await (const event of deploymentEvents(pool, wakeups, deployment.id, 0n, controller.signal, {
+        pollMs: 5_000,
+      })) {
+        seen.push(
+          event.kind === "status" ? `status:${String(event.payload.status)}` : `step:${String(event.payload.name)}`,
+        );
         ids.push(event.id);
       }
     })();
@@ -161,7 +238,8 @@ describe("event feed", () => {
     expect(seen).toEqual(["step:load-metadata", "status:deploying", "status:ready"]);
 
     const resumed: bigint[] = [];
-    for await (const event of deploymentEvents(pool, wakeups, deployment.id, ids[0]!, controller.signal)) resumed.push(event.id);
+    for await (const event of deploymentEvents(pool, wakeups, deployment.id, ids[0]!, controller.signal))
+      resumed.push(event.id);
     expect(resumed).toEqual(ids.slice(1));
   });
 
@@ -181,7 +259,9 @@ describe("event feed", () => {
     );
     await appendDeploymentEvent(pool, deployment.id, "step", { name: "assign-routes", state: "failed", attempt: 20 });
     const seen: string[] = [];
-    for await (const event of deploymentEvents(pool, wakeups, deployment.id, 0n, new AbortController().signal, { pollMs: 60_000 })) {
+    for await (const event of deploymentEvents(pool, wakeups, deployment.id, 0n, new AbortController().signal, {
+      pollMs: 60_000,
+    })) {
       seen.push(String(event.payload.state));
     }
     expect(seen).toEqual(["failed"]);
@@ -191,16 +271,31 @@ describe("event feed", () => {
     const a = (await store.create(checkCreateDeployment(request({ branch: "race-a" }), noImageProblem))).deployment;
     await setDeploymentStatus(pool, { id: a.id, status: "deploying" });
     expect(await claimDeploymentCancel(pool, a.id, "cancelled by test")).toBe(true);
-    expect(await setDeploymentStatus(pool, { id: a.id, status: "network", from: ["deploying"], unlessCancelRequested: true })).toBe(false);
+    expect(
+      await setDeploymentStatus(pool, {
+        id: a.id,
+        status: "network",
+        from: ["deploying"],
+        unlessCancelRequested: true,
+      }),
+    ).toBe(false);
 
     const b = (await store.create(checkCreateDeployment(request({ branch: "race-b" }), noImageProblem))).deployment;
     await setDeploymentStatus(pool, { id: b.id, status: "deploying" });
-    expect(await setDeploymentStatus(pool, { id: b.id, status: "network", from: ["deploying"], unlessCancelRequested: true })).toBe(true);
+    expect(
+      await setDeploymentStatus(pool, {
+        id: b.id,
+        status: "network",
+        from: ["deploying"],
+        unlessCancelRequested: true,
+      }),
+    ).toBe(true);
     expect(await claimDeploymentCancel(pool, b.id, "too late")).toBe(false);
 
     // Both at once, many times: exactly one wins each time.
     for (let i = 0; i < 20; i++) {
-      const c = (await store.create(checkCreateDeployment(request({ branch: `race-${i}` }), noImageProblem))).deployment;
+      const c = (await store.create(checkCreateDeployment(request({ branch: `race-${i}` }), noImageProblem)))
+        .deployment;
       await setDeploymentStatus(pool, { id: c.id, status: "deploying" });
       const [cancelled, routed] = await Promise.all([
         claimDeploymentCancel(pool, c.id, "race"),

@@ -53,7 +53,10 @@ export class DeploymentStore {
     if (env.rowCount === 0) throw new ConnectError(`project ${input.projectId} not found`, Code.NotFound);
     const environmentId = env.rows[0]!.id;
     if (!environmentId) {
-      throw new ConnectError(`environment "${input.environmentSlug}" not found in project ${input.projectId} (production, preview)`, Code.NotFound);
+      throw new ConnectError(
+        `environment "${input.environmentSlug}" not found in project ${input.projectId} (production, preview)`,
+        Code.NotFound,
+      );
     }
 
     if (input.idempotencyKey) {
@@ -78,7 +81,8 @@ export class DeploymentStore {
     if (inserted) return { deployment: inserted, created: true };
     // Lost a race on the idempotency key: the winner's deployment is the answer.
     const winner = await findDeploymentByIdempotencyKey(this.pool, input.projectId, input.idempotencyKey!);
-    if (!winner) throw new ConnectError(`deployment with idempotency key "${input.idempotencyKey}" vanished`, Code.Aborted);
+    if (!winner)
+      throw new ConnectError(`deployment with idempotency key "${input.idempotencyKey}" vanished`, Code.Aborted);
     return { deployment: this.checkRepeat(winner, input), created: false };
   }
 
@@ -112,7 +116,12 @@ export class DeploymentStore {
   }
 
   /** A page of a project's deployments, newest first. The token is opaque to callers. */
-  async list(params: { projectId: string; environmentSlug: string; pageSize: number; pageToken: string }): Promise<{ deployments: DeploymentRow[]; nextPageToken: string }> {
+  async list(params: {
+    projectId: string;
+    environmentSlug: string;
+    pageSize: number;
+    pageToken: string;
+  }): Promise<{ deployments: DeploymentRow[]; nextPageToken: string }> {
     if (!isId("project", params.projectId)) {
       throw new ConnectError(`project_id "${params.projectId}" is not a project id (prj_…)`, Code.InvalidArgument);
     }
@@ -121,7 +130,11 @@ export class DeploymentStore {
     }
     const limit = params.pageSize || DEFAULT_PAGE_SIZE;
     const beforeSequence = params.pageToken ? decodePageToken(params.pageToken) : null;
-    const exists = await this.pool.query({ name: "deploy_projectExists", text: "SELECT 1 FROM projects WHERE id = $1", values: [params.projectId] });
+    const exists = await this.pool.query({
+      name: "deploy_projectExists",
+      text: "SELECT 1 FROM projects WHERE id = $1",
+      values: [params.projectId],
+    });
     if (exists.rowCount === 0) throw new ConnectError(`project ${params.projectId} not found`, Code.NotFound);
     const rows = await listDeployments(this.pool, {
       projectId: params.projectId,

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { SLUG_PATTERN } from "@hydra/projects";
-import { domainLabel, domainLabelHash, type DomainLabelInput, MAX_LABEL_LENGTH, parseDomainLabel } from "./domain-label";
+import {
+  domainLabel,
+  domainLabelHash,
+  type DomainLabelInput,
+  MAX_LABEL_LENGTH,
+  parseDomainLabel,
+} from "./domain-label";
 
 // Few letters and many hyphens, so that generated tuples share characters and boundaries.
 const slugChar = fc.constantFrom("a", "b", "0", "-", "-");
@@ -19,7 +25,12 @@ const deploymentId = fc.oneof(
 );
 const input: fc.Arbitrary<DomainLabelInput> = fc.oneof(
   fc.record({ workspaceSlug: longSlug, projectSlug: longSlug, kind: fc.constant("live" as const) }),
-  fc.record({ workspaceSlug: slug, projectSlug: slug, kind: fc.constant("environment" as const), environmentSlug: slug }),
+  fc.record({
+    workspaceSlug: slug,
+    projectSlug: slug,
+    kind: fc.constant("environment" as const),
+    environmentSlug: slug,
+  }),
   fc.record({ workspaceSlug: slug, projectSlug: slug, kind: fc.constant("commit" as const), sha7 }),
   fc.record({ workspaceSlug: slug, projectSlug: slug, kind: fc.constant("branch" as const), branch }),
   fc.record({ workspaceSlug: slug, projectSlug: slug, kind: fc.constant("deployment" as const), deploymentId }),
@@ -92,11 +103,27 @@ describe("domainLabel", () => {
 
   it.each<[string, DomainLabelInput, string]>([
     ["live", { workspaceSlug: "acme", projectSlug: "web", kind: "live" }, "web-acme"],
-    ["hyphenated slugs: longer separators", { workspaceSlug: "acme-co", projectSlug: "my-app", kind: "environment", environmentSlug: "preview" }, "my-app--preview--acme-co"],
-    ["branch", { workspaceSlug: "acme", projectSlug: "web", kind: "branch", branch: "fix-login" }, "web--git--fix-login--acme"],
+    [
+      "hyphenated slugs: longer separators",
+      { workspaceSlug: "acme-co", projectSlug: "my-app", kind: "environment", environmentSlug: "preview" },
+      "my-app--preview--acme-co",
+    ],
+    [
+      "branch",
+      { workspaceSlug: "acme", projectSlug: "web", kind: "branch", branch: "fix-login" },
+      "web--git--fix-login--acme",
+    ],
     ["commit", { workspaceSlug: "acme", projectSlug: "web", kind: "commit", sha7: "0123456" }, "web-git-0123456-acme"],
-    ["branch with a slash", { workspaceSlug: "acme", projectSlug: "web", kind: "branch", branch: "feature/login" }, "web-git-feature-login-acme---e7c77e8c2113759365c6"],
-    ["punycode-looking", { workspaceSlug: "acme-co", projectSlug: "xn", kind: "live" }, "xn-acme-co---0f3a2ba87273bda0701b"],
+    [
+      "branch with a slash",
+      { workspaceSlug: "acme", projectSlug: "web", kind: "branch", branch: "feature/login" },
+      "web-git-feature-login-acme---e7c77e8c2113759365c6",
+    ],
+    [
+      "punycode-looking",
+      { workspaceSlug: "acme-co", projectSlug: "xn", kind: "live" },
+      "xn-acme-co---0f3a2ba87273bda0701b",
+    ],
     ["runs of hyphens", { workspaceSlug: "a--b", projectSlug: "c-d", kind: "live" }, "c-d---a--b"],
   ])("%s", (_, tuple, label) => {
     expect(domainLabel(tuple)).toBe(label);

@@ -112,7 +112,16 @@ export function domainLabelHash(input: DomainLabelInput): string {
 
 /** Something readable before the hash: lossy on purpose (the hash carries the identity). */
 function readablePrefix(input: DomainLabelInput): string {
-  const words = [input.projectSlug, input.kind === "branch" || input.kind === "commit" ? BRANCH_MARKER : input.kind === "deployment" ? DEPLOYMENT_MARKER : "", kindValue(input), input.workspaceSlug];
+  const words = [
+    input.projectSlug,
+    input.kind === "branch" || input.kind === "commit"
+      ? BRANCH_MARKER
+      : input.kind === "deployment"
+        ? DEPLOYMENT_MARKER
+        : "",
+    kindValue(input),
+    input.workspaceSlug,
+  ];
   return words
     .join("-")
     .toLowerCase()
@@ -147,7 +156,8 @@ export function parseDomainLabel(label: string): ParsedDomainLabel | undefined {
   const [p, second, third, w] = parts as [string, string, string | undefined, string | undefined];
   let input: DomainLabelInput | undefined;
   if (parts.length === 2) input = { projectSlug: p, workspaceSlug: second, kind: "live" };
-  else if (parts.length === 3) input = { projectSlug: p, workspaceSlug: third!, kind: "environment", environmentSlug: second };
+  else if (parts.length === 3)
+    input = { projectSlug: p, workspaceSlug: third!, kind: "environment", environmentSlug: second };
   else if (parts.length === 4 && second === BRANCH_MARKER) {
     input = SHA7.test(third!)
       ? { projectSlug: p, workspaceSlug: w!, kind: "commit", sha7: third! }

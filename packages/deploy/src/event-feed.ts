@@ -56,7 +56,9 @@ export async function* deploymentEvents(
       // operator, and a watcher can resume from its last event id after `resume`.
       const terminal =
         deployment !== null &&
-        (run === "paused" || (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status) && (run === null || ["completed", "failed", "cancelled"].includes(run))));
+        (run === "paused" ||
+          (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status) &&
+            (run === null || ["completed", "failed", "cancelled"].includes(run))));
       let batch: DeploymentEventRow[];
       do {
         batch = await listDeploymentEvents(pool, deploymentId, after);

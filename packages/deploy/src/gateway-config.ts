@@ -26,7 +26,12 @@ export function gatewayConfigFor(input: GatewayConfigInput): GatewayConfigInit {
       .sort()
       .map((region) => {
         const sentinel = input.sentinels[region]!;
-        return { region, serviceHost: sentinel.host, servicePort: sentinel.servicePort, externalAddress: sentinel.externalAddress ?? "" };
+        return {
+          region,
+          serviceHost: sentinel.host,
+          servicePort: sentinel.servicePort,
+          externalAddress: sentinel.externalAddress ?? "",
+        };
       }),
   };
 }

@@ -27,11 +27,15 @@ export function legacyRoutes(input: RouteInput): Route[] {
   const host = (label: string) => `${label}.${apex}`;
   const routes: Route[] = [];
   const sha = input.commitSha.toLowerCase();
-  if (/^[0-9a-f]{7,64}$/.test(sha)) routes.push({ name: host(`${p}-git-${sha.slice(0, 7)}-${w}`), sticky: "unspecified" });
+  if (/^[0-9a-f]{7,64}$/.test(sha))
+    routes.push({ name: host(`${p}-git-${sha.slice(0, 7)}-${w}`), sticky: "unspecified" });
   else routes.push({ name: host(`${p}-${input.deploymentId.slice(-10)}-${w}`), sticky: "unspecified" });
   if (input.branch) {
     const room = MAX_LABEL - `${p}-git--${w}`.length;
-    routes.push({ name: host(`${p}-git-${legacyFit(legacyBranchSlug(input.branch), input.branch, room)}-${w}`), sticky: "branch" });
+    routes.push({
+      name: host(`${p}-git-${legacyFit(legacyBranchSlug(input.branch), input.branch, room)}-${w}`),
+      sticky: "branch",
+    });
   }
   routes.push({ name: host(`${p}-${input.environmentSlug}-${w}`), sticky: "environment" });
   if (input.production) routes.push({ name: host(`${p}-${w}`), sticky: "live" });

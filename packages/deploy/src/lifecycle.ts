@@ -16,7 +16,8 @@ export interface RunFacts {
   switchTarget: boolean;
 }
 
-export type RunReason = "live" | "switch-target" | "behind-live-domain" | "behind-environment-domain" | "behind-branch-domain";
+export type RunReason =
+  "live" | "switch-target" | "behind-live-domain" | "behind-environment-domain" | "behind-branch-domain";
 
 /** Why the deployment must keep running, or null when it goes to standby. */
 export function runReason(facts: RunFacts): RunReason | null {

@@ -3,7 +3,12 @@ import { createPool, newId, type Pool } from "@hydra/db";
 import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
 import { AssignDomainsRequestSchema } from "@hydra/proto/hydra/v1";
 import { ProjectLock, RoutingCore, RoutingError } from "@hydra/routing";
-import { createDeploymentFixture, gatewayConfigFor, type ProjectFixture, routingInvariantViolations } from "@hydra/routing/testing";
+import {
+  createDeploymentFixture,
+  gatewayConfigFor,
+  type ProjectFixture,
+  routingInvariantViolations,
+} from "@hydra/routing/testing";
 import { legacyRoutes } from "./legacy-domain-names";
 import { migrateDomainNames } from "./migrate-domain-names";
 import { stickyToProto } from "@hydra/routing";
@@ -36,9 +41,18 @@ interface Tenant extends ProjectFixture {
 }
 
 async function tenant(workspaceSlug: string, projectSlug: string): Promise<Tenant> {
-  const ids = { workspaceId: newId("workspace"), projectId: newId("project"), productionId: newId("environment"), previewId: newId("environment") };
+  const ids = {
+    workspaceId: newId("workspace"),
+    projectId: newId("project"),
+    productionId: newId("environment"),
+    previewId: newId("environment"),
+  };
   await pool.query("INSERT INTO workspaces (id, name, slug) VALUES ($1, $2, $2)", [ids.workspaceId, workspaceSlug]);
-  await pool.query("INSERT INTO projects (id, workspace_id, name, slug) VALUES ($1, $2, $3, $3)", [ids.projectId, ids.workspaceId, projectSlug]);
+  await pool.query("INSERT INTO projects (id, workspace_id, name, slug) VALUES ($1, $2, $3, $3)", [
+    ids.projectId,
+    ids.workspaceId,
+    projectSlug,
+  ]);
   await pool.query(
     `INSERT INTO environments (id, workspace_id, project_id, slug, production, regions)
      VALUES ($1, $3, $4, 'production', true, '{"local":1}'), ($2, $3, $4, 'preview', false, '{"local":1}')`,
@@ -93,7 +107,10 @@ async function domainsOf(t: Tenant): Promise<Array<{ name: string; deployment_id
 }
 
 async function generation(t: Tenant): Promise<bigint> {
-  const { rows } = await pool.query<{ routing_generation: bigint }>("SELECT routing_generation FROM projects WHERE id = $1", [t.projectId]);
+  const { rows } = await pool.query<{ routing_generation: bigint }>(
+    "SELECT routing_generation FROM projects WHERE id = $1",
+    [t.projectId],
+  );
   return rows[0]!.routing_generation;
 }
 

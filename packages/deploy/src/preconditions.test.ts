@@ -1,7 +1,13 @@
 import { Code } from "@connectrpc/connect";
 import { promoteRefusal, rollbackRefusal, type DeploymentFacts, type ProjectFacts } from "./preconditions";
 
-const live: DeploymentFacts = { id: "dep_live", projectId: "prj_a", environmentId: "env_prod", production: true, status: "ready" };
+const live: DeploymentFacts = {
+  id: "dep_live",
+  projectId: "prj_a",
+  environmentId: "env_prod",
+  production: true,
+  status: "ready",
+};
 const older: DeploymentFacts = { ...live, id: "dep_old" };
 const project: ProjectFacts = { id: "prj_a", liveDeploymentId: "dep_live", isRolledBack: false };
 
@@ -12,12 +18,47 @@ describe("rollbackRefusal", () => {
 
   it.each<[string, DeploymentFacts, DeploymentFacts, ProjectFacts, Code, RegExp]>([
     ["source = target", live, live, project, Code.InvalidArgument, /same deployment dep_live/],
-    ["other project", live, { ...older, projectId: "prj_b" }, project, Code.FailedPrecondition, /dep_old \(project prj_b\).*different projects/],
-    ["other environment", live, { ...older, environmentId: "env_prev" }, project, Code.FailedPrecondition, /different environments/],
-    ["source not live", older, live, project, Code.FailedPrecondition, /source dep_old is not the live deployment of project prj_a \(live: dep_live\)/],
+    [
+      "other project",
+      live,
+      { ...older, projectId: "prj_b" },
+      project,
+      Code.FailedPrecondition,
+      /dep_old \(project prj_b\).*different projects/,
+    ],
+    [
+      "other environment",
+      live,
+      { ...older, environmentId: "env_prev" },
+      project,
+      Code.FailedPrecondition,
+      /different environments/,
+    ],
+    [
+      "source not live",
+      older,
+      live,
+      project,
+      Code.FailedPrecondition,
+      /source dep_old is not the live deployment of project prj_a \(live: dep_live\)/,
+    ],
     ["no live at all", live, older, { ...project, liveDeploymentId: null }, Code.FailedPrecondition, /\(live: none\)/],
-    ["target failed", live, { ...older, status: "failed" }, project, Code.FailedPrecondition, /target dep_old is failed, not ready/],
-    ["target still deploying", live, { ...older, status: "deploying" }, project, Code.FailedPrecondition, /is deploying, not ready/],
+    [
+      "target failed",
+      live,
+      { ...older, status: "failed" },
+      project,
+      Code.FailedPrecondition,
+      /target dep_old is failed, not ready/,
+    ],
+    [
+      "target still deploying",
+      live,
+      { ...older, status: "deploying" },
+      project,
+      Code.FailedPrecondition,
+      /is deploying, not ready/,
+    ],
     ["target superseded", live, { ...older, status: "superseded" }, project, Code.FailedPrecondition, /is superseded/],
   ])("refuses: %s", (_what, source, target, p, code, message) => {
     const refusal = rollbackRefusal(source, target, p);

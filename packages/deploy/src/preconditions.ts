@@ -25,7 +25,11 @@ export interface Refusal {
   message: string;
 }
 
-export function rollbackRefusal(source: DeploymentFacts, target: DeploymentFacts, project: ProjectFacts): Refusal | undefined {
+export function rollbackRefusal(
+  source: DeploymentFacts,
+  target: DeploymentFacts,
+  project: ProjectFacts,
+): Refusal | undefined {
   if (source.id === target.id) {
     return { code: Code.InvalidArgument, message: `source and target are the same deployment ${source.id}` };
   }
@@ -58,13 +62,19 @@ export function promoteRefusal(target: DeploymentFacts, project: ProjectFacts): 
     return { code: Code.FailedPrecondition, message: `deployment ${target.id} is ${target.status}, not ready` };
   }
   if (!target.production) {
-    return { code: Code.FailedPrecondition, message: `deployment ${target.id} is not in the production environment of project ${project.id}` };
+    return {
+      code: Code.FailedPrecondition,
+      message: `deployment ${target.id} is not in the production environment of project ${project.id}`,
+    };
   }
   if (project.liveDeploymentId === null) {
     return { code: Code.FailedPrecondition, message: `project ${project.id} has no live deployment yet` };
   }
   if (project.liveDeploymentId === target.id && !project.isRolledBack) {
-    return { code: Code.FailedPrecondition, message: `deployment ${target.id} is already live in project ${project.id}` };
+    return {
+      code: Code.FailedPrecondition,
+      message: `deployment ${target.id} is already live in project ${project.id}`,
+    };
   }
   return undefined;
 }

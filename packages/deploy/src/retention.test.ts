@@ -28,18 +28,31 @@ async function run(id: string, status: string, endedDaysAgo: number | null, crea
      VALUES ($1, 'deploy', 'k', '{}', 'h', $2::workflow_run_status, $3, $4)`,
     [id, status, endedDaysAgo === null ? null : daysAgo(endedDaysAgo), daysAgo(createdDaysAgo)],
   );
-  await pool.query("INSERT INTO workflow_steps (run_id, sequence, name, status) VALUES ($1, 0, 'load-metadata', 'completed')", [id]);
+  await pool.query(
+    "INSERT INTO workflow_steps (run_id, sequence, name, status) VALUES ($1, 0, 'load-metadata', 'completed')",
+    [id],
+  );
 }
 
 async function deployment(status: string, updatedDaysAgo: number): Promise<string> {
   const { id } = await createDeploymentFixture(pool, project);
-  await pool.query("UPDATE deployments SET status = $2::deployment_status, updated_at = $3 WHERE id = $1", [id, status, daysAgo(updatedDaysAgo)]);
-  await pool.query("INSERT INTO instances (id, deployment_id, region, address, status) VALUES ('i-1', $1, 'local', '10.0.0.1:8080', 'running')", [id]);
+  await pool.query("UPDATE deployments SET status = $2::deployment_status, updated_at = $3 WHERE id = $1", [
+    id,
+    status,
+    daysAgo(updatedDaysAgo),
+  ]);
+  await pool.query(
+    "INSERT INTO instances (id, deployment_id, region, address, status) VALUES ('i-1', $1, 'local', '10.0.0.1:8080', 'running')",
+    [id],
+  );
   return id;
 }
 
 async function event(deploymentId: string, createdDaysAgo: number): Promise<void> {
-  await pool.query("INSERT INTO deployment_events (deployment_id, kind, payload, created_at) VALUES ($1, 'status', '{}', $2)", [deploymentId, daysAgo(createdDaysAgo)]);
+  await pool.query(
+    "INSERT INTO deployment_events (deployment_id, kind, payload, created_at) VALUES ($1, 'status', '{}', $2)",
+    [deploymentId, daysAgo(createdDaysAgo)],
+  );
 }
 
 async function ids(sql: string): Promise<string[]> {
@@ -64,15 +77,35 @@ it("deletes what ended before the retention period, and nothing that can still r
   // 0 keeps everything.
   expect(await deleteExpiredDeployData(pool, 0)).toEqual({ workflowRuns: 0, deploymentEvents: 0, instances: 0 });
 
-  expect(await deleteExpiredDeployData(pool, RETENTION)).toEqual({ workflowRuns: 3, deploymentEvents: 3, instances: 1 });
-  expect(await ids("SELECT id FROM workflow_runs")).toEqual(["old-paused", "old-running", "old-sleeping", "recent-completed"]);
-  expect(await ids("SELECT DISTINCT run_id AS id FROM workflow_steps")).toEqual(["old-paused", "old-running", "old-sleeping", "recent-completed"]);
-  const events = await pool.query<{ deployment_id: string; n: number }>("SELECT deployment_id, count(*)::int AS n FROM deployment_events GROUP BY 1");
+  expect(await deleteExpiredDeployData(pool, RETENTION)).toEqual({
+    workflowRuns: 3,
+    deploymentEvents: 3,
+    instances: 1,
+  });
+  expect(await ids("SELECT id FROM workflow_runs")).toEqual([
+    "old-paused",
+    "old-running",
+    "old-sleeping",
+    "recent-completed",
+  ]);
+  expect(await ids("SELECT DISTINCT run_id AS id FROM workflow_steps")).toEqual([
+    "old-paused",
+    "old-running",
+    "old-sleeping",
+    "recent-completed",
+  ]);
+  const events = await pool.query<{ deployment_id: string; n: number }>(
+    "SELECT deployment_id, count(*)::int AS n FROM deployment_events GROUP BY 1",
+  );
   expect(Object.fromEntries(events.rows.map((r) => [r.deployment_id, r.n]))).toEqual({ [ready]: 1, [inProgress]: 1 });
   expect(await ids("SELECT deployment_id AS id FROM instances")).toEqual([recentFailed, ready, inProgress].sort());
   // Deployment rows (and their idempotency keys) are never deleted.
   expect((await pool.query("SELECT 1 FROM deployments")).rowCount).toBe(4);
 
   // Repeatable.
-  expect(await deleteExpiredDeployData(pool, RETENTION)).toEqual({ workflowRuns: 0, deploymentEvents: 0, instances: 0 });
+  expect(await deleteExpiredDeployData(pool, RETENTION)).toEqual({
+    workflowRuns: 0,
+    deploymentEvents: 0,
+    instances: 0,
+  });
 });

@@ -15,7 +15,11 @@ export interface DeployRetentionCounts {
  * Never an unfinished run (resumption), never a deployment row (idempotency keys of
  * CreateDeployment live there). 0 keeps everything.
  */
-export async function deleteExpiredDeployData(pool: Pool, retentionMs: number, now = new Date()): Promise<DeployRetentionCounts> {
+export async function deleteExpiredDeployData(
+  pool: Pool,
+  retentionMs: number,
+  now = new Date(),
+): Promise<DeployRetentionCounts> {
   const cutoff = retentionCutoff(retentionMs, now);
   if (!cutoff) return { workflowRuns: 0, deploymentEvents: 0, instances: 0 };
   return {

@@ -62,13 +62,30 @@ describe("buildRoutes", () => {
   // name owned it, and the other's deploys failed at assign-routes (or were served on it).
   type Named = [Partial<RouteInput>, RouteSticky];
   it.each<[string, Named, Named]>([
-    ["live of a in workspace b-c vs live of a-b in workspace c", [{ workspaceSlug: "b-c", projectSlug: "a" }, "live"], [{ workspaceSlug: "c", projectSlug: "a-b" }, "live"]],
-    ["production of web vs live of web-production", [{ projectSlug: "web" }, "environment"], [{ projectSlug: "web-production" }, "live"]],
-    ["branch x of web vs live of web-git-x", [{ projectSlug: "web", branch: "x" }, "branch"], [{ projectSlug: "web-git-x" }, "live"]],
-    ["branches feature/login and feature-login", [{ branch: "feature/login" }, "branch"], [{ branch: "feature-login" }, "branch"]],
+    [
+      "live of a in workspace b-c vs live of a-b in workspace c",
+      [{ workspaceSlug: "b-c", projectSlug: "a" }, "live"],
+      [{ workspaceSlug: "c", projectSlug: "a-b" }, "live"],
+    ],
+    [
+      "production of web vs live of web-production",
+      [{ projectSlug: "web" }, "environment"],
+      [{ projectSlug: "web-production" }, "live"],
+    ],
+    [
+      "branch x of web vs live of web-git-x",
+      [{ projectSlug: "web", branch: "x" }, "branch"],
+      [{ projectSlug: "web-git-x" }, "live"],
+    ],
+    [
+      "branches feature/login and feature-login",
+      [{ branch: "feature/login" }, "branch"],
+      [{ branch: "feature-login" }, "branch"],
+    ],
     ["branch 0123456 and commit 0123456", [{ branch: "0123456" }, "branch"], [{ commitSha: "0123456" }, "unspecified"]],
   ])("%s get distinct names", (_, [a, aSticky], [b, bSticky]) => {
-    const name = (input: Partial<RouteInput>, sticky: RouteSticky) => buildRoutes({ ...base, ...input }).find((route) => route.sticky === sticky)!.name;
+    const name = (input: Partial<RouteInput>, sticky: RouteSticky) =>
+      buildRoutes({ ...base, ...input }).find((route) => route.sticky === sticky)!.name;
     expect(name(a, aSticky)).not.toBe(name(b, bSticky));
   });
 });

@@ -37,7 +37,11 @@ export function buildRoutes(input: RouteInput): Route[] {
 
   const sha = input.commitSha.toLowerCase();
   routes.push({
-    name: host(/^[0-9a-f]{7,64}$/.test(sha) ? { kind: "commit", sha7: sha.slice(0, 7) } : { kind: "deployment", deploymentId: input.deploymentId }),
+    name: host(
+      /^[0-9a-f]{7,64}$/.test(sha)
+        ? { kind: "commit", sha7: sha.slice(0, 7) }
+        : { kind: "deployment", deploymentId: input.deploymentId },
+    ),
     sticky: "unspecified",
   });
   if (input.branch) routes.push({ name: host({ kind: "branch", branch: input.branch }), sticky: "branch" });

@@ -68,13 +68,15 @@ export class ProjectStore {
       });
       return { workspaceId: workspace.id };
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConnectError(`workspace slug "${input.slug}" is taken`, Code.AlreadyExists);
+      if (isUniqueViolation(error))
+        throw new ConnectError(`workspace slug "${input.slug}" is taken`, Code.AlreadyExists);
       throw error;
     }
   }
 
   async createProject(input: CreateProjectInput): Promise<{ projectId: string; environments: EnvironmentRecord[] }> {
-    if (!isId("workspace", input.workspaceId)) throw invalid("workspace_id", `"${input.workspaceId}" is not a workspace id (ws_…)`);
+    if (!isId("workspace", input.workspaceId))
+      throw invalid("workspace_id", `"${input.workspaceId}" is not a workspace id (ws_…)`);
     const slugWhy = slugProblem(input.slug);
     if (slugWhy) throw invalid(`slug "${input.slug}"`, slugWhy);
     const nameWhy = nameProblem(input.name);
@@ -114,7 +116,10 @@ export class ProjectStore {
       return { projectId, environments };
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new ConnectError(`project slug "${input.slug}" is taken in workspace ${workspace.id}`, Code.AlreadyExists);
+        throw new ConnectError(
+          `project slug "${input.slug}" is taken in workspace ${workspace.id}`,
+          Code.AlreadyExists,
+        );
       }
       throw error;
     }

@@ -9,7 +9,10 @@ describe("resolveRegions", () => {
 
   it.each([
     [{ "us-east-1": 3 }, { "us-east-1": 3 }],
-    [{ "us-east-1": 1, "eu-west-1": 2 }, { "eu-west-1": 2, "us-east-1": 1 }],
+    [
+      { "us-east-1": 1, "eu-west-1": 2 },
+      { "eu-west-1": 2, "us-east-1": 1 },
+    ],
   ])("accepts %j", (requested, regions) => {
     expect(resolveRegions(requested, configured)).toEqual({ ok: true, regions });
   });

@@ -16,7 +16,10 @@ export function resolveRegions(requested: Regions, configured: readonly string[]
   }
   for (const [region, replicas] of entries) {
     if (!configured.includes(region)) {
-      return { ok: false, problem: `region "${region}" has no cluster configured; configured regions: ${configured.join(", ") || "none"}` };
+      return {
+        ok: false,
+        problem: `region "${region}" has no cluster configured; configured regions: ${configured.join(", ") || "none"}`,
+      };
     }
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
       return { ok: false, problem: `region "${region}": replicas must be 1-${MAX_REPLICAS}, got ${replicas}` };

@@ -39,13 +39,19 @@ export const listenAddress = z.string().transform((value, ctx) => {
   return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
 });
 
-export const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
+export const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
 
 export const postgresUrl = z.string().refine((u) => /^postgres(ql)?:\/\//.test(u), "must be a postgresql:// URL");
 
 /** Comma-separated redis:// URLs (one per independent Redis of the Redlock quorum). */
 export const redisUrls = z.string().transform((value, ctx) => {
-  const urls = value.split(",").map((u) => u.trim()).filter(Boolean);
+  const urls = value
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
   const bad = urls.filter((u) => !/^rediss?:\/\//.test(u));
   if (urls.length === 0 || bad.length) {
     ctx.addIssue({ code: "custom", message: `expected comma-separated redis:// URLs, got "${value}"` });
@@ -57,10 +63,15 @@ export const redisUrls = z.string().transform((value, ctx) => {
 export const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 /** An empty string means unset (docker-compose and shells make empty variables easily). */
-export const optionalSecret = z.string().optional().transform((v) => (v ? v : undefined));
+export const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined));
 
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`));
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`),
+  );
 }

@@ -28,14 +28,18 @@ export class HealthService {
     router.service(Health, {
       check: (req) => {
         const status = this.status(req.service);
-        if (status === Status.SERVICE_UNKNOWN) throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
+        if (status === Status.SERVICE_UNKNOWN)
+          throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
         return { status };
       },
       watch: (req, ctx) => this.watch(req.service, ctx.signal),
     });
   }
 
-  private async *watch(service: string, signal: AbortSignal): AsyncGenerator<{ status: healthV1.HealthCheckResponse_ServingStatus }> {
+  private async *watch(
+    service: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<{ status: healthV1.HealthCheckResponse_ServingStatus }> {
     let last: healthV1.HealthCheckResponse_ServingStatus | undefined;
     while (!signal.aborted) {
       const status = this.status(service);

@@ -16,7 +16,10 @@ export function bearerAuth(token: string): Interceptor {
     if (req.service.typeName === HEALTH_SERVICE) return next(req);
     const given = Buffer.from(req.header.get("authorization") ?? "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new ConnectError("missing or invalid bearer token (set Authorization: Bearer <HYDRA_API_TOKEN>)", Code.Unauthenticated);
+      throw new ConnectError(
+        "missing or invalid bearer token (set Authorization: Bearer <HYDRA_API_TOKEN>)",
+        Code.Unauthenticated,
+      );
     }
     return next(req);
   };

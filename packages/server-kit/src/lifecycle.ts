@@ -37,7 +37,11 @@ export function exitOnSignals(logger: Logger, stop: () => Promise<void>, deadlin
 export function failStartup(service: string): (error: unknown) => never {
   return (error) => {
     const known = error instanceof Error && (error.name === "ConfigError" || error.name === "PreflightError");
-    const text = known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const text = known
+      ? (error as Error).message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
     process.stderr.write(`${service}: cannot start: ${text}\n`);
     process.exit(2);
   };

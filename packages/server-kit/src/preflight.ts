@@ -29,7 +29,12 @@ export async function checkRedis(urls: string[], timeoutMs = 3_000): Promise<voi
   const failures: string[] = [];
   await Promise.all(
     urls.map(async (url) => {
-      const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const redis = new Redis(url, {
+        lazyConnect: true,
+        connectTimeout: timeoutMs,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       redis.on("error", () => {});
       try {
         await redis.connect();

@@ -20,7 +20,11 @@ export class ReflectionIndex {
 
   /** `files`: the server's own services; health and reflection themselves are always served. */
   constructor(files: DescFile[]) {
-    const standard = [file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection];
+    const standard = [
+      file_grpc_health_v1_health,
+      file_grpc_reflection_v1_reflection,
+      file_grpc_reflection_v1alpha_reflection,
+    ];
     for (const file of [...files, ...standard]) this.add(file, true);
   }
 
@@ -95,7 +99,10 @@ export class ReflectionIndex {
 
   private async *streamV1alpha(requests: AsyncIterable<reflectionV1alpha.ServerReflectionRequest>) {
     for await (const alpha of requests) {
-      const request = fromBinary(reflectionV1.ServerReflectionRequestSchema, toBinary(reflectionV1alpha.ServerReflectionRequestSchema, alpha));
+      const request = fromBinary(
+        reflectionV1.ServerReflectionRequestSchema,
+        toBinary(reflectionV1alpha.ServerReflectionRequestSchema, alpha),
+      );
       const response = toBinary(reflectionV1.ServerReflectionResponseSchema, this.respond(request));
       yield fromBinary(reflectionV1alpha.ServerReflectionResponseSchema, response);
     }

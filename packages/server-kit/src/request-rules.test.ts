@@ -15,15 +15,60 @@ const rules: RequestRules = {
 
 describe("requestViolation", () => {
   it.each<[string, DescMessage, object, object | undefined]>([
-    ["a clean request", CreateDeploymentRequestSchema, create(CreateDeploymentRequestSchema, { projectId: "p", gitCommit: { commitMessage: "ok" } }), undefined],
-    ["NUL at the top", CreateDeploymentRequestSchema, create(CreateDeploymentRequestSchema, { branch: "a\u0000" }), { field: "branch", problem: "must not contain NUL characters" }],
-    ["a nested limit of its own", CreateDeploymentRequestSchema, create(CreateDeploymentRequestSchema, { gitCommit: { commitMessage: "x".repeat(11) } }), { field: "git_commit.commit_message", problem: "is 11 bytes long (at most 10)" }],
-    ["the default limit, in bytes", CreateDeploymentRequestSchema, create(CreateDeploymentRequestSchema, { branch: "é".repeat(11) }), { field: "branch", problem: "is 22 bytes long (at most 20)" }],
-    ["a number rule", CreateDeploymentRequestSchema, create(CreateDeploymentRequestSchema, { gitCommit: { timestampMs: 6n } }), { field: "git_commit.timestamp_ms", problem: "too late" }],
-    ["a list element", CreateDeploymentRequestSchema, create(CreateDeploymentRequestSchema, { command: ["ok", "b\u0000"] }), { field: "command[1]", problem: "must not contain NUL characters" }],
-    ["a oneof case", CreateDeploymentRequestSchema, create(CreateDeploymentRequestSchema, { source: { case: "dockerImage", value: { image: "\u0000" } } }), { field: "docker_image.image", problem: "must not contain NUL characters" }],
-    ["a map key", CreateProjectRequestSchema, create(CreateProjectRequestSchema, { regions: { "a\u0000": 1 } }), { field: "regions key", problem: "must not contain NUL characters" }],
-    ["a rule on list elements", AssignDomainsRequestSchema, create(AssignDomainsRequestSchema, { domains: [{ name: "ok.test" }, { name: "NOT/ok" }] }), { field: "domains[1].name", problem: "not a hostname" }],
+    [
+      "a clean request",
+      CreateDeploymentRequestSchema,
+      create(CreateDeploymentRequestSchema, { projectId: "p", gitCommit: { commitMessage: "ok" } }),
+      undefined,
+    ],
+    [
+      "NUL at the top",
+      CreateDeploymentRequestSchema,
+      create(CreateDeploymentRequestSchema, { branch: "a\u0000" }),
+      { field: "branch", problem: "must not contain NUL characters" },
+    ],
+    [
+      "a nested limit of its own",
+      CreateDeploymentRequestSchema,
+      create(CreateDeploymentRequestSchema, { gitCommit: { commitMessage: "x".repeat(11) } }),
+      { field: "git_commit.commit_message", problem: "is 11 bytes long (at most 10)" },
+    ],
+    [
+      "the default limit, in bytes",
+      CreateDeploymentRequestSchema,
+      create(CreateDeploymentRequestSchema, { branch: "é".repeat(11) }),
+      { field: "branch", problem: "is 22 bytes long (at most 20)" },
+    ],
+    [
+      "a number rule",
+      CreateDeploymentRequestSchema,
+      create(CreateDeploymentRequestSchema, { gitCommit: { timestampMs: 6n } }),
+      { field: "git_commit.timestamp_ms", problem: "too late" },
+    ],
+    [
+      "a list element",
+      CreateDeploymentRequestSchema,
+      create(CreateDeploymentRequestSchema, { command: ["ok", "b\u0000"] }),
+      { field: "command[1]", problem: "must not contain NUL characters" },
+    ],
+    [
+      "a oneof case",
+      CreateDeploymentRequestSchema,
+      create(CreateDeploymentRequestSchema, { source: { case: "dockerImage", value: { image: "\u0000" } } }),
+      { field: "docker_image.image", problem: "must not contain NUL characters" },
+    ],
+    [
+      "a map key",
+      CreateProjectRequestSchema,
+      create(CreateProjectRequestSchema, { regions: { "a\u0000": 1 } }),
+      { field: "regions key", problem: "must not contain NUL characters" },
+    ],
+    [
+      "a rule on list elements",
+      AssignDomainsRequestSchema,
+      create(AssignDomainsRequestSchema, { domains: [{ name: "ok.test" }, { name: "NOT/ok" }] }),
+      { field: "domains[1].name", problem: "not a hostname" },
+    ],
   ])("%s", (_, schema, message, expected) => {
     expect(requestViolation(schema, message as unknown as Record<string, unknown>, rules)).toEqual(expected);
   });

@@ -78,7 +78,12 @@ function messageOf(field: DescField): DescMessage | undefined {
 }
 
 /** The first violation in `message` (a protobuf-es message of `desc`), or undefined. */
-export function requestViolation(desc: DescMessage, message: Plain, rules: RequestRules, path = ""): FieldViolation | undefined {
+export function requestViolation(
+  desc: DescMessage,
+  message: Plain,
+  rules: RequestRules,
+  path = "",
+): FieldViolation | undefined {
   for (const field of desc.fields) {
     const value = fieldValue(field, message);
     if (value === undefined || value === null) continue;
@@ -96,7 +101,9 @@ export function requestViolation(desc: DescMessage, message: Plain, rules: Reque
     } else if (field.fieldKind === "map") {
       Object.entries(value as Plain).some(([key, item]) => {
         const keyProblem = stringProblem(key, rules.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES);
-        found = keyProblem ? { field: `${name} key`, problem: keyProblem } : check(item, `${name}[${JSON.stringify(key)}]`);
+        found = keyProblem
+          ? { field: `${name} key`, problem: keyProblem }
+          : check(item, `${name}[${JSON.stringify(key)}]`);
         return found !== undefined;
       });
     } else {

@@ -10,7 +10,12 @@ describe("cancellation and compensation", () => {
   beforeAll(async () => (h = await engineHarness("wf_cancel")));
   afterAll(() => h.close());
 
-  function provisioning(kind: string, log: string[], inStep2: { promise: Promise<void>; open(): void }, entered: () => void) {
+  function provisioning(
+    kind: string,
+    log: string[],
+    inStep2: { promise: Promise<void>; open(): void },
+    entered: () => void,
+  ) {
     return defineWorkflow(kind, async (ctx) => {
       const vm = await ctx.step("create-vm", () => {
         log.push("create-vm");
@@ -38,7 +43,13 @@ describe("cancellation and compensation", () => {
     await engine.startRun({ kind: "provision", id: "cancel-1", key: "k", input: null });
     await entered.promise;
     expect(await engine.cancel("cancel-1", "user asked")).toBe("running");
-    await expect(engine.result("cancel-1", { timeoutMs: 10_000 })).resolves.toEqual({ id: "cancel-1", status: "cancelled", error: "user asked", code: null, kind: "cancelled" });
+    await expect(engine.result("cancel-1", { timeoutMs: 10_000 })).resolves.toEqual({
+      id: "cancel-1",
+      status: "cancelled",
+      error: "user asked",
+      code: null,
+      kind: "cancelled",
+    });
     // The step in flight was aborted through its signal; announce never ran; only delete-vm was registered.
     expect(log).toEqual(["create-vm", "create-dns", "delete vm-1 (cancelled: user asked)"]);
     const view = await engine.get("cancel-1");
@@ -65,9 +76,14 @@ describe("cancellation and compensation", () => {
     const engine = h.engine().register(standby);
     await engine.start();
     await engine.startRun({ kind: "standby", id: "cancel-3", key: "k", input: null });
-    await eventually("the run to sleep", async () => ((await engine.get("cancel-3"))?.status === "sleeping" ? true : undefined));
+    await eventually("the run to sleep", async () =>
+      (await engine.get("cancel-3"))?.status === "sleeping" ? true : undefined,
+    );
     expect(await engine.cancel("cancel-3", "superseded")).toBe("pending");
-    await expect(engine.result("cancel-3", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "cancelled", error: "superseded" });
+    await expect(engine.result("cancel-3", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "cancelled",
+      error: "superseded",
+    });
     expect(log).toEqual(["switch", "switch-back"]);
   });
 
@@ -83,7 +99,12 @@ describe("cancellation and compensation", () => {
     const engine = h.engine().register(failing);
     await engine.start();
     await engine.startRun({ kind: "failing", id: "fail-1", key: "k", input: null });
-    await expect(engine.result("fail-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "failed", error: "TerminalError: card declined", code: null, kind: "failed" });
+    await expect(engine.result("fail-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "failed",
+      error: "TerminalError: card declined",
+      code: null,
+      kind: "failed",
+    });
     expect(log).toEqual(["reserve", "unreserve (failed)"]);
     const compensation = h.events.find((e) => e.runId === "fail-1" && e.compensation && e.type === "completed");
     expect(compensation?.step).toBe("$compensate:unreserve");
@@ -110,7 +131,11 @@ describe("cancellation and compensation", () => {
       kind: "deadline",
     });
     expect(log).toEqual(["begin", "undo-begin (deadline)"]);
-    expect((await engine.get("late-1"))?.steps.map((s) => s.name)).toEqual(["begin", "$deadline", "$compensate:undo-begin"]);
+    expect((await engine.get("late-1"))?.steps.map((s) => s.name)).toEqual([
+      "begin",
+      "$deadline",
+      "$compensate:undo-begin",
+    ]);
   });
 
   it("stops retrying when cancelled during a backoff wait", async () => {
@@ -128,9 +153,14 @@ describe("cancellation and compensation", () => {
     const engine = h.engine().register(retrying);
     await engine.start();
     await engine.startRun({ kind: "retrying", id: "cancel-4", key: "k", input: null });
-    await eventually("a retry to be scheduled", () => (h.events.some((e) => e.runId === "cancel-4" && e.type === "retrying") ? true : undefined));
+    await eventually("a retry to be scheduled", () =>
+      h.events.some((e) => e.runId === "cancel-4" && e.type === "retrying") ? true : undefined,
+    );
     await engine.cancel("cancel-4", "give up");
-    await expect(engine.result("cancel-4", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "cancelled", error: "give up" });
+    await expect(engine.result("cancel-4", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "cancelled",
+      error: "give up",
+    });
     expect(attempts).toBe(1);
   });
 });

@@ -27,7 +27,11 @@ describe("workflow engine", () => {
     const started = await engine.startRun({ kind: "greet", id: "run-1", key: "prj_1", input: { name: "ada" } });
     expect(started).toEqual({ id: "run-1", created: true, status: "running" });
     const outcome = await engine.result("run-1", { timeoutMs: 10_000 });
-    expect(outcome).toEqual({ id: "run-1", status: "completed", output: { greeting: "hello ADA", nothingWasUndefined: true } });
+    expect(outcome).toEqual({
+      id: "run-1",
+      status: "completed",
+      output: { greeting: "hello ADA", nothingWasUndefined: true },
+    });
 
     const view = await engine.get("run-1");
     expect(view?.steps.map((s) => [s.sequence, s.name, s.status, s.attempts])).toEqual([
@@ -43,12 +47,12 @@ describe("workflow engine", () => {
     await engine.start();
     const again = await engine.startRun({ kind: "greet", id: "run-1", key: "prj_1", input: { name: "ada" } });
     expect(again).toEqual({ id: "run-1", created: false, status: "completed" });
-    await expect(engine.startRun({ kind: "greet", id: "run-1", key: "prj_1", input: { name: "bob" } })).rejects.toBeInstanceOf(
-      WorkflowInputConflictError,
-    );
-    await expect(engine.startRun({ kind: "other", id: "run-1", key: "prj_1", input: { name: "ada" } })).rejects.toBeInstanceOf(
-      WorkflowInputConflictError,
-    );
+    await expect(
+      engine.startRun({ kind: "greet", id: "run-1", key: "prj_1", input: { name: "bob" } }),
+    ).rejects.toBeInstanceOf(WorkflowInputConflictError);
+    await expect(
+      engine.startRun({ kind: "other", id: "run-1", key: "prj_1", input: { name: "ada" } }),
+    ).rejects.toBeInstanceOf(WorkflowInputConflictError);
   });
 
   it("wakes another instance by notification when the starter does not run the kind", async () => {
@@ -88,7 +92,11 @@ describe("workflow engine", () => {
 
     const b = h.engine().register(twoStep);
     await b.start();
-    await expect(b.result("run-replay", { timeoutMs: 10_000 })).resolves.toEqual({ id: "run-replay", status: "completed", output: 42 });
+    await expect(b.result("run-replay", { timeoutMs: 10_000 })).resolves.toEqual({
+      id: "run-replay",
+      status: "completed",
+      output: 42,
+    });
     expect(ran.filter((r) => r === "first")).toHaveLength(1);
     expect(secondRuns).toBe(2);
     const view = await b.get("run-replay");
@@ -117,7 +125,12 @@ describe("workflow engine", () => {
     await engine.startRun({ kind: "finishing", id: "run-graceful", key: "prj_1", input: {} });
     await entered.promise;
     await engine.stop({ graceMs: 10_000 });
-    expect(await engine.get("run-graceful")).toMatchObject({ status: "completed", output: "finished here", epoch: 1n, owner: null });
+    expect(await engine.get("run-graceful")).toMatchObject({
+      status: "completed",
+      output: "finished here",
+      epoch: 1n,
+      owner: null,
+    });
   });
 
   it("re-reads waited runs after its LISTEN connection is cut, so no outcome is missed", async () => {

@@ -4,7 +4,13 @@ import pino from "pino";
 import type { PgListener, Pool } from "@hydra/db";
 import type { Logger, StepEvent, WorkflowDefinition } from "./define";
 import type { ErrorCode } from "@hydra/db/errors";
-import { WorkflowInputConflictError, WorkflowNotFoundError, WorkflowTimeoutError, type CancelKind, type FailureKind } from "./errors";
+import {
+  WorkflowInputConflictError,
+  WorkflowNotFoundError,
+  WorkflowTimeoutError,
+  type CancelKind,
+  type FailureKind,
+} from "./errors";
 import { RunExecution } from "./execution";
 import { inputHash } from "./hash";
 import { workflowListener, type Notification } from "./listener";
@@ -80,7 +86,13 @@ export interface StartedRun {
  */
 export type RunOutcome<O = unknown> =
   | { id: string; status: "completed"; output: O }
-  | { id: string; status: "failed" | "cancelled" | "paused"; error: string; code: ErrorCode | null; kind: FailureKind | null };
+  | {
+      id: string;
+      status: "failed" | "cancelled" | "paused";
+      error: string;
+      code: ErrorCode | null;
+      kind: FailureKind | null;
+    };
 
 export interface CancelOptions {
   /** superseded: a newer run replaces this one (the run ends with that kind). Default cancelled. */
@@ -169,11 +181,19 @@ class Engine implements WorkflowEngine {
     this.concurrency = positive("concurrency", options.concurrency ?? 32);
     this.logger = options.logger ?? pino({ name: "workflow", level: process.env.HYDRA_WORKFLOW_LOG_LEVEL ?? "warn" });
     this.deadOwnerPollMs = options.deadOwnerPollMs ?? DEFAULT_DEAD_OWNER_POLL_MS;
-    if (!(Number.isFinite(this.deadOwnerPollMs) && this.deadOwnerPollMs >= 0)) throw new RangeError(`deadOwnerPollMs must be ≥ 0, got ${this.deadOwnerPollMs}`);
+    if (!(Number.isFinite(this.deadOwnerPollMs) && this.deadOwnerPollMs >= 0))
+      throw new RangeError(`deadOwnerPollMs must be ≥ 0, got ${this.deadOwnerPollMs}`);
     this.deadOwnerGraceMs = positive("deadOwnerGraceMs", options.deadOwnerGraceMs ?? DEFAULT_DEAD_OWNER_GRACE_MS);
     this.session =
-      this.deadOwnerPollMs > 0 ? new OwnerSession(this.pool, this.workerId, this.logger, Math.max(20, Math.floor(this.deadOwnerGraceMs / 4))) : null;
-    this.listener = workflowListener(this.pool, this.logger, (n) => this.onNotification(n), () => this.onReconnect());
+      this.deadOwnerPollMs > 0
+        ? new OwnerSession(this.pool, this.workerId, this.logger, Math.max(20, Math.floor(this.deadOwnerGraceMs / 4)))
+        : null;
+    this.listener = workflowListener(
+      this.pool,
+      this.logger,
+      (n) => this.onNotification(n),
+      () => this.onReconnect(),
+    );
   }
 
   register(definition: WorkflowDefinition<never, unknown>): WorkflowEngine {
@@ -195,7 +215,8 @@ class Engine implements WorkflowEngine {
       // We hold our lock, so no other live process has our id: runs still marked ours are a
       // previous incarnation's (a restart with a stable workerId). Resume them now.
       const own = await reclaimOwnRuns(this.pool, this.workerId);
-      if (own.length) this.logger.info({ runs: own.map((r) => r.id) }, "resuming the runs of this owner's previous incarnation");
+      if (own.length)
+        this.logger.info({ runs: own.map((r) => r.id) }, "resuming the runs of this owner's previous incarnation");
     }
     this.running = true;
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
@@ -225,7 +246,11 @@ class Engine implements WorkflowEngine {
     const left = [...this.active.values()];
     await Promise.all(
       left.map(({ execution }) =>
-        execution.handBack().catch((error: unknown) => this.logger.warn({ runId: execution.id, err: error }, "hand-back failed; the lease will lapse")),
+        execution
+          .handBack()
+          .catch((error: unknown) =>
+            this.logger.warn({ runId: execution.id, err: error }, "hand-back failed; the lease will lapse"),
+          ),
       ),
     );
     // Let the handed-back executions unwind (their writes are fenced out now) before the caller
@@ -281,7 +306,8 @@ class Engine implements WorkflowEngine {
   }
 
   async result<O = unknown>(id: string, options: ResultOptions): Promise<RunOutcome<O>> {
-    const deadline = options.deadline?.getTime() ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
+    const deadline =
+      options.deadline?.getTime() ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
     if (deadline === undefined) throw new TypeError("result: a deadline or timeoutMs is required");
     await this.listener.start();
     return new Promise<RunOutcome<O>>((resolve, reject) => {
@@ -307,7 +333,10 @@ class Engine implements WorkflowEngine {
         );
       };
       const timer = setTimeout(
-        () => finish(() => reject(new WorkflowTimeoutError(`workflow run ${id} did not end by ${new Date(deadline).toISOString()}`))),
+        () =>
+          finish(() =>
+            reject(new WorkflowTimeoutError(`workflow run ${id} did not end by ${new Date(deadline).toISOString()}`)),
+          ),
         Math.max(0, deadline - Date.now()),
       );
       let checks = this.waiters.get(id);
@@ -370,7 +399,12 @@ class Engine implements WorkflowEngine {
     const execution = new RunExecution(
       run,
       definition,
-      { db: this.pool, logger: this.logger, onStepEvent: this.options.onStepEvent, wakeAt: (at) => this.scheduleWake(at) },
+      {
+        db: this.pool,
+        logger: this.logger,
+        onStepEvent: this.options.onStepEvent,
+        wakeAt: (at) => this.scheduleWake(at),
+      },
       fresh,
     );
     const done = execution.execute().finally(() => {
@@ -395,7 +429,13 @@ class Engine implements WorkflowEngine {
           this.backlog = true;
           return;
         }
-        const claimed = await claimPendingRuns(this.pool, this.workerId, this.leaseMs, [...this.definitions.keys()], free);
+        const claimed = await claimPendingRuns(
+          this.pool,
+          this.workerId,
+          this.leaseMs,
+          [...this.definitions.keys()],
+          free,
+        );
         this.backlog = claimed.length === free;
         for (const run of claimed) this.launch(run, false);
       } while (this.claimAgain);
@@ -455,7 +495,11 @@ class Engine implements WorkflowEngine {
       if (due.length === 0) return;
       const reclaimed = await reclaimDeadOwners(this.pool, due);
       for (const owner of due) this.suspects.delete(owner);
-      if (reclaimed.length) this.logger.info({ runs: reclaimed.map((r) => r.id), owners: due }, "reclaimed the runs of dead workflow owners");
+      if (reclaimed.length)
+        this.logger.info(
+          { runs: reclaimed.map((r) => r.id), owners: due },
+          "reclaimed the runs of dead workflow owners",
+        );
     } catch (error) {
       this.logger.warn({ err: error }, "checking workflow owners failed");
     }
@@ -476,13 +520,16 @@ class Engine implements WorkflowEngine {
     if (when - Date.now() >= this.sweepMs) return;
     clearTimeout(this.wakeTimer);
     this.wakeTimerAt = when;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimerAt = Infinity;
-      void this.sweep().then(() => {
-        // A sweep already in progress may have read the clock just before `at`.
-        if (Date.now() >= when) void this.sweep();
-      });
-    }, Math.max(0, when - Date.now()) + 2);
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimerAt = Infinity;
+        void this.sweep().then(() => {
+          // A sweep already in progress may have read the clock just before `at`.
+          if (Date.now() >= when) void this.sweep();
+        });
+      },
+      Math.max(0, when - Date.now()) + 2,
+    );
     this.wakeTimer.unref();
   }
 
@@ -491,7 +538,11 @@ class Engine implements WorkflowEngine {
     if (held.length === 0) return;
     try {
       const db = this.listener.connection ?? this.pool;
-      const renewed = await renewLeases(db, held.map((e) => ({ id: e.id, epoch: e.epoch })), this.leaseMs);
+      const renewed = await renewLeases(
+        db,
+        held.map((e) => ({ id: e.id, epoch: e.epoch })),
+        this.leaseMs,
+      );
       const byId = new Map(renewed.map((r) => [r.id, r]));
       for (const execution of held) {
         const lease = byId.get(execution.id);

@@ -7,7 +7,8 @@ import type { ErrorCode } from "@hydra/db/errors";
  * deadline — the run's deadline passed; cancelled / superseded — cancel() with that kind;
  * exhausted — a step's retries ran out (paused); nondeterministic — the code no longer matches its journal (paused).
  */
-export type FailureKind = "refused" | "failed" | "deadline" | "cancelled" | "superseded" | "exhausted" | "nondeterministic";
+export type FailureKind =
+  "refused" | "failed" | "deadline" | "cancelled" | "superseded" | "exhausted" | "nondeterministic";
 
 /** Why cancel() was called: superseded when a newer run replaces this one. */
 export type CancelKind = "cancelled" | "superseded";
@@ -71,6 +72,7 @@ export class StepTimeoutError extends Error {
 /** An error as recorded: a coded TerminalError's message stands alone (its code has its own column), others say their name. */
 export function errorMessage(error: unknown): string {
   if (error instanceof TerminalError && error.code) return error.message;
-  if (error instanceof Error) return error.name && error.name !== "Error" ? `${error.name}: ${error.message}` : error.message;
+  if (error instanceof Error)
+    return error.name && error.name !== "Error" ? `${error.name}: ${error.message}` : error.message;
   return String(error);
 }

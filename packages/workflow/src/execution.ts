@@ -114,7 +114,8 @@ export class RunExecution {
   /** Drives the run until it ends or halts. Never throws. */
   async execute(): Promise<void> {
     try {
-      if (!this.fresh) for (const step of await listSteps(this.hooks.db, this.id)) this.journal.set(step.sequence, step);
+      if (!this.fresh)
+        for (const step of await listSteps(this.hooks.db, this.id)) this.journal.set(step.sequence, step);
       this.armDeadline();
       const halted = new Promise<Halt>((resolve) => (this.resolveHalt = resolve));
       const body = Promise.resolve()
@@ -215,7 +216,12 @@ export class RunExecution {
     if (error instanceof TerminalError) {
       const compensationErrors = await this.runCompensations("failed");
       if (compensationErrors === null) return;
-      await this.end({ status: "failed", error: appendErrors(errorMessage(error), compensationErrors), code: error.code, kind: error.kind });
+      await this.end({
+        status: "failed",
+        error: appendErrors(errorMessage(error), compensationErrors),
+        code: error.code,
+        kind: error.kind,
+      });
     } else if (this.cancelRequested) {
       await this.afterHalt({ kind: "cancel" });
     } else {
@@ -238,12 +244,22 @@ export class RunExecution {
         this.cancelKind = run?.cancel_kind ?? this.cancelKind;
         const errors = await this.runCompensations("cancelled");
         if (errors === null) return;
-        return this.end({ status: "cancelled", error: appendErrors(this.cancelReason, errors), code: null, kind: this.cancelKind });
+        return this.end({
+          status: "cancelled",
+          error: appendErrors(this.cancelReason, errors),
+          code: null,
+          kind: this.cancelKind,
+        });
       }
       case "deadline": {
         const errors = await this.runCompensations("deadline");
         if (errors === null) return;
-        return this.end({ status: "failed", error: appendErrors("deadline exceeded", errors), code: "deadline_exceeded", kind: "deadline" });
+        return this.end({
+          status: "failed",
+          error: appendErrors("deadline exceeded", errors),
+          code: "deadline_exceeded",
+          kind: "deadline",
+        });
       }
       case "nondeterminism":
         this.hooks.logger.error({ runId: this.id, err: halt.error }, "workflow nondeterminism; run paused");
@@ -267,7 +283,8 @@ export class RunExecution {
   private async pause(error: string, kind: "failed" | "nondeterministic"): Promise<void> {
     if (this.dead) return;
     this.windingDown = true;
-    if (await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, code: null, kind })) this.settled = true;
+    if (await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, code: null, kind }))
+      this.settled = true;
     else this.noteLeaseLost();
   }
 
@@ -277,7 +294,13 @@ export class RunExecution {
     const errors: string[] = [];
     for (const compensation of [...this.compensations].reverse()) {
       const sequence = this.nextSequence++;
-      const result = await this.runStep(sequence, `$compensate:${compensation.name}`, compensation.fn, compensation.options ?? {}, COMPENSATION_STEP);
+      const result = await this.runStep(
+        sequence,
+        `$compensate:${compensation.name}`,
+        compensation.fn,
+        compensation.options ?? {},
+        COMPENSATION_STEP,
+      );
       if (result.kind === "halted") return null;
       if (result.kind === "terminal") errors.push(`compensation ${compensation.name}: ${result.error.message}`);
     }
@@ -307,7 +330,11 @@ export class RunExecution {
       get signal() {
         return execution.bodyAbort.signal;
       },
-      step: async <T>(name: string, fn: (step: StepContext) => Promise<T> | T, options: StepOptions = {}): Promise<T> => {
+      step: async <T>(
+        name: string,
+        fn: (step: StepContext) => Promise<T> | T,
+        options: StepOptions = {},
+      ): Promise<T> => {
         validateName("step", name);
         if (this.halted) return never();
         const result = await this.runStep(this.nextSequence++, name, fn, options, BODY_STEP);
@@ -317,7 +344,8 @@ export class RunExecution {
       },
       sleep: (name: string, ms: number) => {
         validateName("sleep", name);
-        if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`sleep ${name}: ms must be a finite number ≥ 0, got ${ms}`);
+        if (!Number.isFinite(ms) || ms < 0)
+          throw new RangeError(`sleep ${name}: ms must be a finite number ≥ 0, got ${ms}`);
         return this.sleep(name, ms);
       },
       now: async () => new Date(await this.recordedValue("$now", () => Date.now())),
@@ -365,7 +393,18 @@ export class RunExecution {
     let policy: RetryPolicy | undefined; // only needed once an attempt fails
     const parentSignal = mode.compensation ? this.lifeAbort.signal : this.bodyAbort.signal;
     const event = async (type: StepEvent["type"], attempt: number, extra: Partial<StepEvent> = {}) => {
-      if (mode.events) await this.emit({ type, runId: this.id, kind: this.run.kind, key: this.run.key, step: name, sequence, attempt, compensation: mode.compensation, ...extra });
+      if (mode.events)
+        await this.emit({
+          type,
+          runId: this.id,
+          kind: this.run.kind,
+          key: this.run.key,
+          step: name,
+          sequence,
+          attempt,
+          compensation: mode.compensation,
+          ...extra,
+        });
     };
 
     // A compensation goes on after the body halted (that is when it runs); only loss of the run stops it.
@@ -377,7 +416,15 @@ export class RunExecution {
       if (stopped()) return { kind: "halted" };
 
       if (outcome.ok) {
-        const saved = await completeStep(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, attempts: attempt, output: outcome.value, startedAt });
+        const saved = await completeStep(this.hooks.db, {
+          runId: this.id,
+          epoch: this.epoch,
+          sequence,
+          name,
+          attempts: attempt,
+          output: outcome.value,
+          startedAt,
+        });
         if (!this.accept(saved)) return { kind: "halted" };
         await event("completed", attempt);
         return { kind: "ok", value: outcome.value };
@@ -391,9 +438,21 @@ export class RunExecution {
       const message = errorMessage(outcome.error);
       const terminal = outcome.error instanceof TerminalError || options.isTerminal?.(outcome.error) === true;
       if (terminal) {
-        const error = outcome.error instanceof TerminalError ? outcome.error : new TerminalError(message, { code: errorCode(outcome.error), cause: outcome.error });
+        const error =
+          outcome.error instanceof TerminalError
+            ? outcome.error
+            : new TerminalError(message, { code: errorCode(outcome.error), cause: outcome.error });
         const saved = await saveStepAttempt(this.hooks.db, {
-          runId: this.id, epoch: this.epoch, sequence, name, status: "failed", attempts: attempt, error: message, code: error.code, kind: error.kind, startedAt,
+          runId: this.id,
+          epoch: this.epoch,
+          sequence,
+          name,
+          status: "failed",
+          attempts: attempt,
+          error: message,
+          code: error.code,
+          kind: error.kind,
+          startedAt,
         });
         if (!this.accept(saved)) return { kind: "halted" };
         await event("failed", attempt, { error: message, outcome: "terminal" });
@@ -403,7 +462,12 @@ export class RunExecution {
       if (attempt >= policy.maxAttempts) {
         const error = `step ${name} failed after ${attempt} attempt(s): ${message}`;
         const paused = await pauseRun(this.hooks.db, {
-          runId: this.id, epoch: this.epoch, error, code: errorCode(outcome.error), kind: "exhausted", step: { sequence, name, attempts: attempt, error: message, startedAt },
+          runId: this.id,
+          epoch: this.epoch,
+          error,
+          code: errorCode(outcome.error),
+          kind: "exhausted",
+          step: { sequence, name, attempts: attempt, error: message, startedAt },
         });
         if (!paused) {
           this.noteLeaseLost();
@@ -411,12 +475,24 @@ export class RunExecution {
         }
         this.settled = true;
         await event("failed", attempt, { error: message, outcome: "paused" });
-        this.hooks.logger.warn({ runId: this.id, step: name, attempts: attempt, error: message }, "workflow paused: retries exhausted");
+        this.hooks.logger.warn(
+          { runId: this.id, step: name, attempts: attempt, error: message },
+          "workflow paused: retries exhausted",
+        );
         this.halt({ kind: "suspended" });
         return { kind: "halted" };
       }
       const delay = backoffMs(policy, attempt);
-      const saved = await saveStepAttempt(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name, status: "running", attempts: attempt, error: message, startedAt });
+      const saved = await saveStepAttempt(this.hooks.db, {
+        runId: this.id,
+        epoch: this.epoch,
+        sequence,
+        name,
+        status: "running",
+        attempts: attempt,
+        error: message,
+        startedAt,
+      });
       if (!this.accept(saved)) return { kind: "halted" };
       await event("retrying", attempt, { error: message, retryInMs: delay });
       await abortableDelay(delay, parentSignal);
@@ -437,7 +513,9 @@ export class RunExecution {
     if (recorded.name !== name) {
       this.halt({
         kind: "nondeterminism",
-        error: new NondeterminismError(`step ${sequence} is ${JSON.stringify(name)} now but was ${JSON.stringify(recorded.name)} when recorded`),
+        error: new NondeterminismError(
+          `step ${sequence} is ${JSON.stringify(name)} now but was ${JSON.stringify(recorded.name)} when recorded`,
+        ),
       });
       return { kind: "halted" };
     }
@@ -445,7 +523,10 @@ export class RunExecution {
       return { kind: "ok", value: (recorded.output_missing ? undefined : recorded.output) as T };
     }
     if (recorded.status === "failed") {
-      const error = new TerminalError(recorded.error ?? "step failed", { code: recorded.error_code, kind: recorded.error_kind ?? undefined });
+      const error = new TerminalError(recorded.error ?? "step failed", {
+        code: recorded.error_code,
+        kind: recorded.error_kind ?? undefined,
+      });
       return { kind: "terminal", error };
     }
     return null;
@@ -474,7 +555,10 @@ export class RunExecution {
     if (result.cancelRequested) this.noteCancel();
     if (!result.saved) {
       // The row at this sequence holds another step or is already complete: the journal moved under us.
-      this.halt({ kind: "nondeterminism", error: new NondeterminismError(`checkpoint of run ${this.id} conflicted with a recorded step`) });
+      this.halt({
+        kind: "nondeterminism",
+        error: new NondeterminismError(`checkpoint of run ${this.id} conflicted with a recorded step`),
+      });
       return false;
     }
     return true;
@@ -534,7 +618,15 @@ export class RunExecution {
     }
     if (await this.observeBoundary(sequence, stepName)) return never();
     if (Date.now() >= wakeAt.getTime()) {
-      const saved = await completeStep(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name: stepName, attempts: 1, output: { wakeAt }, startedAt: recorded?.started_at ?? new Date() });
+      const saved = await completeStep(this.hooks.db, {
+        runId: this.id,
+        epoch: this.epoch,
+        sequence,
+        name: stepName,
+        attempts: 1,
+        output: { wakeAt },
+        startedAt: recorded?.started_at ?? new Date(),
+      });
       return this.accept(saved) ? undefined : never();
     }
     if (await sleepRun(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name: stepName, wakeAt })) {

@@ -27,7 +27,11 @@ describe("failures as data", () => {
     });
     const view = await engine.get("refused-1");
     expect(view).toMatchObject({ errorCode: "failed_precondition", errorKind: "refused" });
-    expect(view?.steps[0]).toMatchObject({ status: "failed", error: "source dep_a is not live", errorCode: "failed_precondition" });
+    expect(view?.steps[0]).toMatchObject({
+      status: "failed",
+      error: "source dep_a is not live",
+      errorCode: "failed_precondition",
+    });
   });
 
   it("takes the code of an error the step's isTerminal deems final", async () => {
@@ -43,7 +47,11 @@ describe("failures as data", () => {
     const engine = h.engine().register(foreign);
     await engine.start();
     await engine.startRun({ kind: "foreign", id: "foreign-1", key: "k", input: null });
-    await expect(engine.result("foreign-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "failed", code: "permission_denied", kind: "refused" });
+    await expect(engine.result("foreign-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "failed",
+      code: "permission_denied",
+      kind: "refused",
+    });
   });
 
   it("parks a run whose retries ran out with the last error's code, and resume clears it", async () => {
@@ -69,7 +77,10 @@ describe("failures as data", () => {
       kind: "exhausted",
     });
     expect(await engine.resume("contended-1")).toBe(true);
-    await expect(engine.result("contended-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed", output: "done" });
+    await expect(engine.result("contended-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "completed",
+      output: "done",
+    });
     expect(await engine.get("contended-1")).toMatchObject({ errorCode: null, errorKind: null });
   });
 
@@ -103,6 +114,9 @@ describe("failures as data", () => {
     const client = h.engine();
     await client.startRun({ kind: "nobody-runs-this", id: "superseded-2", key: "k", input: null });
     expect(await client.cancel("superseded-2", "superseded by dep_c", { kind: "superseded" })).toBe("cancelled");
-    await expect(client.result("superseded-2", { timeoutMs: 5_000 })).resolves.toMatchObject({ status: "cancelled", kind: "superseded" });
+    await expect(client.result("superseded-2", { timeoutMs: 5_000 })).resolves.toMatchObject({
+      status: "cancelled",
+      kind: "superseded",
+    });
   });
 });

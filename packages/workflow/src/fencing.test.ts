@@ -33,14 +33,19 @@ describe("epoch fencing", () => {
     const record = (_: object, msg: string) => staleLog.push(msg);
     const logger: Logger = { debug: record, info: record, warn: record, error: record };
     // No heartbeat within the lease: this worker's lease lapses while its step is held.
-    const stale = h.engine({ workerId: "stale", logger, concurrency: 1, leaseMs: 400, heartbeatMs: 3_600_000, sweepMs: 3_600_000 }).register(workflow("stale"));
+    const stale = h
+      .engine({ workerId: "stale", logger, concurrency: 1, leaseMs: 400, heartbeatMs: 3_600_000, sweepMs: 3_600_000 })
+      .register(workflow("stale"));
     await stale.start();
     await stale.startRun({ kind: "fenced", id: "fence-1", key: "k", input: null });
     await staleEntered.promise;
 
     const fresh = h.engine({ workerId: "fresh", leaseMs: 400, sweepMs: 100 }).register(workflow("fresh"));
     await fresh.start();
-    await expect(fresh.result("fence-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed", output: "fresh" });
+    await expect(fresh.result("fence-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "completed",
+      output: "fresh",
+    });
 
     stalled.open(); // the stale worker wakes up and tries to checkpoint "slow"
     await eventually("the stale worker's checkpoint to be rejected", () =>

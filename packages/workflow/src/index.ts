@@ -1,8 +1,25 @@
 export { createEngine } from "./engine";
 export { OwnerIdInUseError } from "./owner-session";
-export type { CancelOptions, EngineOptions, ResultOptions, RunOutcome, StartedRun, StartRunRequest, StopOptions, WorkflowEngine } from "./engine";
+export type {
+  CancelOptions,
+  EngineOptions,
+  ResultOptions,
+  RunOutcome,
+  StartedRun,
+  StartRunRequest,
+  StopOptions,
+  WorkflowEngine,
+} from "./engine";
 export { defineWorkflow } from "./define";
-export type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition, WorkflowFunction } from "./define";
+export type {
+  Logger,
+  StepContext,
+  StepEvent,
+  StepOptions,
+  WorkflowContext,
+  WorkflowDefinition,
+  WorkflowFunction,
+} from "./define";
 export type { CancelKind, FailureKind, TerminalErrorOptions } from "./errors";
 export type { ErrorCode } from "@hydra/db/errors";
 export {

@@ -13,7 +13,12 @@ export interface Notification {
  * reconnecting; `onReconnect` re-reads state because notifications sent meanwhile are lost).
  * Heartbeats and the owner liveness poll run on its connection too.
  */
-export function workflowListener(pool: Pool, logger: Logger, onNotification: (n: Notification) => void, onReconnect: () => void): PgListener {
+export function workflowListener(
+  pool: Pool,
+  logger: Logger,
+  onNotification: (n: Notification) => void,
+  onReconnect: () => void,
+): PgListener {
   return new PgListener({
     connection: pool.options,
     channel: CHANNEL,

@@ -56,7 +56,9 @@ export class OwnerSession {
     const client = this.client;
     this.client = null;
     this.heldSince = null;
-    await unregisterOwner(this.pool, this.owner).catch((error: unknown) => this.logger.warn({ err: error }, "unregistering the workflow owner failed"));
+    await unregisterOwner(this.pool, this.owner).catch((error: unknown) =>
+      this.logger.warn({ err: error }, "unregistering the workflow owner failed"),
+    );
     await client?.end().catch(() => {});
   }
 

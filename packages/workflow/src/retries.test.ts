@@ -25,7 +25,10 @@ describe("step retries", () => {
     const engine = h.engine().register(flaky);
     await engine.start();
     await engine.startRun({ kind: "flaky", id: "flaky-1", key: "k", input: null });
-    await expect(engine.result("flaky-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed", output: "ok" });
+    await expect(engine.result("flaky-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "completed",
+      output: "ok",
+    });
     const retrying = h.events.filter((e) => e.runId === "flaky-1" && e.type === "retrying");
     expect(retrying.map((e) => [e.attempt, e.retryInMs, e.error])).toEqual([
       [1, 20, "503 number 1"],
@@ -101,7 +104,13 @@ describe("step retries", () => {
     await engine.start();
     await engine.startRun({ kind: "fragile", id: "fragile-1", key: "k", input: null });
     const paused = await engine.result("fragile-1", { timeoutMs: 10_000, settleOnPause: true });
-    expect(paused).toEqual({ id: "fragile-1", status: "paused", error: "step wait-ready failed after 3 attempt(s): not ready", code: null, kind: "exhausted" });
+    expect(paused).toEqual({
+      id: "fragile-1",
+      status: "paused",
+      error: "step wait-ready failed after 3 attempt(s): not ready",
+      code: null,
+      kind: "exhausted",
+    });
     expect(calls).toBe(3);
     const view = await engine.get("fragile-1");
     expect(view).toMatchObject({ status: "paused", owner: null, leaseExpiresAt: null });
@@ -111,7 +120,10 @@ describe("step retries", () => {
     healthy = true;
     expect(await engine.resume("fragile-1")).toBe(true);
     expect(await engine.resume("fragile-1")).toBe(false); // no longer paused
-    await expect(engine.result("fragile-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed", output: "ready" });
+    await expect(engine.result("fragile-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "completed",
+      output: "ready",
+    });
     expect(calls).toBe(4);
     expect(sideEffects).toBe(1);
   });
@@ -132,7 +144,10 @@ describe("step retries", () => {
     const engine = h.engine().register(slow);
     await engine.start();
     await engine.startRun({ kind: "slow", id: "slow-1", key: "k", input: null });
-    await expect(engine.result("slow-1", { timeoutMs: 10_000 })).resolves.toMatchObject({ status: "completed", output: 2 });
+    await expect(engine.result("slow-1", { timeoutMs: 10_000 })).resolves.toMatchObject({
+      status: "completed",
+      output: 2,
+    });
     expect(calls).toBe(2);
     expect(h.events.find((e) => e.runId === "slow-1" && e.type === "retrying")?.error).toMatch(/StepTimeoutError/);
   });

@@ -32,13 +32,10 @@ describe("retryPolicy", () => {
     expect(retryPolicy({ maxAttempts: 2 })).toEqual({ ...DEFAULT_RETRY, maxAttempts: 2 });
   });
 
-  it.each([
-    [{ maxAttempts: 0 }],
-    [{ maxAttempts: 1.5 }],
-    [{ factor: 0.5 }],
-    [{ jitter: 2 }],
-    [{ initialMs: -1 }],
-  ])("rejects %j", (overrides) => {
-    expect(() => retryPolicy(overrides)).toThrow(RangeError);
-  });
+  it.each([[{ maxAttempts: 0 }], [{ maxAttempts: 1.5 }], [{ factor: 0.5 }], [{ jitter: 2 }], [{ initialMs: -1 }]])(
+    "rejects %j",
+    (overrides) => {
+      expect(() => retryPolicy(overrides)).toThrow(RangeError);
+    },
+  );
 });

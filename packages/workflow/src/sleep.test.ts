@@ -52,7 +52,10 @@ describe("durable sleep and recorded values", () => {
     const engine = h.engine().register(quick);
     await engine.start();
     await engine.startRun({ kind: "quick", id: "quick-1", key: "k", input: null });
-    await expect(engine.result("quick-1", { timeoutMs: 5_000 })).resolves.toMatchObject({ status: "completed", output: "ok" });
+    await expect(engine.result("quick-1", { timeoutMs: 5_000 })).resolves.toMatchObject({
+      status: "completed",
+      output: "ok",
+    });
     expect((await engine.get("quick-1"))?.epoch).toBe(1n);
   });
 });

@@ -21,7 +21,8 @@ export function imageBuilder(backends: BuildBackends): ImageBuilder {
   return {
     async build(request, options) {
       const source = buildSourceFromRecord(request.source);
-      if (!source) throw new TerminalError(`[InvalidArgument] deployment ${request.deploymentId} has no source to build`);
+      if (!source)
+        throw new TerminalError(`[InvalidArgument] deployment ${request.deploymentId} has no source to build`);
       try {
         const result = await backends.build({ ...request, source }, options);
         return { image: result.image };

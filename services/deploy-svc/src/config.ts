@@ -27,10 +27,21 @@ const schema = z
       .string()
       .default("")
       .refine((v) => v === "" || /^[a-z-]+=\d+(,[a-z-]+=\d+)*$/.test(v), 'must be "step=ms,step=ms"')
-      .transform((v) => Object.fromEntries(v.split(",").filter(Boolean).map((pair) => [pair.split("=")[0]!, Number(pair.split("=")[1])]))),
+      .transform((v) =>
+        Object.fromEntries(
+          v
+            .split(",")
+            .filter(Boolean)
+            .map((pair) => [pair.split("=")[0]!, Number(pair.split("=")[1])]),
+        ),
+      ),
     // Ended runs, events of finished deployments, instances of ones that never ran (0: forever).
     HYDRA_RETENTION: duration.default(30 * 24 * 3_600_000),
-    HYDRA_MAX_REQUEST_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+    HYDRA_MAX_REQUEST_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
     // Wake on request: where sentinels hand requests for deployments on standby (the local
     // cluster's sentinels get it themselves; port 0 picks one), and how long a request waits.
     HYDRA_ACTIVATOR_ADDR: listenAddress.default({ host: "127.0.0.1", port: 0 }),

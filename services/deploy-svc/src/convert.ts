@@ -32,7 +32,10 @@ export function environmentMessage(e: EnvironmentRecord): MessageInitShape<typeo
 }
 
 /** What both the project store (Prisma) and the deployment store (SQL) know of a domain. */
-export type DomainView = Pick<DomainRecord, "id" | "name" | "sticky" | "deploymentId" | "environmentId" | "projectId" | "workspaceId" | "updatedAt">;
+export type DomainView = Pick<
+  DomainRecord,
+  "id" | "name" | "sticky" | "deploymentId" | "environmentId" | "projectId" | "workspaceId" | "updatedAt"
+>;
 
 export function domainMessage(d: DomainView): MessageInitShape<typeof DomainSchema> {
   return {

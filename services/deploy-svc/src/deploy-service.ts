@@ -10,13 +10,19 @@ export function deployService(api: DeployApi): ServiceImpl<typeof DeployService>
   return {
     async deploy(req) {
       if (!isId("deployment", req.deploymentId)) {
-        throw new ConnectError(`deployment_id "${req.deploymentId}" is not a deployment id (dep_…)`, Code.InvalidArgument);
+        throw new ConnectError(
+          `deployment_id "${req.deploymentId}" is not a deployment id (dep_…)`,
+          Code.InvalidArgument,
+        );
       }
       const { deployment, workflowId } = await api.deploy(req.deploymentId, sourceFromProto(req.source), req.command);
       return { deploymentId: deployment.id, workflowId, status: STATUS[deployment.status] };
     },
     async rollback(req) {
-      const result = await api.rollback({ sourceDeploymentId: req.sourceDeploymentId, targetDeploymentId: req.targetDeploymentId });
+      const result = await api.rollback({
+        sourceDeploymentId: req.sourceDeploymentId,
+        targetDeploymentId: req.targetDeploymentId,
+      });
       return {
         previousLiveDeploymentId: result.previousLiveDeploymentId,
         liveDeploymentId: result.liveDeploymentId,

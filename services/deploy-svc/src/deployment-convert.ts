@@ -1,6 +1,12 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { DeploymentEventSchema, DeploymentSchema, InstanceSchema, StepSchema, TopologySchema } from "@hydra/proto/ctrl/v1";
+import type {
+  DeploymentEventSchema,
+  DeploymentSchema,
+  InstanceSchema,
+  StepSchema,
+  TopologySchema,
+} from "@hydra/proto/ctrl/v1";
 import { DeploymentStatus, type DockerImage, type GitSource } from "@hydra/proto/hydra/v1";
 import type { DeploymentEventRow, DeploymentRow, DeploymentSource, InstanceRow, TopologyRow } from "@hydra/deploy";
 import type { StepView } from "@hydra/workflow";
@@ -109,10 +115,27 @@ export function eventMessage(e: DeploymentEventRow): MessageInitShape<typeof Dep
   const p = e.payload;
   const base = { eventId: e.id.toString(), deploymentId: e.deployment_id, at: timestampFromDate(e.created_at) };
   if (e.kind === "status") {
-    return { ...base, event: { case: "status", value: { status: STATUS_BY_NAME[String(p.status)] ?? DeploymentStatus.UNSPECIFIED, reason: String(p.reason ?? "") } } };
+    return {
+      ...base,
+      event: {
+        case: "status",
+        value: {
+          status: STATUS_BY_NAME[String(p.status)] ?? DeploymentStatus.UNSPECIFIED,
+          reason: String(p.reason ?? ""),
+        },
+      },
+    };
   }
   return {
     ...base,
-    event: { case: "step", value: { name: String(p.name ?? ""), state: String(p.state ?? ""), attempt: Number(p.attempt ?? 0), error: String(p.error ?? "") } },
+    event: {
+      case: "step",
+      value: {
+        name: String(p.name ?? ""),
+        state: String(p.state ?? ""),
+        attempt: Number(p.attempt ?? 0),
+        error: String(p.error ?? ""),
+      },
+    },
   };
 }

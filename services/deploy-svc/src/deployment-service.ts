@@ -5,10 +5,23 @@ import type { Pool } from "@hydra/db";
 import { DeploymentService } from "@hydra/proto/ctrl/v1";
 import type { WorkflowEngine } from "@hydra/workflow";
 import { domainMessage } from "./convert";
-import { deploymentMessage, eventMessage, instanceMessage, sourceFromProto, STATUS, stepMessages, topologyMessage } from "./deployment-convert";
+import {
+  deploymentMessage,
+  eventMessage,
+  instanceMessage,
+  sourceFromProto,
+  STATUS,
+  stepMessages,
+  topologyMessage,
+} from "./deployment-convert";
 
 /** ctrl.v1.DeploymentService: thin over DeployApi and the deployment store. */
-export function deploymentService(api: DeployApi, engine: WorkflowEngine, pool: Pool, wakeups: Wakeups): ServiceImpl<typeof DeploymentService> {
+export function deploymentService(
+  api: DeployApi,
+  engine: WorkflowEngine,
+  pool: Pool,
+  wakeups: Wakeups,
+): ServiceImpl<typeof DeploymentService> {
   return {
     async createDeployment(req) {
       const { deployment, workflowId } = await api.createDeployment({
@@ -16,7 +29,12 @@ export function deploymentService(api: DeployApi, engine: WorkflowEngine, pool: 
         environmentSlug: req.environmentSlug,
         branch: req.branch,
         commit: req.gitCommit
-          ? { sha: req.gitCommit.commitSha, message: req.gitCommit.commitMessage, authorHandle: req.gitCommit.authorHandle, timestampMs: req.gitCommit.timestampMs }
+          ? {
+              sha: req.gitCommit.commitSha,
+              message: req.gitCommit.commitMessage,
+              authorHandle: req.gitCommit.authorHandle,
+              timestampMs: req.gitCommit.timestampMs,
+            }
           : null,
         source: sourceFromProto(req.source),
         command: req.command,
@@ -49,7 +67,12 @@ export function deploymentService(api: DeployApi, engine: WorkflowEngine, pool: 
     },
 
     async listDeployments(req) {
-      const page = await api.store.list({ projectId: req.projectId, environmentSlug: req.environmentSlug, pageSize: req.pageSize, pageToken: req.pageToken });
+      const page = await api.store.list({
+        projectId: req.projectId,
+        environmentSlug: req.environmentSlug,
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+      });
       return { deployments: page.deployments.map(deploymentMessage), nextPageToken: page.nextPageToken };
     },
 
@@ -58,7 +81,10 @@ export function deploymentService(api: DeployApi, engine: WorkflowEngine, pool: 
       let after = 0n;
       if (req.afterEventId) {
         if (!/^\d{1,19}$/.test(req.afterEventId)) {
-          throw new ConnectError(`after_event_id "${req.afterEventId}" is not an event id this API returned`, Code.InvalidArgument);
+          throw new ConnectError(
+            `after_event_id "${req.afterEventId}" is not an event id this API returned`,
+            Code.InvalidArgument,
+          );
         }
         after = BigInt(req.afterEventId);
       }

@@ -1,9 +1,20 @@
 // deploy-svc: hydra.v1.DeployService and the management API ctrl.v1.*, running the durable
 // Deploy, Rollback, Promote and Standby workflows.
-import { buildBackendsConfigFromEnv, createBuildBackends, InvalidImageReferenceError, parseImageReference } from "@hydra/build";
+import {
+  buildBackendsConfigFromEnv,
+  createBuildBackends,
+  InvalidImageReferenceError,
+  parseImageReference,
+} from "@hydra/build";
 import { clusterConfigFromEnv, createClusterDriver, SimulatedDriver, type ClusterDriverConfig } from "@hydra/cluster";
 import { applyMigrations, createPool, createPrisma, ensureDatabase, redact, withDatabase } from "@hydra/db";
-import { Activator, deleteExpiredDeployData, DeployApi, DeploymentEventWakeups, migrateDomainNames } from "@hydra/deploy";
+import {
+  Activator,
+  deleteExpiredDeployData,
+  DeployApi,
+  DeploymentEventWakeups,
+  migrateDomainNames,
+} from "@hydra/deploy";
 import { DeploymentService, ProjectService } from "@hydra/proto/ctrl/v1";
 import { file_ctrl_v1_deployment, file_ctrl_v1_project, file_hydra_v1_deployment } from "@hydra/proto/files";
 import { DeployService } from "@hydra/proto/hydra/v1";
@@ -54,7 +65,8 @@ async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl, { applicationName: SERVICE, max: 30 });
   // Before any run routes: domains named by the old, non-injective scheme move to their new names.
   const moved = await migrateDomainNames(pool, config.defaultDomain);
-  if (moved.renamed.length + moved.dropped.length + moved.refused.length > 0) logger.info(moved, "migrated generated domain names");
+  if (moved.renamed.length + moved.dropped.length + moved.refused.length > 0)
+    logger.info(moved, "migrated generated domain names");
   const prisma = createPrisma(pool);
   const cluster = createClusterDriver(clusterConfig);
   const router = createRoutingClient({ baseUrl: config.routingServiceUrl, token: config.apiToken });
@@ -66,7 +78,12 @@ async function main(): Promise<void> {
     onStepEvent: deployStepEvents(pool, logger),
   });
   // Rollback and Promote have slots of their own: they must not wait behind deploys.
-  const switchEngine = createEngine({ pool, leaseMs: config.leaseMs, concurrency: 16, logger: logger.child({ component: "workflow-switch" }) });
+  const switchEngine = createEngine({
+    pool,
+    leaseMs: config.leaseMs,
+    concurrency: 16,
+    logger: logger.child({ component: "workflow-switch" }),
+  });
   const deps = {
     pool,
     cluster,
@@ -138,7 +155,16 @@ async function main(): Promise<void> {
       router.service(DeployService, deployService(api));
     },
   });
-  logger.info({ url: server.url, clusterDriver: cluster.kind, regions: cluster.regions(), worker: engine.workerId, auth: Boolean(config.apiToken) }, "listening");
+  logger.info(
+    {
+      url: server.url,
+      clusterDriver: cluster.kind,
+      regions: cluster.regions(),
+      worker: engine.workerId,
+      auth: Boolean(config.apiToken),
+    },
+    "listening",
+  );
 
   exitOnSignals(logger, async () => {
     clearInterval(unstartedTimer);

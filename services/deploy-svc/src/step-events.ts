@@ -13,11 +13,23 @@ export function deployStepEvents(pool: Pool, logger: Logger): (event: StepEvent)
     const deploymentId = event.runId.slice(`${DEPLOY_KIND}:`.length);
     const name = event.compensation ? `compensate:${event.step.replace(/^\$compensate:/, "")}` : event.step;
     logger.info(
-      { deployment_id: deploymentId, project_id: event.key, step: name, state: event.type, attempt: event.attempt, error: event.error },
+      {
+        deployment_id: deploymentId,
+        project_id: event.key,
+        step: name,
+        state: event.type,
+        attempt: event.attempt,
+        error: event.error,
+      },
       "deploy step",
     );
     try {
-      await appendDeploymentEvent(pool, deploymentId, "step", { name, state: event.type, attempt: event.attempt, error: event.error ?? "" });
+      await appendDeploymentEvent(pool, deploymentId, "step", {
+        name,
+        state: event.type,
+        attempt: event.attempt,
+        error: event.error ?? "",
+      });
     } catch (error) {
       logger.warn({ err: error, deployment_id: deploymentId }, "could not record a step event");
     }

@@ -60,7 +60,10 @@ export class Instance {
 
   async start(): Promise<void> {
     if (this.process) throw new Error(`${this.name} is already running`);
-    this.process = await startService(this.service, { env: { ...this.env, [ADDRESS_VARIABLE[this.service]]: `127.0.0.1:${this.port}` }, timeoutMs: START_TIMEOUT_MS });
+    this.process = await startService(this.service, {
+      env: { ...this.env, [ADDRESS_VARIABLE[this.service]]: `127.0.0.1:${this.port}` },
+      timeoutMs: START_TIMEOUT_MS,
+    });
     this.starts++;
     if (this.service === "deploy-svc") {
       this.factory = new ClientFactory();
@@ -99,7 +102,10 @@ export class Fleet {
 
   static async start(options: FleetOptions): Promise<Fleet> {
     const routing = await Promise.all(
-      Array.from({ length: options.routingCount }, async (_, i) => new Instance(`routing-svc#${i}`, "routing-svc", await freePort(), options.env)),
+      Array.from(
+        { length: options.routingCount },
+        async (_, i) => new Instance(`routing-svc#${i}`, "routing-svc", await freePort(), options.env),
+      ),
     );
     const deploy = await Promise.all(
       Array.from({ length: options.deployCount }, async (_, i) => {
@@ -137,7 +143,8 @@ export class Fleet {
     for (;;) {
       const live = this.deploy.filter((d) => d.clients);
       if (live.length === 0) {
-        if (Date.now() > options.deadline) throw new ConnectError(`${what}: no deploy-svc up before the deadline`, Code.Unavailable);
+        if (Date.now() > options.deadline)
+          throw new ConnectError(`${what}: no deploy-svc up before the deadline`, Code.Unavailable);
         await sleep(50); // every instance is down for a moment: the churn restarts them
         continue;
       }

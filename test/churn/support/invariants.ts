@@ -47,7 +47,8 @@ export class InvariantWatch {
 
   private add(invariant: Invariant, detail: string): void {
     // One finding per distinct fact, however many samples saw it.
-    if (!this.violations.some((v) => v.invariant === invariant && v.detail === detail)) this.violations.push({ invariant, detail });
+    if (!this.violations.some((v) => v.invariant === invariant && v.detail === detail))
+      this.violations.push({ invariant, detail });
   }
 
   report(invariant: Invariant, detail: string): void {
@@ -78,13 +79,18 @@ export class InvariantWatch {
          FROM domains d JOIN projects p ON p.id = d.project_id
         WHERE d.sticky = 'live' AND d.deployment_id IS DISTINCT FROM p.live_deployment_id`,
     );
-    for (const r of rows) this.add("live-pointer", `project ${r.project_id}: live pointer ${r.live}, LIVE domain ${r.name} → ${r.deployment_id}`);
+    for (const r of rows)
+      this.add(
+        "live-pointer",
+        `project ${r.project_id}: live pointer ${r.live}, LIVE domain ${r.name} → ${r.deployment_id}`,
+      );
   }
 
   private async checkRouting(db: PoolClient): Promise<void> {
     const { rows } = await db.query<{ id: string }>("SELECT id FROM projects ORDER BY id");
     for (const { id } of rows) {
-      for (const detail of await routingInvariantViolations(db, id, (host) => isLocalHostname(host, this.apex))) this.add("routing", `project ${id}: ${detail}`);
+      for (const detail of await routingInvariantViolations(db, id, (host) => isLocalHostname(host, this.apex)))
+        this.add("routing", `project ${id}: ${detail}`);
     }
   }
 
@@ -99,7 +105,8 @@ export class InvariantWatch {
       `SELECT deployment_id, payload->>'name' AS name, count(*)::int AS n FROM deployment_events
         WHERE kind = 'step' AND payload->>'state' = 'completed' GROUP BY 1, 2 HAVING count(*) > 1`,
     );
-    for (const r of events.rows) this.add("step-once", `deployment ${r.deployment_id}: ${r.n} completed events of step ${r.name}`);
+    for (const r of events.rows)
+      this.add("step-once", `deployment ${r.deployment_id}: ${r.n} completed events of step ${r.name}`);
     // A completed checkpoint is final: a stale owner must never rewrite it.
     const steps = await db.query<{ key: string; signature: string }>(
       `SELECT run_id || '#' || sequence AS key, name || '|' || attempts || '|' || md5(coalesce(output::text, '')) || '|' || coalesce(ended_at::text, '') AS signature
@@ -110,9 +117,11 @@ export class InvariantWatch {
       seen.add(key);
       const before = this.completed.get(key);
       if (before === undefined) this.completed.set(key, signature);
-      else if (before !== signature) this.add("step-once", `step ${key} rewritten after completion: ${before} → ${signature}`);
+      else if (before !== signature)
+        this.add("step-once", `step ${key} rewritten after completion: ${before} → ${signature}`);
     }
-    for (const key of this.completed.keys()) if (!seen.has(key)) this.add("step-once", `completed step ${key} no longer completed`);
+    for (const key of this.completed.keys())
+      if (!seen.has(key)) this.add("step-once", `completed step ${key} no longer completed`);
   }
 
   /** Deployments not terminal and deploy/rollback/promote runs not ended (empty when all are). */
@@ -144,8 +153,17 @@ export class InvariantWatch {
    * of its environment, as the cluster itself says. (Commit domains may point at standby
    * deployments: those wake on request.)
    */
-  async checkReplicas(replicasOf: (region: string, namespace: string, name: string) => Promise<number | null>): Promise<number> {
-    const { rows } = await this.pool.query<{ name: string; sticky: string; deployment_id: string; workspace_id: string; status: string; regions: Record<string, number> }>(
+  async checkReplicas(
+    replicasOf: (region: string, namespace: string, name: string) => Promise<number | null>,
+  ): Promise<number> {
+    const { rows } = await this.pool.query<{
+      name: string;
+      sticky: string;
+      deployment_id: string;
+      workspace_id: string;
+      status: string;
+      regions: Record<string, number>;
+    }>(
       `SELECT d.name, d.sticky::text AS sticky, d.deployment_id, dep.workspace_id, dep.status::text AS status, e.regions
          FROM domains d JOIN deployments dep ON dep.id = d.deployment_id JOIN environments e ON e.id = dep.environment_id
         WHERE d.sticky IN ('live', 'environment', 'branch') ORDER BY d.name`,
@@ -154,7 +172,10 @@ export class InvariantWatch {
       for (const region of Object.keys(row.regions)) {
         const replicas = await replicasOf(region, namespaceName(row.workspace_id), workloadName(row.deployment_id));
         if (!replicas) {
-          this.add("replicas", `${row.sticky} domain ${row.name} → ${row.deployment_id} (${row.status}) has ${replicas === null ? "no Deployment" : "0 replicas"} in ${region}`);
+          this.add(
+            "replicas",
+            `${row.sticky} domain ${row.name} → ${row.deployment_id} (${row.status}) has ${replicas === null ? "no Deployment" : "0 replicas"} in ${region}`,
+          );
         }
       }
     }

@@ -86,14 +86,23 @@ export class OperationDriver {
           idempotencyKey: `churn-${key}`,
         }),
       // Idempotent by its key: a call that timed out may be repeated too.
-      { deadline: Date.now() + RETRY_WINDOW_MS, retryable: (code) => code === Code.DeadlineExceeded, onRetry: () => this.retries++ },
+      {
+        deadline: Date.now() + RETRY_WINDOW_MS,
+        retryable: (code) => code === Code.DeadlineExceeded,
+        onRetry: () => this.retries++,
+      },
     );
     const until = Date.now() + DEPLOY_PACE_MS;
-    while (Date.now() < until && !TERMINAL_DEPLOYMENT_STATUSES.includes((await this.status(deploymentId)) as never)) await sleep(100);
+    while (Date.now() < until && !TERMINAL_DEPLOYMENT_STATUSES.includes((await this.status(deploymentId)) as never))
+      await sleep(100);
   }
 
   /** A Rollback or Promote the project's current state allows, or null when there is none. */
-  private async switchCall(kind: "rollback" | "promote", project: ChurnProject, rng: Rng): Promise<(() => Promise<unknown>) | null> {
+  private async switchCall(
+    kind: "rollback" | "promote",
+    project: ChurnProject,
+    rng: Rng,
+  ): Promise<(() => Promise<unknown>) | null> {
     const { rows } = await this.pool.query<{ live: string | null; rolled_back: boolean }>(
       "SELECT live_deployment_id AS live, is_rolled_back AS rolled_back FROM projects WHERE id = $1",
       [project.projectId],
@@ -111,12 +120,21 @@ export class OperationDriver {
     const target = rng.pick(targets);
     const options = { deadline: Date.now() + RETRY_WINDOW_MS, onRetry: () => this.retries++ };
     return kind === "rollback"
-      ? () => this.fleet.call(rng, "Rollback", (c) => c.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: target }), options)
+      ? () =>
+          this.fleet.call(
+            rng,
+            "Rollback",
+            (c) => c.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: target }),
+            options,
+          )
       : () => this.fleet.call(rng, "Promote", (c) => c.deploys.promote({ targetDeploymentId: target }), options);
   }
 
   private async status(deploymentId: string): Promise<string> {
-    const { rows } = await this.pool.query<{ status: string }>("SELECT status::text AS status FROM deployments WHERE id = $1", [deploymentId]);
+    const { rows } = await this.pool.query<{ status: string }>(
+      "SELECT status::text AS status FROM deployments WHERE id = $1",
+      [deploymentId],
+    );
     return rows[0]?.status ?? "missing";
   }
 }

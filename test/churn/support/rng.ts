@@ -55,7 +55,10 @@ export class Rng {
   /** A key of `weights`, with probability proportional to its weight. */
   weighted<K extends string>(weights: Record<K, number>): K {
     const entries = Object.entries(weights) as [K, number][];
-    let roll = this.int(1, entries.reduce((sum, [, w]) => sum + w, 0));
+    let roll = this.int(
+      1,
+      entries.reduce((sum, [, w]) => sum + w, 0),
+    );
     for (const [key, weight] of entries) {
       roll -= weight;
       if (roll <= 0) return key;

@@ -42,7 +42,11 @@ export class Hydra {
     const hydra = new Hydra();
     hydra.db = await createTestDatabase(options.label);
     hydra.pool = createPool(hydra.db.url, { max: 4 });
-    hydra.routingEnv = { DATABASE_URL: hydra.db.url, HYDRA_DEFAULT_DOMAIN: APEX, ...(options.routingPort ? { ROUTING_SVC_ADDR: `127.0.0.1:${options.routingPort}` } : {}) };
+    hydra.routingEnv = {
+      DATABASE_URL: hydra.db.url,
+      HYDRA_DEFAULT_DOMAIN: APEX,
+      ...(options.routingPort ? { ROUTING_SVC_ADDR: `127.0.0.1:${options.routingPort}` } : {}),
+    };
     hydra.routingSvc = await startService("routing-svc", { env: hydra.routingEnv });
     hydra.baseDeployEnv = {
       DATABASE_URL: hydra.db.url,
@@ -90,13 +94,28 @@ export class Hydra {
     const slug = options.slug ?? `p${randomBytes(4).toString("hex")}`;
     const workspaceSlug = `w${randomBytes(4).toString("hex")}`;
     const { workspaceId } = await this.projects.createWorkspace({ name: workspaceSlug, slug: workspaceSlug });
-    const created = await this.projects.createProject({ workspaceId, name: slug, slug, regions: options.regions ?? {} });
+    const created = await this.projects.createProject({
+      workspaceId,
+      name: slug,
+      slug,
+      regions: options.regions ?? {},
+    });
     const env = (s: string) => created.environments.find((e) => e.slug === s)!.id;
-    return { workspaceId, workspaceSlug, projectId: created.projectId, projectSlug: slug, productionId: env("production"), previewId: env("preview") };
+    return {
+      workspaceId,
+      workspaceSlug,
+      projectId: created.projectId,
+      projectSlug: slug,
+      productionId: env("production"),
+      previewId: env("preview"),
+    };
   }
 
   /** CreateDeployment of an image; returns the deployment id. */
-  async deploy(project: ProjectInfo, options: { environment?: string; branch?: string; sha?: string; image?: string; gitRepository?: string } = {}): Promise<string> {
+  async deploy(
+    project: ProjectInfo,
+    options: { environment?: string; branch?: string; sha?: string; image?: string; gitRepository?: string } = {},
+  ): Promise<string> {
     const sha = options.sha ?? randomSha();
     const response = await this.deployments.createDeployment({
       projectId: project.projectId,
@@ -121,29 +140,53 @@ export class Hydra {
 
   /** Polls the deployment row until its status is one of `statuses` (deadline `timeoutMs`). */
   async waitForStatus(id: string, statuses: string[], timeoutMs = 20_000): Promise<DeploymentRow> {
-    return waitFor(`deployment ${id} to be ${statuses.join("|")}`, async () => {
-      const row = await this.deployment(id);
-      return statuses.includes(row.status) ? row : undefined;
-    }, timeoutMs, () => this.diagnose(id));
+    return waitFor(
+      `deployment ${id} to be ${statuses.join("|")}`,
+      async () => {
+        const row = await this.deployment(id);
+        return statuses.includes(row.status) ? row : undefined;
+      },
+      timeoutMs,
+      () => this.diagnose(id),
+    );
   }
 
   /** What a timed-out wait reports: the deployment, its run and steps, deploy-svc's last lines. */
   async diagnose(id: string): Promise<string> {
     const deployment = await this.deployment(id);
-    const run = await this.pool.query("SELECT id, status::text AS status, owner, epoch, lease_expires_at, wake_at, error, cancel_reason FROM workflow_runs WHERE id = $1", [deployment.workflow_id]);
+    const run = await this.pool.query(
+      "SELECT id, status::text AS status, owner, epoch, lease_expires_at, wake_at, error, cancel_reason FROM workflow_runs WHERE id = $1",
+      [deployment.workflow_id],
+    );
     const steps = deployment.workflow_id ? await this.steps(deployment.workflow_id) : [];
-    const lines = this.deploySvc.lines.filter((line) => !line.includes('"deploy step"') || line.includes(id)).slice(-12);
-    const json = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-    const others = await this.pool.query("SELECT id, kind, key, status::text AS status, owner, lease_expires_at FROM workflow_runs WHERE status IN ('pending', 'running')");
-    return [json(deployment), json(run.rows), json(steps.map((s) => `${s.name}:${s.status}:${s.attempts}`)), `active runs: ${json(others.rows)}`, ...lines].join("\n");
+    const lines = this.deploySvc.lines
+      .filter((line) => !line.includes('"deploy step"') || line.includes(id))
+      .slice(-12);
+    const json = (value: unknown) =>
+      JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    const others = await this.pool.query(
+      "SELECT id, kind, key, status::text AS status, owner, lease_expires_at FROM workflow_runs WHERE status IN ('pending', 'running')",
+    );
+    return [
+      json(deployment),
+      json(run.rows),
+      json(steps.map((s) => `${s.name}:${s.status}:${s.attempts}`)),
+      `active runs: ${json(others.rows)}`,
+      ...lines,
+    ].join("\n");
   }
 
   /** Waits until the deployment's Deploy run has ended (READY comes before update-live and schedule-standby). */
   async waitForRunEnd(runId: string, timeoutMs = 20_000): Promise<RunRow> {
-    return waitFor(`run ${runId} to end`, async () => {
-      const run = await this.run(runId);
-      return run && ["completed", "failed", "cancelled", "paused"].includes(run.status) ? run : undefined;
-    }, timeoutMs, async () => JSON.stringify(await this.run(runId)));
+    return waitFor(
+      `run ${runId} to end`,
+      async () => {
+        const run = await this.run(runId);
+        return run && ["completed", "failed", "cancelled", "paused"].includes(run.status) ? run : undefined;
+      },
+      timeoutMs,
+      async () => JSON.stringify(await this.run(runId)),
+    );
   }
 
   /** Deploys and waits until the deployment is READY and its run completed. */
@@ -152,12 +195,16 @@ export class Hydra {
     await this.waitForStatus(id, ["ready", "failed", "cancelled", "superseded"]);
     const run = await this.waitForRunEnd(`deploy:${id}`);
     const row = await this.deployment(id);
-    if (row.status !== "ready" || run.status !== "completed") throw new Error(`deployment ${id} ended ${row.status} (run ${run.status}: ${run.error})`);
+    if (row.status !== "ready" || run.status !== "completed")
+      throw new Error(`deployment ${id} ended ${row.status} (run ${run.status}: ${run.error})`);
     return id;
   }
 
   async run(runId: string): Promise<RunRow | undefined> {
-    const { rows } = await this.pool.query<RunRow>("SELECT id, kind, key, status::text AS status, error, output FROM workflow_runs WHERE id = $1", [runId]);
+    const { rows } = await this.pool.query<RunRow>(
+      "SELECT id, kind, key, status::text AS status, error, output FROM workflow_runs WHERE id = $1",
+      [runId],
+    );
     return rows[0];
   }
 
@@ -182,8 +229,13 @@ export class Hydra {
     return Object.fromEntries((await this.domains(projectId)).map((d) => [d.name, d.deployment_id]));
   }
 
-  async projectRow(projectId: string): Promise<{ live_deployment_id: string | null; is_rolled_back: boolean; routing_generation: bigint }> {
-    const { rows } = await this.pool.query("SELECT live_deployment_id, is_rolled_back, routing_generation FROM projects WHERE id = $1", [projectId]);
+  async projectRow(
+    projectId: string,
+  ): Promise<{ live_deployment_id: string | null; is_rolled_back: boolean; routing_generation: bigint }> {
+    const { rows } = await this.pool.query(
+      "SELECT live_deployment_id, is_rolled_back, routing_generation FROM projects WHERE id = $1",
+      [projectId],
+    );
     return rows[0];
   }
 
@@ -194,10 +246,14 @@ export class Hydra {
 
   /** Waits until no workflow run is pending or running (sleeping timers may stay). */
   async settle(timeoutMs = 20_000): Promise<void> {
-    await waitFor("every workflow run to settle", async () => {
-      const { rows } = await this.pool.query("SELECT id FROM workflow_runs WHERE status IN ('pending', 'running')");
-      return rows.length === 0 ? true : undefined;
-    }, timeoutMs);
+    await waitFor(
+      "every workflow run to settle",
+      async () => {
+        const { rows } = await this.pool.query("SELECT id FROM workflow_runs WHERE status IN ('pending', 'running')");
+        return rows.length === 0 ? true : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Every row of the tables a rejected call must not change. */
@@ -212,7 +268,9 @@ export class Hydra {
     };
     const snapshot: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(tables)) snapshot[name] = (await this.pool.query(sql)).rows;
-    return JSON.parse(JSON.stringify(snapshot, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown[]>;
+    return JSON.parse(
+      JSON.stringify(snapshot, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+    ) as Record<string, unknown[]>;
   }
 }
 
@@ -279,7 +337,12 @@ export function expectedDomains(project: ProjectInfo, options: { sha: string; br
 }
 
 /** Polls `probe` until it returns a value (deadline `timeoutMs`). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, describe?: () => Promise<string>): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  describe?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

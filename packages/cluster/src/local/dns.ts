@@ -27,7 +27,13 @@ export class ClusterDns {
         }
         if (question.type !== DNS.Packet.TYPE.A) continue; // the name exists, with no record of that type
         for (const address of addresses) {
-          response.answers.push({ name: question.name, type: DNS.Packet.TYPE.A, class: DNS.Packet.CLASS.IN, ttl: 1, address } as DNS.Packet.Resource);
+          response.answers.push({
+            name: question.name,
+            type: DNS.Packet.TYPE.A,
+            class: DNS.Packet.CLASS.IN,
+            ttl: 1,
+            address,
+          } as DNS.Packet.Resource);
         }
       }
       send(response);

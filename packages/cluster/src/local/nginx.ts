@@ -62,7 +62,10 @@ export class NginxProcess {
   async start(opts: { healthUrl: string; deadline: Date }): Promise<void> {
     // Its own process group: the master and its workers can be stopped together, even as
     // orphans of a killed parent (stopOrphanNginx).
-    const child = spawn("nginx", ["-e", "stderr", "-p", this.options.dir, "-c", this.configPath], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+    const child = spawn("nginx", ["-e", "stderr", "-p", this.options.dir, "-c", this.configPath], {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
     this.child = child;
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-4000);
@@ -81,7 +84,9 @@ export class NginxProcess {
       await sleep(20);
     }
     await this.stop();
-    throw new Error(`nginx did not answer ${opts.healthUrl} before ${opts.deadline.toISOString()}: ${this.stderr.trim()}`);
+    throw new Error(
+      `nginx did not answer ${opts.healthUrl} before ${opts.deadline.toISOString()}: ${this.stderr.trim()}`,
+    );
   }
 
   /** Replaces the config and has the running nginx load it (SIGHUP: new workers, no dropped connection). */

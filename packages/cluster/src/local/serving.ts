@@ -33,7 +33,10 @@ export class LocalServing {
   private readonly instances = new Map<string, Promise<InstanceServer | null>>();
   /** Instances whose server listens now. */
   private readonly listening = new Set<string>();
-  private readonly sentinels = new Map<string, { spec: LocalSentinelSpec; process: NginxProcess; config: string; starting: Promise<void> }>();
+  private readonly sentinels = new Map<
+    string,
+    { spec: LocalSentinelSpec; process: NginxProcess; config: string; starting: Promise<void> }
+  >();
   private closed = false;
 
   constructor(
@@ -69,7 +72,8 @@ export class LocalServing {
       this.instances.set(id, entry);
     }
     const server = await entry;
-    if (!server) this.instances.delete(id); // e.g. the address is taken: the next start tries again
+    if (!server)
+      this.instances.delete(id); // e.g. the address is taken: the next start tries again
     else if (this.instances.get(id) === entry) this.listening.add(id);
     return server !== null && this.listening.has(id);
   }
@@ -108,7 +112,12 @@ export class LocalServing {
       resolverValidSeconds: 1,
       upstreamPort: LOCAL_SERVICE_PORT,
       workerProcesses: 1,
-      paths: { pid: join(dir, "nginx.pid"), temp: dir, accessLog: join(dir, "access.log"), errorLog: join(dir, "error.log") },
+      paths: {
+        pid: join(dir, "nginx.pid"),
+        temp: dir,
+        accessLog: join(dir, "access.log"),
+        errorLog: join(dir, "error.log"),
+      },
       ...(activator ? { activator } : {}),
     });
   }

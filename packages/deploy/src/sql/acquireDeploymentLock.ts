@@ -4,7 +4,12 @@ import type { Queryable } from "@hydra/db";
  * Takes the lease on a deployment's lock for `owner` when it is free or expired (or already
  * this owner's). True when `owner` holds it now.
  */
-export async function acquireDeploymentLock(db: Queryable, deploymentId: string, owner: string, leaseMs: number): Promise<boolean> {
+export async function acquireDeploymentLock(
+  db: Queryable,
+  deploymentId: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
   const result = await db.query({
     name: "deploy_acquireDeploymentLock",
     text: `INSERT INTO deployment_locks (deployment_id, owner, expires_at)

@@ -2,7 +2,12 @@ import type { Queryable } from "@hydra/db";
 import { EVENTS_CHANNEL } from "./rows";
 
 /** Records a step event of a deployment and wakes its watchers. */
-export async function appendDeploymentEvent(db: Queryable, deploymentId: string, kind: "step", payload: Record<string, unknown>): Promise<void> {
+export async function appendDeploymentEvent(
+  db: Queryable,
+  deploymentId: string,
+  kind: "step",
+  payload: Record<string, unknown>,
+): Promise<void> {
   await db.query({
     name: "deploy_appendDeploymentEvent",
     text: `

@@ -1,6 +1,10 @@
 import type { Queryable } from "@hydra/db";
 
-export async function createTopologies(db: Queryable, deploymentId: string, regions: Record<string, number>): Promise<void> {
+export async function createTopologies(
+  db: Queryable,
+  deploymentId: string,
+  regions: Record<string, number>,
+): Promise<void> {
   const names = Object.keys(regions).sort();
   await db.query({
     name: "deploy_createTopologies",

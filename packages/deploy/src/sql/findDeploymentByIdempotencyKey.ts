@@ -1,7 +1,11 @@
 import type { Queryable } from "@hydra/db";
 import { DEPLOYMENT_COLUMNS, type DeploymentRow } from "./rows";
 
-export async function findDeploymentByIdempotencyKey(db: Queryable, projectId: string, key: string): Promise<DeploymentRow | null> {
+export async function findDeploymentByIdempotencyKey(
+  db: Queryable,
+  projectId: string,
+  key: string,
+): Promise<DeploymentRow | null> {
   const result = await db.query<DeploymentRow>({
     name: "deploy_findDeploymentByIdempotencyKey",
     text: `SELECT ${DEPLOYMENT_COLUMNS} FROM deployments d JOIN environments e ON e.id = d.environment_id

@@ -19,5 +19,13 @@ export async function findDeploymentFacts(db: Queryable, id: string): Promise<De
     values: [id],
   });
   const row = result.rows[0];
-  return row ? { id: row.id, projectId: row.project_id, environmentId: row.environment_id, production: row.production, status: row.status } : null;
+  return row
+    ? {
+        id: row.id,
+        projectId: row.project_id,
+        environmentId: row.environment_id,
+        production: row.production,
+        status: row.status,
+      }
+    : null;
 }

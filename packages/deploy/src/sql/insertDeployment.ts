@@ -39,8 +39,18 @@ export async function insertDeployment(db: Queryable, p: InsertDeploymentParams)
       )
       SELECT ${DEPLOYMENT_COLUMNS} FROM d JOIN environments e ON e.id = d.environment_id`,
     values: [
-      p.id, p.projectId, p.environmentId, p.branch, p.commitSha, p.commitMessage, p.authorHandle, p.commitAt,
-      JSON.stringify(p.source), p.command, p.workflowId, p.idempotencyKey,
+      p.id,
+      p.projectId,
+      p.environmentId,
+      p.branch,
+      p.commitSha,
+      p.commitMessage,
+      p.authorHandle,
+      p.commitAt,
+      JSON.stringify(p.source),
+      p.command,
+      p.workflowId,
+      p.idempotencyKey,
     ],
   });
   return result.rows[0] ?? null;

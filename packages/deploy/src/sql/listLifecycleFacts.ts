@@ -26,7 +26,10 @@ interface Row {
  * What the lifecycle rule (lifecycle.ts) decides on, for a project's deployments that may be
  * running (READY, desired running) — or for one deployment of it when `deploymentId` is given.
  */
-export async function listLifecycleFacts(db: Queryable, where: { projectId: string; deploymentId?: string }): Promise<LifecycleFacts[]> {
+export async function listLifecycleFacts(
+  db: Queryable,
+  where: { projectId: string; deploymentId?: string },
+): Promise<LifecycleFacts[]> {
   const result = await db.query<Row>({
     name: "deploy_listLifecycleFacts",
     text: `SELECT d.id, d.status, d.desired_state, coalesce(p.live_deployment_id = d.id, false) AS live,
@@ -43,5 +46,12 @@ export async function listLifecycleFacts(db: Queryable, where: { projectId: stri
            ORDER BY d.sequence`,
     values: [where.projectId, where.deploymentId ?? null],
   });
-  return result.rows.map((r) => ({ id: r.id, status: r.status, desiredState: r.desired_state, live: r.live, domains: r.domains, standbyPending: r.standby_pending }));
+  return result.rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    desiredState: r.desired_state,
+    live: r.live,
+    domains: r.domains,
+    standbyPending: r.standby_pending,
+  }));
 }

@@ -13,5 +13,10 @@ export async function listTopologyWorkloads(db: Queryable, deploymentId: string)
     text: "SELECT region, desired_replicas, status, workload FROM deployment_topologies WHERE deployment_id = $1 ORDER BY region",
     values: [deploymentId],
   });
-  return result.rows.map((r) => ({ region: r.region, desiredReplicas: r.desired_replicas, status: r.status, workload: r.workload }));
+  return result.rows.map((r) => ({
+    region: r.region,
+    desiredReplicas: r.desired_replicas,
+    status: r.status,
+    workload: r.workload,
+  }));
 }

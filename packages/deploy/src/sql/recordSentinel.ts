@@ -2,7 +2,15 @@ import type { Queryable } from "@hydra/db";
 
 export async function recordSentinel(
   db: Queryable,
-  s: { id: string; workspaceId: string; projectId: string; environmentId: string; region: string; namespace: string; name: string },
+  s: {
+    id: string;
+    workspaceId: string;
+    projectId: string;
+    environmentId: string;
+    region: string;
+    namespace: string;
+    name: string;
+  },
 ): Promise<void> {
   await db.query({
     name: "deploy_recordSentinel",

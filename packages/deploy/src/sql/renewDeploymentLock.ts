@@ -1,7 +1,12 @@
 import type { Queryable } from "@hydra/db";
 
 /** Extends `owner`'s lease; false when it lost the lock (expired and taken, or released). */
-export async function renewDeploymentLock(db: Queryable, deploymentId: string, owner: string, leaseMs: number): Promise<boolean> {
+export async function renewDeploymentLock(
+  db: Queryable,
+  deploymentId: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
   const result = await db.query({
     name: "deploy_renewDeploymentLock",
     text: `UPDATE deployment_locks SET expires_at = now() + $3 * interval '1 millisecond'

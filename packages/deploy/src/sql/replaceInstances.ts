@@ -14,6 +14,12 @@ export async function replaceInstances(
            SELECT id, $1, region, address, status, now()
            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, region, address, status)
            ON CONFLICT (deployment_id, id) DO UPDATE SET address = EXCLUDED.address, status = EXCLUDED.status, updated_at = now()`,
-    values: [deploymentId, instances.map((i) => i.id), instances.map((i) => i.region), instances.map((i) => i.address), instances.map((i) => i.status)],
+    values: [
+      deploymentId,
+      instances.map((i) => i.id),
+      instances.map((i) => i.region),
+      instances.map((i) => i.address),
+      instances.map((i) => i.status),
+    ],
   });
 }

@@ -1,4 +1,5 @@
-export type DeploymentStatus = "pending" | "building" | "deploying" | "network" | "ready" | "failed" | "cancelled" | "superseded";
+export type DeploymentStatus =
+  "pending" | "building" | "deploying" | "network" | "ready" | "failed" | "cancelled" | "superseded";
 export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ["ready", "failed", "cancelled", "superseded"];
 
 /** Deployment events travel on this channel as JSON `{ deployment_id, event_id }`. */

@@ -51,12 +51,18 @@ it("a busy lock fails transiently after the wait; an expired lease is taken over
   let release!: () => void;
   const first = withDeploymentLock(pool, "dep_lock_busy", () => new Promise<void>((resolve) => (release = resolve)));
   await sleep(50);
-  const refused = await withDeploymentLock(pool, "dep_lock_busy", async () => "got it", { waitMs: 300 }).catch((e: unknown) => e);
+  const refused = await withDeploymentLock(pool, "dep_lock_busy", async () => "got it", { waitMs: 300 }).catch(
+    (e: unknown) => e,
+  );
   expect(refused).toBeInstanceOf(DeploymentLockTimeoutError);
   expect((refused as DeploymentLockTimeoutError).transient).toBe(true);
   // The holder stalled past its lease (simulated by expiring it): the next one takes over.
-  await pool.query("UPDATE deployment_locks SET expires_at = now() - interval '1 second' WHERE deployment_id = 'dep_lock_busy'");
-  expect(await withDeploymentLock(pool, "dep_lock_busy", async () => "taken over", { waitMs: 1_000 })).toBe("taken over");
+  await pool.query(
+    "UPDATE deployment_locks SET expires_at = now() - interval '1 second' WHERE deployment_id = 'dep_lock_busy'",
+  );
+  expect(await withDeploymentLock(pool, "dep_lock_busy", async () => "taken over", { waitMs: 1_000 })).toBe(
+    "taken over",
+  );
   release();
   await first;
 });
@@ -74,5 +80,7 @@ it("a holder whose lease was taken is told through its signal at the next renewa
   );
   expect(aborted).toBe(true);
   // Its release leaves the other holder's row alone.
-  expect((await pool.query("SELECT owner FROM deployment_locks WHERE deployment_id = 'dep_lock_lost'")).rows).toEqual([{ owner: "another holder" }]);
+  expect((await pool.query("SELECT owner FROM deployment_locks WHERE deployment_id = 'dep_lock_lost'")).rows).toEqual([
+    { owner: "another holder" },
+  ]);
 });

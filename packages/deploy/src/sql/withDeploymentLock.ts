@@ -25,24 +25,33 @@ export class DeploymentLockTimeoutError extends Error {
  * wait 15 minutes for readiness), so any number of concurrent holders cannot starve the pool.
  * `fn`'s signal aborts if the lease is lost (this process stalled past it). Bounded wait.
  */
-export async function withDeploymentLock<T>(pool: Pool, deploymentId: string, fn: (signal: AbortSignal) => Promise<T>, options: DeploymentLockOptions = {}): Promise<T> {
+export async function withDeploymentLock<T>(
+  pool: Pool,
+  deploymentId: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+  options: DeploymentLockOptions = {},
+): Promise<T> {
   const waitMs = options.waitMs ?? 30_000;
   const leaseMs = options.leaseMs ?? 60_000;
   const owner = randomUUID();
   const deadline = Date.now() + waitMs;
   while (!(await acquireDeploymentLock(pool, deploymentId, owner, leaseMs))) {
-    if (Date.now() >= deadline) throw new DeploymentLockTimeoutError(`deployment ${deploymentId} is locked (waited ${waitMs} ms)`);
+    if (Date.now() >= deadline)
+      throw new DeploymentLockTimeoutError(`deployment ${deploymentId} is locked (waited ${waitMs} ms)`);
     await sleep(Math.min(50 + Math.random() * 200, Math.max(1, deadline - Date.now())));
   }
   const lost = new AbortController();
-  const renewal = setInterval(() => {
-    renewDeploymentLock(pool, deploymentId, owner, leaseMs).then(
-      (held) => {
-        if (!held) lost.abort(new Error(`lost the lock of deployment ${deploymentId}`));
-      },
-      () => {}, // a failed renewal is retried at the next tick; the lease covers two of them
-    );
-  }, Math.max(10, Math.floor(leaseMs / 3)));
+  const renewal = setInterval(
+    () => {
+      renewDeploymentLock(pool, deploymentId, owner, leaseMs).then(
+        (held) => {
+          if (!held) lost.abort(new Error(`lost the lock of deployment ${deploymentId}`));
+        },
+        () => {}, // a failed renewal is retried at the next tick; the lease covers two of them
+      );
+    },
+    Math.max(10, Math.floor(leaseMs / 3)),
+  );
   try {
     return await fn(lost.signal);
   } finally {

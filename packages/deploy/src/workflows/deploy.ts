@@ -36,7 +36,10 @@ export function deployWorkflow(deps: DeployDeps) {
     ctx.compensate("record-outcome", () => recordOutcome(deps, ctx, id, current()));
     try {
       const scope = deployScope(deps, await step("load-metadata", () => loadMetadata(deps, ctx.runId, id)));
-      const built = await step("build", (signal) => buildImage(scope, signal), { timeoutMs: settings.buildTimeoutMs + 30_000, retry: { maxAttempts: 3 } });
+      const built = await step("build", (signal) => buildImage(scope, signal), {
+        timeoutMs: settings.buildTimeoutMs + 30_000,
+        retry: { maxAttempts: 3 },
+      });
       await step("deploying", () => markDeploying(scope));
       await step("create-topologies", () => createTopologies(scope));
       const sentinels = await step("ensure-sentinels", () => ensureSentinels(scope));
@@ -62,7 +65,13 @@ export function deployWorkflow(deps: DeployDeps) {
       await step("ready", () => markReady(scope));
       const live = await step("update-live", async () => decideLive(id, plan.routes, assigned));
       const standby = await step("schedule-standby", () => scheduleStandbyAfterDeploy(scope, ctx.runId, live));
-      return { deploymentId: id, live: live.isLive, routingGeneration: assigned.generation, changedDomains: assigned.changed, standbyRunIds: standby.standbyRunIds };
+      return {
+        deploymentId: id,
+        live: live.isLive,
+        routingGeneration: assigned.generation,
+        changedDomains: assigned.changed,
+        standbyRunIds: standby.standbyRunIds,
+      };
     } catch (error) {
       return recordFailure(deps, id, current(), error);
     }

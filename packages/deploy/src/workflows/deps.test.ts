@@ -12,7 +12,11 @@ describe("failure codes", () => {
   });
 
   it.each<[string, TerminalError, string]>([
-    ["coded", new TerminalError("source dep_a is not live", { code: "failed_precondition" }), "failed_precondition: source dep_a is not live"],
+    [
+      "coded",
+      new TerminalError("source dep_a is not live", { code: "failed_precondition" }),
+      "failed_precondition: source dep_a is not live",
+    ],
     ["uncoded", new TerminalError("build failed"), "build failed"],
   ])("failureReason of a %s error", (_what, error, reason) => {
     expect(failureReason(error)).toBe(reason);
@@ -20,8 +24,15 @@ describe("failure codes", () => {
 
   it("codedTerminal carries the code as data, not in the message", () => {
     const error = codedTerminal(Code.PermissionDenied, "domain x.example is owned by ws_b");
-    expect(error).toMatchObject({ code: "permission_denied", kind: "refused", message: "domain x.example is owned by ws_b" });
-    expect(codeOfFailure({ error: error.message, code: error.code })).toEqual({ code: Code.PermissionDenied, message: "domain x.example is owned by ws_b" });
+    expect(error).toMatchObject({
+      code: "permission_denied",
+      kind: "refused",
+      message: "domain x.example is owned by ws_b",
+    });
+    expect(codeOfFailure({ error: error.message, code: error.code })).toEqual({
+      code: Code.PermissionDenied,
+      message: "domain x.example is owned by ws_b",
+    });
   });
 });
 

@@ -86,7 +86,11 @@ export function codeOfFailure(outcome: { error: string; code: ErrorCode | null }
 }
 
 /** Wraps a step body with the crash-test delay configured for `name` (none in production). */
-export function withTestDelay<T>(settings: DeploySettings, name: string, fn: (step: StepContext) => Promise<T>): (step: StepContext) => Promise<T> {
+export function withTestDelay<T>(
+  settings: DeploySettings,
+  name: string,
+  fn: (step: StepContext) => Promise<T>,
+): (step: StepContext) => Promise<T> {
   const delayMs = settings.testStepDelayMs?.[name] ?? 0;
   if (delayMs <= 0) return fn;
   return async (step) => {

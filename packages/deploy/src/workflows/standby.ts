@@ -21,6 +21,8 @@ export { cancelStandby, scheduleStandby, STANDBY_KIND, type StandbyInput } from 
 export function standbyWorkflow(deps: DeployDeps) {
   return defineWorkflow<StandbyInput, { scaledDown: boolean }>(STANDBY_KIND, async (ctx, input) => {
     await ctx.sleep("standby-delay", input.delayMs);
-    return ctx.step("scale-down", () => scaleToStandby(deps, ctx.runId, input.deploymentId), { isTerminal: isTerminalError });
+    return ctx.step("scale-down", () => scaleToStandby(deps, ctx.runId, input.deploymentId), {
+      isTerminal: isTerminalError,
+    });
   });
 }

@@ -1,5 +1,11 @@
 import { errorCode } from "@hydra/db/errors";
-import { DEFAULT_RETRY, TerminalError, type StepContext, type StepOptions, type WorkflowContext } from "@hydra/workflow";
+import {
+  DEFAULT_RETRY,
+  TerminalError,
+  type StepContext,
+  type StepOptions,
+  type WorkflowContext,
+} from "@hydra/workflow";
 import { isTerminalError, withTestDelay, type DeploySettings } from "./deps";
 
 export interface StepRunnerPolicy {
@@ -17,26 +23,40 @@ export interface StepRunnerPolicy {
  * classified by `isTerminalError`, the crash-test delay applies, and the step running now is
  * known (for recording where a run failed).
  */
-export function stepRunner<Name extends string>(ctx: WorkflowContext, settings: DeploySettings, first: Name, policy: StepRunnerPolicy = {}) {
+export function stepRunner<Name extends string>(
+  ctx: WorkflowContext,
+  settings: DeploySettings,
+  first: Name,
+  policy: StepRunnerPolicy = {},
+) {
   let current: Name = first;
   return {
     step<T>(name: Name, fn: (signal: AbortSignal) => Promise<T>, options: StepOptions = {}): Promise<T> {
       current = name;
       const body = withTestDelay(settings, name, (s) => fn(s.signal));
       const maxAttempts = options.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
-      return ctx.step(name, policy.failWhenExhausted ? lastAttemptTerminal(body, maxAttempts) : body, { isTerminal: isTerminalError, ...options });
+      return ctx.step(name, policy.failWhenExhausted ? lastAttemptTerminal(body, maxAttempts) : body, {
+        isTerminal: isTerminalError,
+        ...options,
+      });
     },
     current: (): Name => current,
   };
 }
 
-function lastAttemptTerminal<T>(body: (step: StepContext) => Promise<T>, maxAttempts: number): (step: StepContext) => Promise<T> {
+function lastAttemptTerminal<T>(
+  body: (step: StepContext) => Promise<T>,
+  maxAttempts: number,
+): (step: StepContext) => Promise<T> {
   return async (step) => {
     try {
       return await body(step);
     } catch (error) {
       if (step.attempt < maxAttempts || error instanceof TerminalError) throw error;
-      throw new TerminalError(`failed after ${step.attempt} attempt(s): ${error instanceof Error ? error.message : String(error)}`, { code: errorCode(error), kind: "failed", cause: error });
+      throw new TerminalError(
+        `failed after ${step.attempt} attempt(s): ${error instanceof Error ? error.message : String(error)}`,
+        { code: errorCode(error), kind: "failed", cause: error },
+      );
     }
   };
 }

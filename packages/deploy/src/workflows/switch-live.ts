@@ -9,7 +9,13 @@ import { restoreTarget } from "./switch-live/steps/restoreTarget";
 import { switchDomains, type SwitchLiveOutput, type SwitchPlan } from "./switch-live/steps/switchDomains";
 import { wakeTarget } from "./switch-live/steps/wakeTarget";
 
-export { checkPromote, checkRollback, loadProjectFacts, type PromoteInput, type RollbackInput } from "./switch-live/checks";
+export {
+  checkPromote,
+  checkRollback,
+  loadProjectFacts,
+  type PromoteInput,
+  type RollbackInput,
+} from "./switch-live/checks";
 export type { SwitchLiveOutput } from "./switch-live/steps/switchDomains";
 
 /**
@@ -36,11 +42,15 @@ async function switchLive(ctx: WorkflowContext, deps: DeployDeps, plan: SwitchPl
   const before = await step("cancel-target-standby", () => cancelTargetStandby(deps, target.id));
   ctx.compensate("restore-target", () => restoreTarget(deps, ctx.runId, target, before));
   const wakeDeadline = new Date((await ctx.now()).getTime() + deps.settings.readyTimeoutMs);
-  await step("wake-target", (signal) => wakeTarget(deps, target.id, wakeDeadline, signal), { timeoutMs: deps.settings.readyTimeoutMs + 30_000 });
+  await step("wake-target", (signal) => wakeTarget(deps, target.id, wakeDeadline, signal), {
+    timeoutMs: deps.settings.readyTimeoutMs + 30_000,
+  });
   const result = await step("switch-domains", (signal) => switchDomains(deps, ctx.runId, plan, signal));
   // What the switch left without a sticky domain (the rolled-back-from or replaced live
   // deployment, unless its branch still points at it) goes to standby after the delay.
-  await step("schedule-standby", async () => ({ runIds: await armStandbyTimers(deps, target.projectId, ctx.runId, target.id) }));
+  await step("schedule-standby", async () => ({
+    runIds: await armStandbyTimers(deps, target.projectId, ctx.runId, target.id),
+  }));
   return result;
 }
 
@@ -48,7 +58,12 @@ export function rollbackWorkflow(deps: DeployDeps) {
   return defineWorkflow<RollbackInput, SwitchLiveOutput>(ROLLBACK_KIND, async (ctx, input) => {
     const { step } = stepRunner<SwitchStep>(ctx, deps.settings, "validate");
     const checked = await step("validate", () => asTerminal(() => checkRollback(deps.pool, input)));
-    return switchLive(ctx, deps, { target: checked.target, expectedLive: input.sourceDeploymentId, rolledBack: true, moveDomains: true });
+    return switchLive(ctx, deps, {
+      target: checked.target,
+      expectedLive: input.sourceDeploymentId,
+      rolledBack: true,
+      moveDomains: true,
+    });
   });
 }
 
@@ -60,6 +75,11 @@ export function promoteWorkflow(deps: DeployDeps) {
     // Promoting the live deployment while rolled back just clears the flag (SPEC §3): its LIVE
     // domains are already there, and ENVIRONMENT may rightly follow a newer deploy.
     const moveDomains = checked.target.id !== previousLive;
-    return switchLive(ctx, deps, { target: checked.target, expectedLive: previousLive, rolledBack: false, moveDomains });
+    return switchLive(ctx, deps, {
+      target: checked.target,
+      expectedLive: previousLive,
+      rolledBack: false,
+      moveDomains,
+    });
   });
 }

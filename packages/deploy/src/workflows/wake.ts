@@ -21,11 +21,17 @@ export interface WakeInput {
 
 export function wakeWorkflow(deps: DeployDeps) {
   return defineWorkflow<WakeInput, { woken: true }>(WAKE_KIND, async (ctx, input) => {
-    await ctx.step("wake", (s) => wakeDeployment(deps, input.deploymentId, new Date(input.deadline), s.signal).then(() => null), {
+    await ctx.step(
+      "wake",
+      (s) => wakeDeployment(deps, input.deploymentId, new Date(input.deadline), s.signal).then(() => null),
+      {
+        isTerminal: isTerminalError,
+        timeoutMs: Math.max(1_000, new Date(input.deadline).getTime() - Date.now()) + 30_000,
+      },
+    );
+    await ctx.step("schedule-standby", () => scheduleStandby(deps, input.deploymentId, "request", ctx.runId), {
       isTerminal: isTerminalError,
-      timeoutMs: Math.max(1_000, new Date(input.deadline).getTime() - Date.now()) + 30_000,
     });
-    await ctx.step("schedule-standby", () => scheduleStandby(deps, input.deploymentId, "request", ctx.runId), { isTerminal: isTerminalError });
     return { woken: true };
   });
 }
@@ -35,10 +41,19 @@ export function wakeWorkflow(deps: DeployDeps) {
  * it), else a new one. Two deploy-svc instances racing here may start two; they serialize on
  * the deployment's lock and the second finds it running.
  */
-export async function requestWake(deps: Pick<DeployDeps, "pool"> & { engine: DeployDeps["engine"] }, deploymentId: string, deadline: Date): Promise<string> {
+export async function requestWake(
+  deps: Pick<DeployDeps, "pool"> & { engine: DeployDeps["engine"] },
+  deploymentId: string,
+  deadline: Date,
+): Promise<string> {
   const [active] = await findActiveRuns(deps.pool, WAKE_KIND, deploymentId);
   if (active) return active;
   const id = `wake:${deploymentId}:${Date.now().toString(36)}`;
-  await deps.engine.startRun<WakeInput>({ kind: WAKE_KIND, id, key: deploymentId, input: { deploymentId, deadline: deadline.toISOString() } });
+  await deps.engine.startRun<WakeInput>({
+    kind: WAKE_KIND,
+    id,
+    key: deploymentId,
+    input: { deploymentId, deadline: deadline.toISOString() },
+  });
   return id;
 }

@@ -5,7 +5,13 @@ import type { Queryable, RunRow } from "./rows";
  * token all later writes of this owner must present. Two instances racing for the same row
  * serialize on its row lock; the loser re-reads status = 'running' and gets nothing.
  */
-export async function claimRun(db: Queryable, id: string, owner: string, leaseMs: number, kinds: string[]): Promise<RunRow | null> {
+export async function claimRun(
+  db: Queryable,
+  id: string,
+  owner: string,
+  leaseMs: number,
+  kinds: string[],
+): Promise<RunRow | null> {
   const result = await db.query<RunRow>({
     name: "workflow_claimRun",
     text: `

@@ -8,7 +8,10 @@ import { notifySql, type Queryable } from "./rows";
  * row's lock, so an owner that came back meanwhile keeps its runs. SKIP LOCKED: one sweeper
  * handles an owner, the others move on.
  */
-export async function reclaimDeadOwners(db: Queryable, owners: string[]): Promise<{ id: string; kind: string; owner: string }[]> {
+export async function reclaimDeadOwners(
+  db: Queryable,
+  owners: string[],
+): Promise<{ id: string; kind: string; owner: string }[]> {
   if (owners.length === 0) return [];
   const result = await db.query<{ id: string; kind: string; owner: string }>({
     name: "workflow_reclaimDeadOwners",

@@ -12,7 +12,12 @@ export interface CancelAnswer {
  * its owner (told by a notification, or by its next checkpoint) reaches a step boundary.
  * An ended run is left as it is. Returns null when there is no such run.
  */
-export async function requestCancel(db: Queryable, id: string, reason: string, kind: CancelKind): Promise<CancelAnswer | null> {
+export async function requestCancel(
+  db: Queryable,
+  id: string,
+  reason: string,
+  kind: CancelKind,
+): Promise<CancelAnswer | null> {
   const result = await db.query<CancelAnswer>({
     text: `
       WITH target AS (

@@ -38,7 +38,18 @@ export async function saveStepAttempt(db: Queryable, a: StepAttempt): Promise<Ch
         RETURNING 1
       )
       SELECT (SELECT count(*) FROM saved)::int AS saved, cancel_requested_at FROM lease`,
-    values: [a.runId, a.epoch, a.sequence, a.name, a.status, a.attempts, a.error, a.startedAt, a.code ?? null, a.kind ?? null],
+    values: [
+      a.runId,
+      a.epoch,
+      a.sequence,
+      a.name,
+      a.status,
+      a.attempts,
+      a.error,
+      a.startedAt,
+      a.code ?? null,
+      a.kind ?? null,
+    ],
   });
   const row = result.rows[0];
   if (!row) return { fenced: true };

@@ -16,13 +16,24 @@ import { scheduleStandbyAfterDeploy } from "./steps/scheduleStandbyAfterDeploy";
  * Compensation `record-outcome`: how a cancelled or timed-out run ended. (A terminal step
  * failure is recorded where its step and reason are known.)
  */
-export async function recordOutcome(deps: DeployDeps, ctx: WorkflowContext, deploymentId: string, currentStep: string): Promise<null> {
+export async function recordOutcome(
+  deps: DeployDeps,
+  ctx: WorkflowContext,
+  deploymentId: string,
+  currentStep: string,
+): Promise<null> {
   if (ctx.compensating === "cancelled") {
     const reason = ctx.cancelReason ?? "cancelled";
     const status = ctx.cancelKind === "superseded" ? "superseded" : "cancelled";
     await setDeploymentStatus(deps.pool, { id: deploymentId, status, reason, from: ACTIVE_STATUSES });
   } else if (ctx.compensating === "deadline") {
-    await setDeploymentStatus(deps.pool, { id: deploymentId, status: "failed", reason: "deadline exceeded", failedStep: currentStep, from: ACTIVE_STATUSES });
+    await setDeploymentStatus(deps.pool, {
+      id: deploymentId,
+      status: "failed",
+      reason: "deadline exceeded",
+      failedStep: currentStep,
+      from: ACTIVE_STATUSES,
+    });
   }
   return null;
 }
@@ -46,7 +57,12 @@ export async function scaleDownUnlessRouted(deps: DeployDeps, deploymentId: stri
  * first call's answer, after that call's commit if it was still in flight — and the deploy
  * is finished: READY, and the standby timers its routing calls for.
  */
-export async function finishRouting(scope: DeployScope, runId: string, plan: RoutePlan, step: StepContext): Promise<{ finished: boolean }> {
+export async function finishRouting(
+  scope: DeployScope,
+  runId: string,
+  plan: RoutePlan,
+  step: StepContext,
+): Promise<{ finished: boolean }> {
   const row = await findDeployment(scope.deps.pool, scope.id);
   if (row?.status !== "network" && row?.status !== "ready") return { finished: false };
   const assigned = await requestRoutes(scope, plan, step.signal);

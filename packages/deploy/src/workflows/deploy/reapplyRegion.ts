@@ -17,7 +17,12 @@ export function isNotFound(error: unknown): boolean {
  * sentinel, the network policy and the workload at `replicas`. Idempotent: what still exists
  * is left as it is.
  */
-export async function reapplyRegion(deps: DeployDeps, deploymentId: string, region: string, replicas: number): Promise<WorkloadRef> {
+export async function reapplyRegion(
+  deps: DeployDeps,
+  deploymentId: string,
+  region: string,
+  replicas: number,
+): Promise<WorkloadRef> {
   const meta = await loadDeployMetadata(deps.pool, deploymentId);
   if (!meta?.deployment.image) throw new TerminalError(`deployment ${deploymentId} has no image to apply again`);
   const scope = deployScope(deps, meta);
@@ -30,7 +35,14 @@ export async function reapplyRegion(deps: DeployDeps, deploymentId: string, regi
  * `cluster.waitReady`, re-applying the region's objects first when the cluster has lost the
  * workload; the same deadline holds for the whole.
  */
-export async function waitReadyReconciling(deps: DeployDeps, deploymentId: string, region: string, ref: WorkloadRef, replicas: number, options: { deadline: Date; signal: AbortSignal }) {
+export async function waitReadyReconciling(
+  deps: DeployDeps,
+  deploymentId: string,
+  region: string,
+  ref: WorkloadRef,
+  replicas: number,
+  options: { deadline: Date; signal: AbortSignal },
+) {
   try {
     return await deps.cluster.waitReady(region, ref, replicas, options);
   } catch (error) {

@@ -13,8 +13,16 @@ export async function ensureSentinelIn(scope: DeployScope, region: string): Prom
   const { deps, meta, owner, namespace } = scope;
   const { cluster, settings, pool } = deps;
   await cluster.ensureNamespace(region, namespace);
-  const replicas = meta.environment.production ? settings.sentinel.replicas.production : settings.sentinel.replicas.preview;
-  const ref = await cluster.ensureSentinel(region, { ...owner, namespace, image: settings.sentinel.image, port: settings.sentinel.port, replicas });
+  const replicas = meta.environment.production
+    ? settings.sentinel.replicas.production
+    : settings.sentinel.replicas.preview;
+  const ref = await cluster.ensureSentinel(region, {
+    ...owner,
+    namespace,
+    image: settings.sentinel.image,
+    port: settings.sentinel.port,
+    replicas,
+  });
   await recordSentinel(pool, { id: newId("sentinel"), ...owner, region, namespace: ref.namespace, name: ref.name });
   return ref;
 }
@@ -32,7 +40,12 @@ export function ensureNetworkPolicyIn(scope: DeployScope, region: string, sentin
 }
 
 /** The deployment's Deployment and Service at `replicas`. */
-export function applyWorkloadIn(scope: DeployScope, region: string, image: string, replicas: number): Promise<WorkloadRef> {
+export function applyWorkloadIn(
+  scope: DeployScope,
+  region: string,
+  image: string,
+  replicas: number,
+): Promise<WorkloadRef> {
   const { deps, id, meta, owner, namespace } = scope;
   return deps.cluster.applyWorkload(region, {
     ...owner,

@@ -10,7 +10,12 @@ import { scheduleStandby } from "./timers";
  * whatever lost its last sticky domain goes to standby. Idempotent per `scheduledBy`; the
  * timer checks the rule again when it fires.
  */
-export async function armStandbyTimers(deps: DeployDeps, projectId: string, scheduledBy: string, replacedBy: string): Promise<string[]> {
+export async function armStandbyTimers(
+  deps: DeployDeps,
+  projectId: string,
+  scheduledBy: string,
+  replacedBy: string,
+): Promise<string[]> {
   const facts = await listLifecycleFacts(deps.pool, { projectId });
   const idle = facts.filter((f) => !f.standbyPending && runReason({ ...f, switchTarget: false }) === null);
   return Promise.all(idle.map((f) => scheduleStandby(deps, f.id, replacedBy, scheduledBy)));

@@ -5,7 +5,11 @@ import { stopInstances } from "../../sql/stopInstances";
 import type { DeployDeps } from "../deps";
 
 /** Scales every region's workload of a deployment to zero (missing workloads are fine). */
-export async function scaleDown(deps: DeployDeps, deploymentId: string, topologyStatus: "failed" | "standby"): Promise<void> {
+export async function scaleDown(
+  deps: DeployDeps,
+  deploymentId: string,
+  topologyStatus: "failed" | "standby",
+): Promise<void> {
   const topologies = await listTopologyWorkloads(deps.pool, deploymentId);
   await Promise.all(
     topologies

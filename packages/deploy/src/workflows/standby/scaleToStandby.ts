@@ -11,7 +11,11 @@ import { scaleDown } from "./scaleDown";
  * Step `scale-down` of a standby run: the deployment goes to 0 replicas unless the lifecycle
  * rule keeps it running (live, behind a LIVE, BRANCH or ENVIRONMENT domain, or a switch's target).
  */
-export function scaleToStandby(deps: DeployDeps, runId: string, deploymentId: string): Promise<{ scaledDown: boolean }> {
+export function scaleToStandby(
+  deps: DeployDeps,
+  runId: string,
+  deploymentId: string,
+): Promise<{ scaledDown: boolean }> {
   return withDeploymentLock(deps.pool, deploymentId, async () => {
     // Under the lock: a rollback or promote to this deployment cancels this run before it
     // wakes the deployment, so a cancel seen here means "a switch is moving to it".

@@ -15,7 +15,12 @@ export interface StandbyInput {
  * that scheduled it: a replayed step finds its own timer, and a later replacement (a promote
  * after a rollback) schedules a new one.
  */
-export async function scheduleStandby(deps: DeployDeps, deploymentId: string, replacedBy: string, scheduledBy: string): Promise<string> {
+export async function scheduleStandby(
+  deps: DeployDeps,
+  deploymentId: string,
+  replacedBy: string,
+  scheduledBy: string,
+): Promise<string> {
   const runId = `standby:${deploymentId}:${scheduledBy}`;
   await deps.engine.startRun<StandbyInput>({
     kind: STANDBY_KIND,

@@ -19,7 +19,12 @@ export class NotWakeableError extends Error {
  * `NotWakeableError` when nothing was ever applied for it. Holds the deployment's lock, so a
  * standby timer cannot scale it down meanwhile.
  */
-export async function wakeDeployment(deps: DeployDeps, deploymentId: string, deadline: Date, signal: AbortSignal): Promise<void> {
+export async function wakeDeployment(
+  deps: DeployDeps,
+  deploymentId: string,
+  deadline: Date,
+  signal: AbortSignal,
+): Promise<void> {
   await withDeploymentLock(deps.pool, deploymentId, async (lockLost) => {
     const stop = AbortSignal.any([signal, lockLost]);
     const topologies = await listTopologyWorkloads(deps.pool, deploymentId);
@@ -36,7 +41,10 @@ export async function wakeDeployment(deps: DeployDeps, deploymentId: string, dea
           if (!isNotFound(error)) throw error;
           await reapplyRegion(deps, deploymentId, t.region, t.desiredReplicas);
         });
-        const ready = await waitReadyReconciling(deps, deploymentId, t.region, ref, t.desiredReplicas, { deadline, signal: stop });
+        const ready = await waitReadyReconciling(deps, deploymentId, t.region, ref, t.desiredReplicas, {
+          deadline,
+          signal: stop,
+        });
         await setTopology(deps.pool, deploymentId, t.region, "ready");
         return ready;
       }),

@@ -12,7 +12,12 @@ import { wakeDeployment } from "./wakeDeployment";
  * meanwhile. Idempotent: concurrent and repeated calls serialize on the deployment's lock and
  * all return once it runs.
  */
-export async function wakeOnRequest(deps: DeployDeps, deploymentId: string, deadline: Date, signal: AbortSignal): Promise<void> {
+export async function wakeOnRequest(
+  deps: DeployDeps,
+  deploymentId: string,
+  deadline: Date,
+  signal: AbortSignal,
+): Promise<void> {
   await wakeDeployment(deps, deploymentId, deadline, signal);
   const state = await findDesiredState(deps.pool, deploymentId);
   if (state) await armStandbyTimers(deps, state.projectId, `wake:${randomUUID()}`, deploymentId);

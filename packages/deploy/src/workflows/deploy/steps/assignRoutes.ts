@@ -14,9 +14,19 @@ export interface AssignedRoutes {
  * Step `assign-routes`: NETWORK, then AssignDomains. The move to NETWORK is conditional on no
  * cancel having been claimed on the row, so either the cancel or the routing wins.
  */
-export async function assignRoutes(scope: DeployScope, runId: string, plan: RoutePlan, signal: AbortSignal): Promise<AssignedRoutes> {
+export async function assignRoutes(
+  scope: DeployScope,
+  runId: string,
+  plan: RoutePlan,
+  signal: AbortSignal,
+): Promise<AssignedRoutes> {
   const { deps, id } = scope;
-  const routing = await setDeploymentStatus(deps.pool, { id, status: "network", from: ["deploying"], unlessCancelRequested: true });
+  const routing = await setDeploymentStatus(deps.pool, {
+    id,
+    status: "network",
+    from: ["deploying"],
+    unlessCancelRequested: true,
+  });
   if (!routing) {
     const row = await findDeployment(deps.pool, id);
     if (row?.status !== "network") {

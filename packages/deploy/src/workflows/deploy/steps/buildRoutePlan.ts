@@ -22,5 +22,8 @@ export async function buildRoutePlan(scope: DeployScope, sentinels: Record<strin
     deploymentId: id,
     apex: deps.settings.apex,
   });
-  return { routes, gatewayConfig: gatewayConfigFor({ deploymentId: id, ...owner, port: deps.settings.appPort, sentinels }) };
+  return {
+    routes,
+    gatewayConfig: gatewayConfigFor({ deploymentId: id, ...owner, port: deps.settings.appPort, sentinels }),
+  };
 }

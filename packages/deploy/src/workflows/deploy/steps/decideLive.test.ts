@@ -10,11 +10,41 @@ const preview: Route[] = routes.filter((r) => r.sticky !== "live");
 
 describe("decideLive (update-live)", () => {
   it.each([
-    ["took the LIVE domain from another deployment", routes, ["p-w.hydra.run"], "dep_old", { isLive: true, previousLive: "dep_old" }],
-    ["took the LIVE domain of a project that had no live deployment", routes, ["p-w.hydra.run"], "", { isLive: true, previousLive: null }],
-    ["replayed: the previous live is this deployment", routes, ["p-w.hydra.run"], "dep_me", { isLive: true, previousLive: null }],
-    ["LIVE domain skipped (rolled back, or a newer one is live)", routes, ["p-production-w.hydra.run"], "dep_old", { isLive: false, previousLive: null }],
-    ["a preview has no LIVE domain", preview, ["p-production-w.hydra.run"], "dep_old", { isLive: false, previousLive: null }],
+    [
+      "took the LIVE domain from another deployment",
+      routes,
+      ["p-w.hydra.run"],
+      "dep_old",
+      { isLive: true, previousLive: "dep_old" },
+    ],
+    [
+      "took the LIVE domain of a project that had no live deployment",
+      routes,
+      ["p-w.hydra.run"],
+      "",
+      { isLive: true, previousLive: null },
+    ],
+    [
+      "replayed: the previous live is this deployment",
+      routes,
+      ["p-w.hydra.run"],
+      "dep_me",
+      { isLive: true, previousLive: null },
+    ],
+    [
+      "LIVE domain skipped (rolled back, or a newer one is live)",
+      routes,
+      ["p-production-w.hydra.run"],
+      "dep_old",
+      { isLive: false, previousLive: null },
+    ],
+    [
+      "a preview has no LIVE domain",
+      preview,
+      ["p-production-w.hydra.run"],
+      "dep_old",
+      { isLive: false, previousLive: null },
+    ],
   ])("%s", (_what, planned, changed, previousLive, expected) => {
     expect(decideLive("dep_me", planned, { changed, generation: "7", previousLive })).toEqual(expected);
   });

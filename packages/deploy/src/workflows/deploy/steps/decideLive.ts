@@ -15,6 +15,7 @@ export interface LiveOutcome {
 export function decideLive(deploymentId: string, routes: Route[], assigned: AssignedRoutes): LiveOutcome {
   const liveDomain = routes.find((r) => r.sticky === "live")?.name;
   const tookLive = liveDomain !== undefined && assigned.changed.includes(liveDomain);
-  const previousLive = tookLive && assigned.previousLive && assigned.previousLive !== deploymentId ? assigned.previousLive : null;
+  const previousLive =
+    tookLive && assigned.previousLive && assigned.previousLive !== deploymentId ? assigned.previousLive : null;
   return { isLive: tookLive, previousLive };
 }

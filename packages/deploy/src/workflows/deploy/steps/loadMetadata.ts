@@ -13,9 +13,14 @@ export async function loadMetadata(deps: DeployDeps, runId: string, deploymentId
   const { status, cancelRequested, cancelReason } = found.deployment;
   if (cancelRequested || status === "cancelled" || status === "superseded") {
     // The cancel's compensations record the status (a terminal one stays as it is).
-    await deps.engine.cancel(runId, cancelReason ?? `deployment ${deploymentId} is ${status}`, { kind: status === "superseded" ? "superseded" : "cancelled" });
-    throw new Error(`deployment ${deploymentId} was ${status === "superseded" ? "superseded" : "cancelled"} before its run started`);
+    await deps.engine.cancel(runId, cancelReason ?? `deployment ${deploymentId} is ${status}`, {
+      kind: status === "superseded" ? "superseded" : "cancelled",
+    });
+    throw new Error(
+      `deployment ${deploymentId} was ${status === "superseded" ? "superseded" : "cancelled"} before its run started`,
+    );
   }
-  if (status === "ready" || status === "failed") throw new TerminalError(`deployment ${deploymentId} is already ${status}`);
+  if (status === "ready" || status === "failed")
+    throw new TerminalError(`deployment ${deploymentId} is already ${status}`);
   return found;
 }

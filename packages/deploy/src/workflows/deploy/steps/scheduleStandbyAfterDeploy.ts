@@ -8,7 +8,11 @@ import type { LiveOutcome } from "./decideLive";
  * previous newest of the branch, this one if newer deployments hold its domains) goes to
  * standby after the delay. A live deployment's own pending standby is cancelled.
  */
-export async function scheduleStandbyAfterDeploy(scope: DeployScope, runId: string, live: LiveOutcome): Promise<{ standbyRunIds: string[] }> {
+export async function scheduleStandbyAfterDeploy(
+  scope: DeployScope,
+  runId: string,
+  live: LiveOutcome,
+): Promise<{ standbyRunIds: string[] }> {
   if (live.isLive) await cancelStandby(scope.deps, scope.id);
   return { standbyRunIds: await armStandbyTimers(scope.deps, scope.owner.projectId, runId, scope.id) };
 }

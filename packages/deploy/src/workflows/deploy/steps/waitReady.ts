@@ -15,10 +15,18 @@ export interface ReadyInstance {
  * Step `wait-ready`: every region's desired replicas ready before `deadline`; their instances
  * recorded. A region whose cluster forgot the workload gets it applied again (reconcile).
  */
-export async function waitReady(scope: DeployScope, workloads: Record<string, WorkloadRef>, deadline: Date, signal: AbortSignal): Promise<ReadyInstance[]> {
+export async function waitReady(
+  scope: DeployScope,
+  workloads: Record<string, WorkloadRef>,
+  deadline: Date,
+  signal: AbortSignal,
+): Promise<ReadyInstance[]> {
   const { deps, id, meta, regions } = scope;
   const byRegion = await perRegion(regions, async (region) => {
-    const ready = await waitReadyReconciling(deps, id, region, workloads[region]!, meta.environment.regions[region]!, { deadline, signal });
+    const ready = await waitReadyReconciling(deps, id, region, workloads[region]!, meta.environment.regions[region]!, {
+      deadline,
+      signal,
+    });
     await setTopology(deps.pool, id, region, "ready");
     return ready;
   });

@@ -13,7 +13,12 @@ import type { TargetBefore } from "./cancelTargetStandby";
  * that was running gets its standby timer again. Unless the rule keeps it running now (the
  * switch did happen, or routing put it behind a domain meanwhile).
  */
-export async function restoreTarget(deps: DeployDeps, runId: string, target: { id: string; projectId: string }, before: TargetBefore): Promise<{ restored: "kept" | "standby" | "timer" }> {
+export async function restoreTarget(
+  deps: DeployDeps,
+  runId: string,
+  target: { id: string; projectId: string },
+  before: TargetBefore,
+): Promise<{ restored: "kept" | "standby" | "timer" }> {
   const keep = async () => {
     const [facts] = await listLifecycleFacts(deps.pool, { projectId: target.projectId, deploymentId: target.id });
     return !facts || runReason({ ...facts, switchTarget: false }) !== null;

@@ -22,10 +22,17 @@ export interface SwitchPlan {
  * Step `switch-domains`: the environment's LIVE and ENVIRONMENT domains and the project's live
  * pointer move to the target in one routing transaction, guarded by `expectedLive`.
  */
-export function switchDomains(deps: DeployDeps, runId: string, plan: SwitchPlan, signal: AbortSignal): Promise<SwitchLiveOutput> {
+export function switchDomains(
+  deps: DeployDeps,
+  runId: string,
+  plan: SwitchPlan,
+  signal: AbortSignal,
+): Promise<SwitchLiveOutput> {
   return asTerminal(async () => {
     const targetId = plan.target.id;
-    const domainIds = plan.moveDomains ? await listSwitchableDomainIds(deps.pool, plan.target.projectId, plan.target.environmentId) : [];
+    const domainIds = plan.moveDomains
+      ? await listSwitchableDomainIds(deps.pool, plan.target.projectId, plan.target.environmentId)
+      : [];
     const response = await deps.router.switchDomains(
       {
         targetDeploymentId: targetId,
@@ -37,6 +44,10 @@ export function switchDomains(deps: DeployDeps, runId: string, plan: SwitchPlan,
       },
       { signal },
     );
-    return { previousLiveDeploymentId: response.previousLiveDeploymentId, liveDeploymentId: targetId, routingGeneration: response.routingGeneration.toString() };
+    return {
+      previousLiveDeploymentId: response.previousLiveDeploymentId,
+      liveDeploymentId: targetId,
+      routingGeneration: response.routingGeneration.toString(),
+    };
   });
 }

@@ -13,8 +13,12 @@ export function wakeTarget(deps: DeployDeps, targetId: string, deadline: Date, s
       if (!isTerminalError(error) || error instanceof NotWakeableError) throw error;
       // Scaled up for nothing: a target in standby goes back to 0 replicas, and the caller
       // gets a code of its own rather than the engine's default (aborted).
-      if ((await findDesiredState(deps.pool, targetId))?.desiredState === "standby") await scaleDown(deps, targetId, "standby");
-      throw codedTerminal(Code.FailedPrecondition, `target ${targetId} could not be woken: ${(error as Error).message}`);
+      if ((await findDesiredState(deps.pool, targetId))?.desiredState === "standby")
+        await scaleDown(deps, targetId, "standby");
+      throw codedTerminal(
+        Code.FailedPrecondition,
+        `target ${targetId} could not be woken: ${(error as Error).message}`,
+      );
     }
     return null;
   });
