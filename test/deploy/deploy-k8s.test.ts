@@ -28,7 +28,8 @@ beforeAll(async () => {
       HYDRA_CLUSTER_DRIVER: "kubernetes",
       HYDRA_CLUSTERS: standIn.clustersPath,
       HYDRA_STANDBY_DELAY: "1s",
-      HYDRA_READY_TIMEOUT: "2s",
+      // Long enough for "out of order" (the older deployment's pods take 5 s) with slack on a loaded machine.
+      HYDRA_READY_TIMEOUT: "10s",
     },
   });
 }, 60_000);
@@ -233,12 +234,12 @@ describe("a deploy of an image", () => {
 
 it("out of order: the older deployment finishing last leaves the newer one live", async () => {
   const project = await h.createProject({ regions: REGIONS });
-  // The older one's pods take 8 s to become ready, the newer one's 30 ms: long enough that the newer one
+  // The older one's pods take 5 s to become ready (the deadline is 10 s), the newer one's 30 ms: the newer one
   // finishes first even on a loaded machine (1.2 s was not, beside a CPU hog).
   const olderSha = randomSha();
   const newerSha = randomSha();
   let older: string;
-  await standIn.setKubelet("eu-west", { readyDelayMs: 8_000 });
+  await standIn.setKubelet("eu-west", { readyDelayMs: 5_000 });
   try {
     older = await h.deploy(project, { sha: olderSha, branch: "feature-a" });
     await waitFor(

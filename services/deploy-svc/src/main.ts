@@ -155,17 +155,7 @@ async function main(): Promise<void> {
       router.service(DeployService, deployService(api));
     },
   });
-  logger.info(
-    {
-      url: server.url,
-      clusterDriver: cluster.kind,
-      regions: cluster.regions(),
-      worker: engine.workerId,
-      auth: Boolean(config.apiToken),
-    },
-    "listening",
-  );
-
+  // Handlers first: a supervisor may signal as soon as it reads "listening".
   exitOnSignals(logger, async () => {
     clearInterval(unstartedTimer);
     clearInterval(retentionTimer);
@@ -179,6 +169,17 @@ async function main(): Promise<void> {
     await prisma.$disconnect();
     await pool.end();
   });
+
+  logger.info(
+    {
+      url: server.url,
+      clusterDriver: cluster.kind,
+      regions: cluster.regions(),
+      worker: engine.workerId,
+      auth: Boolean(config.apiToken),
+    },
+    "listening",
+  );
 }
 
 main().catch(failStartup(SERVICE));

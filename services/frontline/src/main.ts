@@ -76,15 +76,16 @@ async function main(): Promise<void> {
     },
     metrics.registry,
   );
-  const edge = `http://${config.listen.host}:${config.listen.port}`;
-  logger.info({ url: admin.url, edge, routing: config.routingUrl, region: config.region }, "listening");
-
+  // Handlers first: a supervisor may signal as soon as it reads "listening".
   // On a stop the agent goes; HAProxy stays and serves (a later agent adopts it).
   exitOnSignals(logger, async () => {
     await agent.stop();
     client.close();
     await admin.close();
   });
+
+  const edge = `http://${config.listen.host}:${config.listen.port}`;
+  logger.info({ url: admin.url, edge, routing: config.routingUrl, region: config.region }, "listening");
 }
 
 main().catch(failStartup(SERVICE));

@@ -50,13 +50,14 @@ async function main(): Promise<void> {
       router.service(RoutingService, routing.service);
     },
   });
-  logger.info({ url: server.url, redis: config.redisUrls.length, auth: Boolean(config.apiToken) }, "listening");
-
+  // Handlers first: a supervisor may signal as soon as it reads "listening".
   exitOnSignals(logger, async () => {
     await server.close();
     await routing.close();
     await pool.end();
   });
+
+  logger.info({ url: server.url, redis: config.redisUrls.length, auth: Boolean(config.apiToken) }, "listening");
 }
 
 main().catch(failStartup(SERVICE));
