@@ -1,3 +1,4 @@
+import { setTimeout as sleepUntilAborted } from "node:timers/promises";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -636,16 +637,9 @@ function depotClient(apiUrl: string | undefined): DepotClient {
   }
 }
 
+/** Waits `ms`, or less if `signal` aborts first (never rejects: an abort just ends the wait early). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return sleepUntilAborted(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /** Joins a build already running for this deployment, within this caller's own signal and deadline. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleepUntilAborted } from "node:timers/promises";
 import type { Pool } from "@hydra/db";
 import { findDeployment } from "./sql/findDeployment";
 import { listDeploymentEvents } from "./sql/listDeploymentEvents";
@@ -69,17 +70,13 @@ export async function* deploymentEvents(
       } while (batch.length > 0 && !signal.aborted);
       if (terminal || deployment === null) return;
       if (woken) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done() {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          pending = undefined;
-          resolve();
-        }
-        pending = done;
-        signal.addEventListener("abort", done);
-      });
+      // Until the poll interval, the caller's abort, or a notification (pending), whichever is first.
+      const notified = new AbortController();
+      pending = () => notified.abort();
+      await sleepUntilAborted(pollMs, undefined, { signal: AbortSignal.any([signal, notified.signal]) }).catch(
+        () => undefined,
+      );
+      pending = undefined;
     }
   } finally {
     unsubscribe();

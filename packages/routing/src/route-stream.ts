@@ -1,3 +1,4 @@
+import { setTimeout as sleepUntilAborted } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import type { Pool } from "@hydra/db";
 import {
@@ -76,17 +77,13 @@ export async function* watchRoutes(
         yield create(WatchRoutesResponseSchema, { event: { case: "heartbeat", value: { headPosition: position } } });
         idleSince = Date.now();
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(pollMs, heartbeatMs));
-        function done() {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          wake = undefined;
-          resolve();
-        }
-        wake = done;
-        signal.addEventListener("abort", done);
-      });
+      // Until the next poll or heartbeat, the caller's abort, or a notification (wake), whichever is first.
+      const notified = new AbortController();
+      wake = () => notified.abort();
+      await sleepUntilAborted(Math.min(pollMs, heartbeatMs), undefined, {
+        signal: AbortSignal.any([signal, notified.signal]),
+      }).catch(() => undefined);
+      wake = undefined;
     }
   } finally {
     unsubscribe();

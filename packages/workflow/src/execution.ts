@@ -1,3 +1,4 @@
+import { setTimeout as sleepUntilAborted } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition } from "./define";
 import { errorCode } from "@hydra/db/errors";
@@ -675,15 +676,7 @@ function appendErrors(message: string, errors: string[]): string {
   return errors.length ? `${message}; ${errors.join("; ")}` : message;
 }
 
+/** Waits `ms`, or less if `signal` aborts first (never rejects: an abort just ends the wait early). */
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return sleepUntilAborted(ms, undefined, { signal }).catch(() => undefined);
 }
