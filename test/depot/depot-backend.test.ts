@@ -226,8 +226,13 @@ describe("Depot backend", () => {
     const running = standIn.createRunningBuild(DEPOT_PROJECT);
     const digest = DepotStandIn.digestFor(running.buildId);
     const retried = backends.build({ ...request, previousBuildId: running.buildId }, options());
-    // The earlier attempt's CLI finishes a little later.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The earlier attempt's CLI finishes only once the retry is seen waiting on it (polling GetBuild):
+    // a fixed pause raced the retry on a loaded machine.
+    const deadline = Date.now() + 15_000;
+    while (standIn.callsOf("GetBuild").length === 0) {
+      if (Date.now() > deadline) throw new Error("the retry never polled the earlier build (GetBuild) within 15 s");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     standIn.finishBuild(running.buildId, { success: true, tag: request.tag, digest });
     const result = await retried;
     expect(result).toMatchObject({
