@@ -122,10 +122,15 @@ describe("ProjectLock", () => {
     const stuckUntil = new Promise<void>((resolve) => (unstick = resolve));
     try {
       let reason: unknown;
+      let acquired!: () => void;
+      const holding = new Promise<void>((resolve) => (acquired = resolve));
       const holder = stuck.withLock("prj_stuck", async (hold) => {
         hold.signal.addEventListener("abort", () => (reason = hold.signal.reason));
+        acquired();
         await stuckUntil; // a query that never answers
       });
+      // The other caller comes only once the stuck one holds the lock (else it could simply win the race).
+      await holding;
       // Before the cap this would wait for as long as the holder is stuck (renewed forever).
       await other.withLock("prj_stuck", async () => undefined);
       expect(reason).toBeInstanceOf(RoutingError);
