@@ -9,9 +9,9 @@ import { type StandIn, startStandIn } from "../k8s";
 import { fakeId } from "./targets";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(condition: () => boolean, withinMs = 5_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, withinMs = 5_000): Promise<void> {
   const end = Date.now() + withinMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > end) throw new Error("condition not met in time");
     await sleep(20);
   }
@@ -151,7 +151,8 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const ref = await driver.applyWorkload(REGION, s);
     const mark = events.length;
     const waiting = driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 10_000) });
-    await until(() => events.slice(mark).some((e) => e.type === "watch-start"));
+    // Both of the wait's watches (its Deployment and its pods) are open on the server before they drop.
+    await until(async () => (await standIn.openWatches(REGION)) >= 2);
     // The connection drops; before the driver is back, more happens and the server compacts its history.
     await standIn.injectFault(REGION, { delayMs: 500, path: "/pods", method: "GET" });
     await standIn.dropWatches(REGION);
