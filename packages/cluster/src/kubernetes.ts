@@ -1,4 +1,5 @@
 import { setTimeout as sleepUntilAborted } from "node:timers/promises";
+import { backoffDelayMs, type Backoff } from "@hydra/db/backoff";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterTarget, KubernetesDriverConfig } from "./config";
 import type {
@@ -85,6 +86,9 @@ export function loadKubeConfig(region: string, target: ClusterTarget): KubeConfi
 /** Waits `ms`, or less if `signal` aborts first (never rejects: an abort just ends the wait early). */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   sleepUntilAborted(ms, undefined, { signal }).catch(() => undefined);
+
+/** A lost watch or list is retried after 50–100 ms, then twice that each time, up to 5 s (⅔ to 4⁄3 of 75·2ⁿ ms). */
+const WATCH_RETRY: Backoff = { initialMs: 75, factor: 2, maxMs: 5_000, jitter: 1 / 3 };
 
 const DEADLINE = Symbol("deadline");
 /** How long ensureNamespace waits for a namespace being deleted to go, and for its default ServiceAccount. */
@@ -612,8 +616,7 @@ export class KubernetesDriver implements ClusterDriver {
     attempt: number,
     signal: AbortSignal,
   ): Promise<void> {
-    const base = Math.min(5_000, 100 * 2 ** attempt);
-    const delayMs = Math.max(error.retryAfterMs ?? 0, Math.round(base / 2 + (Math.random() * base) / 2));
+    const delayMs = Math.max(error.retryAfterMs ?? 0, backoffDelayMs(WATCH_RETRY, attempt + 1));
     this.emit({ type: "retry", region, what, error: error.message, delayMs });
     await sleep(delayMs, signal);
   }

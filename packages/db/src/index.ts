@@ -7,3 +7,4 @@ export * from "./migrate";
 export * from "./listener";
 export * from "./errors";
 export * from "./retention";
+export * from "./backoff";

@@ -8,6 +8,7 @@ import {
 } from "@hydra/proto/hydra/v1";
 import type { Message, MessageInitShape } from "@bufbuild/protobuf";
 import type { AssignDomainsRequestSchema, SwitchDomainsRequestSchema } from "@hydra/proto/hydra/v1";
+import { backoffDelayMs, type Backoff } from "@hydra/db/backoff";
 
 export interface RoutingClientOptions {
   /** ROUTING_SVC_URL, e.g. http://127.0.0.1:7002 (h2c). */
@@ -85,7 +86,8 @@ export function createRoutingClient(options: RoutingClientOptions): RoutingClien
   const client: Client<typeof RoutingService> = createClient(RoutingService, transport);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
-  const backoffMs = options.backoffMs ?? 100;
+  // Full jitter: anywhere from 0 to backoffMs·2ⁿ⁻¹ before retry n, at most 2 s.
+  const backoff: Backoff = { initialMs: (options.backoffMs ?? 100) / 2, factor: 2, maxMs: 2_000, jitter: 1 };
 
   async function withRetries<T>(
     method: string,
@@ -104,8 +106,7 @@ export function createRoutingClient(options: RoutingClientOptions): RoutingClien
       } catch (error) {
         const connectError = asTransportFailure(ConnectError.from(error), signal);
         if (connectError.code !== Code.Unavailable || attempt >= maxAttempts || signal?.aborted) throw connectError;
-        const pause = Math.random() * Math.min(2_000, backoffMs * 2 ** (attempt - 1));
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(backoff, attempt)));
       }
     }
   }

@@ -1,5 +1,6 @@
 import { ExecutionError, type Lock, Redlock, ResourceLockedError } from "@sesamecare-oss/redlock";
 import Redis from "ioredis";
+import { backoffDelayMs } from "@hydra/db/backoff";
 import { RoutingError } from "./errors";
 
 export interface ProjectLockOptions {
@@ -190,7 +191,10 @@ export class ProjectLock {
             },
           );
         }
-        const pause = this.retryDelayMs * (0.5 + Math.random());
+        const pause = backoffDelayMs(
+          { initialMs: this.retryDelayMs, factor: 1, maxMs: this.retryDelayMs * 1.5, jitter: 0.5 },
+          1,
+        );
         if (Date.now() + pause >= deadline) {
           throw new RoutingError(
             "aborted",

@@ -1,12 +1,9 @@
-/** How a step is retried after a transient error. */
-export interface RetryPolicy {
+import { backoffDelayMs, type Backoff } from "@hydra/db/backoff";
+
+/** How a step is retried after a transient error: how often, and how the pauses spread out. */
+export interface RetryPolicy extends Backoff {
   /** Attempts in all, the first included. After the last one fails the run is paused. */
   maxAttempts: number;
-  initialMs: number;
-  maxMs: number;
-  factor: number;
-  /** Fraction of the delay randomized either way (0.2 → ±20%), so retries of many runs spread out. */
-  jitter: number;
 }
 
 /** Five attempts, like the original's cap, from 200 ms doubling up to 10 s. */
@@ -24,8 +21,4 @@ export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
 }
 
 /** Delay before attempt `failedAttempt + 1`; `random` in [0, 1). */
-export function backoffMs(policy: RetryPolicy, failedAttempt: number, random: number = Math.random()): number {
-  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** Math.max(0, failedAttempt - 1));
-  const spread = base * policy.jitter * (2 * random - 1);
-  return Math.max(0, Math.round(Math.min(policy.maxMs, base + spread)));
-}
+export const backoffMs: (policy: RetryPolicy, failedAttempt: number, random?: number) => number = backoffDelayMs;

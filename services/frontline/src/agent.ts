@@ -2,10 +2,16 @@ import { isLocalHostname, RouteStreamGapError, RouteTable } from "@hydra/routing
 import type { RoutingClient } from "@hydra/routing/client";
 import type { Logger } from "@hydra/server-kit";
 import type { Route } from "@hydra/proto/hydra/v1";
+import { backoffDelayMs, type Backoff } from "@hydra/db/backoff";
 import type { EdgeMaps } from "./edge-maps";
 import type { FrontlineMetrics } from "./frontline-metrics";
 import type { SentinelResolver } from "./map-entry";
 import type { PositionStore } from "./position-store";
+
+/** Reconnecting to the route stream: 50–150 ms at first, doubling, at most 2 s. */
+const RECONNECT: Backoff = { initialMs: 100, factor: 2, maxMs: 2_000, jitter: 0.5 };
+/** Retrying a failed HAProxy update: 50 ms, doubling, at most 2 s. */
+const REAPPLY: Backoff = { initialMs: 50, factor: 2, maxMs: 2_000, jitter: 0 };
 
 export interface AgentOptions {
   client: Pick<RoutingClient, "watchRoutes">;
@@ -68,7 +74,7 @@ export class FrontlineAgent {
   private async streamLoop(): Promise<void> {
     const { logger, metrics } = this.options;
     const signal = this.controller.signal;
-    let backoffMs = 100;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         const from = this.table.position;
@@ -81,7 +87,7 @@ export class FrontlineAgent {
           { signal },
         )) {
           metrics.connected.set(1);
-          backoffMs = 100;
+          failures = 0;
           this.receive(message);
         }
       } catch (error) {
@@ -92,12 +98,12 @@ export class FrontlineAgent {
           this.table = new RouteTable(0n);
           continue;
         }
+        const retryMs = backoffDelayMs(RECONNECT, ++failures);
         logger.warn(
-          { err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs },
+          { err: error instanceof Error ? error.message : String(error), retry_ms: retryMs },
           "route stream lost; HAProxy keeps serving the last routes",
         );
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * backoffMs + backoffMs / 2));
-        backoffMs = Math.min(backoffMs * 2, 2_000);
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
       }
     }
     metrics.connected.set(0);
@@ -136,7 +142,7 @@ export class FrontlineAgent {
   private async applyLoop(): Promise<void> {
     const { maps, metrics, logger, positions, resolver } = this.options;
     const signal = this.controller.signal;
-    let backoffMs = 50;
+    let failures = 0;
     while (!signal.aborted) {
       if (!this.fullSync && this.dirty.size === 0) {
         await new Promise<void>((resolve) => (this.wakeApplier = resolve));
@@ -177,17 +183,17 @@ export class FrontlineAgent {
           { position: position.toString(), full, hostnames: hostnames.length, routes: maps.size },
           full ? "snapshot applied" : "routes applied",
         );
-        backoffMs = 50;
+        failures = 0;
       } catch (error) {
         metrics.applyFailures.inc();
         // HAProxy's maps may be half-written on one side: rewrite everything next time.
         this.fullSync = true;
+        const retryMs = backoffDelayMs(REAPPLY, ++failures);
         logger.error(
-          { err: error instanceof Error ? error.message : String(error), retry_ms: backoffMs },
+          { err: error instanceof Error ? error.message : String(error), retry_ms: retryMs },
           "HAProxy update failed; retrying with the whole table",
         );
-        await new Promise((resolve) => setTimeout(resolve, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 2_000);
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
       }
     }
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Pool } from "@hydra/db";
+import { backoffDelayMs, type Backoff, type Pool } from "@hydra/db";
 import { acquireDeploymentLock } from "./acquireDeploymentLock";
 import { releaseDeploymentLock } from "./releaseDeploymentLock";
 import { renewDeploymentLock } from "./renewDeploymentLock";
@@ -11,6 +11,9 @@ export interface DeploymentLockOptions {
   /** The lease: renewed every third of it while `fn` runs; a holder that stops renewing loses the lock after it. */
   leaseMs?: number;
 }
+
+/** While another holder has the lock, look again every 50–250 ms. */
+const LOCKED_POLL: Backoff = { initialMs: 150, factor: 1, maxMs: 250, jitter: 2 / 3 };
 
 /** The lock was not free within `waitMs`: worth retrying later. */
 export class DeploymentLockTimeoutError extends Error {
@@ -38,7 +41,7 @@ export async function withDeploymentLock<T>(
   while (!(await acquireDeploymentLock(pool, deploymentId, owner, leaseMs))) {
     if (Date.now() >= deadline)
       throw new DeploymentLockTimeoutError(`deployment ${deploymentId} is locked (waited ${waitMs} ms)`);
-    await sleep(Math.min(50 + Math.random() * 200, Math.max(1, deadline - Date.now())));
+    await sleep(Math.min(backoffDelayMs(LOCKED_POLL, 1), Math.max(1, deadline - Date.now())));
   }
   const lost = new AbortController();
   const renewal = setInterval(
