@@ -7,7 +7,7 @@ import { stepRunner } from "./stepRunner";
 import { applyWorkloads } from "./deploy/steps/applyWorkloads";
 import { assignRoutes } from "./deploy/steps/assignRoutes";
 import { buildImage } from "./deploy/steps/buildImage";
-import { buildRoutePlan } from "./deploy/steps/buildRoutePlan";
+import { buildRoutePlan, routedNamesEitherScheme } from "./deploy/steps/buildRoutePlan";
 import { createTopologies } from "./deploy/steps/createTopologies";
 import { decideLive } from "./deploy/steps/decideLive";
 import { ensureNetworkPolicies } from "./deploy/steps/ensureNetworkPolicies";
@@ -63,7 +63,9 @@ export function deployWorkflow(deps: DeployDeps) {
         retry: { maxAttempts: 20, initialMs: 250, maxMs: 15_000 },
       });
       await step("ready", () => markReady(scope));
-      const live = await step("update-live", async () => decideLive(id, plan.routes, assigned));
+      const live = await step("update-live", async () =>
+        decideLive(id, routedNamesEitherScheme(scope, plan), assigned),
+      );
       const standby = await step("schedule-standby", () => scheduleStandbyAfterDeploy(scope, ctx.runId, live));
       return {
         deploymentId: id,

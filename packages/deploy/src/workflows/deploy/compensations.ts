@@ -7,7 +7,7 @@ import { scaleDown } from "../standby";
 import type { DeployScope } from "./scope";
 import { ACTIVE_STATUSES } from "./statuses";
 import { requestRoutes } from "./steps/assignRoutes";
-import type { RoutePlan } from "./steps/buildRoutePlan";
+import { routedNamesEitherScheme, type RoutePlan } from "./steps/buildRoutePlan";
 import { decideLive } from "./steps/decideLive";
 import { markReady } from "./steps/markStatus";
 import { scheduleStandbyAfterDeploy } from "./steps/scheduleStandbyAfterDeploy";
@@ -67,6 +67,6 @@ export async function finishRouting(
   if (row?.status !== "network" && row?.status !== "ready") return { finished: false };
   const assigned = await requestRoutes(scope, plan, step.signal);
   await markReady(scope);
-  await scheduleStandbyAfterDeploy(scope, runId, decideLive(scope.id, plan.routes, assigned));
+  await scheduleStandbyAfterDeploy(scope, runId, decideLive(scope.id, routedNamesEitherScheme(scope, plan), assigned));
   return { finished: true };
 }

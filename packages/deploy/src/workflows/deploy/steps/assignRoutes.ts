@@ -2,7 +2,7 @@ import { stickyToProto } from "@hydra/routing";
 import { findDeployment } from "../../../sql/findDeployment";
 import { setDeploymentStatus } from "../../../sql/setDeploymentStatus";
 import type { DeployScope } from "../scope";
-import type { RoutePlan } from "./buildRoutePlan";
+import { generatedRoutes, type RoutePlan } from "./buildRoutePlan";
 
 export interface AssignedRoutes {
   changed: string[];
@@ -42,6 +42,10 @@ export async function assignRoutes(
 /**
  * The AssignDomains call itself, idempotent by its key: a second call returns what the first
  * did, after waiting for it if it is still in flight (routing serializes on the project).
+ * The names are generated anew, not taken from the recorded plan: a run that began before an
+ * upgrade of the name encoding replays a plan of older-scheme names, which the upgrade renamed
+ * away (migrate-domain-names.ts) and routing them would bring back. They follow from the
+ * recorded metadata, so the call is as deterministic as the plan.
  */
 export async function requestRoutes(scope: DeployScope, plan: RoutePlan, signal: AbortSignal): Promise<AssignedRoutes> {
   const { deps, id, owner } = scope;
@@ -51,7 +55,7 @@ export async function requestRoutes(scope: DeployScope, plan: RoutePlan, signal:
     {
       ...owner,
       deploymentId: id,
-      domains: plan.routes.map((r) => ({ name: r.name, sticky: stickyToProto(r.sticky) })),
+      domains: generatedRoutes(scope).map((r) => ({ name: r.name, sticky: stickyToProto(r.sticky) })),
       gatewayConfig: plan.gatewayConfig,
       isRolledBack: false,
       idempotencyKey: `assign:${id}`,

@@ -11,8 +11,17 @@ export interface RoutePlan {
 
 /** Step `build-routes`: the deployment's domains (SPEC §3 step 9) and the gateway config they serve. */
 export async function buildRoutePlan(scope: DeployScope, sentinels: Record<string, SentinelRef>): Promise<RoutePlan> {
-  const { deps, id, meta, owner } = scope;
-  const routes = buildRoutes({
+  const { deps, id, owner } = scope;
+  return {
+    routes: generatedRoutes(scope),
+    gatewayConfig: gatewayConfigFor({ deploymentId: id, ...owner, port: deps.settings.appPort, sentinels }),
+  };
+}
+
+/** The deployment's generated names as this version encodes them (domain-label.ts). */
+export function generatedRoutes(scope: DeployScope): Route[] {
+  const { deps, id, meta } = scope;
+  return buildRoutes({
     projectSlug: meta.project.slug,
     workspaceSlug: meta.workspace.slug,
     environmentSlug: meta.environment.slug,
@@ -22,8 +31,15 @@ export async function buildRoutePlan(scope: DeployScope, sentinels: Record<strin
     deploymentId: id,
     apex: deps.settings.apex,
   });
-  return {
-    routes,
-    gatewayConfig: gatewayConfigFor({ deploymentId: id, ...owner, port: deps.settings.appPort, sentinels }),
-  };
+}
+
+/**
+ * The names a deployment may have been routed under: the current scheme's, then the recorded
+ * plan's where they differ (an assign-routes answer recorded before an upgrade of the name
+ * encoding names those).
+ */
+export function routedNamesEitherScheme(scope: DeployScope, recorded: RoutePlan): Route[] {
+  const current = generatedRoutes(scope);
+  const names = new Set(current.map((r) => r.name));
+  return [...current, ...recorded.routes.filter((r) => !names.has(r.name))];
 }

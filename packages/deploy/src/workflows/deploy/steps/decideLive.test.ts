@@ -39,6 +39,13 @@ describe("decideLive (update-live)", () => {
       { isLive: false, previousLive: null },
     ],
     [
+      "the LIVE name of an older scheme, recorded before an upgrade, was the one taken",
+      [...routes, { name: "p-w-old.hydra.run", sticky: "live" as const }],
+      ["p-w-old.hydra.run"],
+      "dep_old",
+      { isLive: true, previousLive: "dep_old" },
+    ],
+    [
       "a preview has no LIVE domain",
       preview,
       ["p-production-w.hydra.run"],

@@ -13,8 +13,8 @@ export interface LiveOutcome {
  * deploy may have taken it since), says whether this deployment replaced the previous live one.
  */
 export function decideLive(deploymentId: string, routes: Route[], assigned: AssignedRoutes): LiveOutcome {
-  const liveDomain = routes.find((r) => r.sticky === "live")?.name;
-  const tookLive = liveDomain !== undefined && assigned.changed.includes(liveDomain);
+  // Any LIVE name: `routes` may hold the names of two schemes (routedNamesEitherScheme).
+  const tookLive = routes.some((r) => r.sticky === "live" && assigned.changed.includes(r.name));
   const previousLive =
     tookLive && assigned.previousLive && assigned.previousLive !== deploymentId ? assigned.previousLive : null;
   return { isLive: tookLive, previousLive };
