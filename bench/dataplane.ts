@@ -8,8 +8,6 @@
 //   rps: unthrottled wrk through HAProxy, and straight to the target.
 //   snapshot_100k: agent start (no saved position) → HAProxy serving 100,000 hostnames.
 //   agent_rss: the agent's peak RSS (VmHWM) after loading those 100,000 hostnames.
-import { spawn } from "node:child_process";
-import { unlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -19,7 +17,14 @@ import pg from "pg";
 import { createRoutingClient } from "../packages/routing/src/client";
 import { createDeploymentFixture, createProjectFixture, freePort } from "../packages/routing/src/testing";
 import { type ServiceProcess, startService } from "../test/support/service-process";
-import { edgeGet, type EchoServer, startEchoServer } from "../test/dataplane/support/processes";
+import {
+  awaitEdgeTarget,
+  edgeGet,
+  type EchoServer,
+  killHaproxy,
+  startEchoServer,
+} from "../test/dataplane/support/processes";
+import { startWrk, wrk } from "../test/dataplane/support/wrk";
 import { type BenchSuite, type Figure, percentile, round } from "./report";
 
 const SERVER_URL = process.env.HYDRA_BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -35,83 +40,6 @@ async function admin(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-interface WrkResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
-function toMs(value: string): number {
-  const match = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
-  if (!match) return Number.NaN;
-  const n = Number(match[1]);
-  return match[2] === "us" ? n / 1000 : match[2] === "ms" ? n : match[2] === "s" ? n * 1000 : n * 60_000;
-}
-
-/** wrk against `url`, round-robin over `hosts`; `ratePerSecond` throttles (per-connection delay). */
-async function wrk(
-  url: string,
-  hosts: string[],
-  options: { seconds: number; connections: number; ratePerSecond?: number },
-  scriptDir: string,
-): Promise<WrkResult> {
-  return startWrk(url, hosts, options, scriptDir).result;
-}
-
-/** A wrk run of our own (its child handle): `stop` ends it early (SIGINT; wrk still reports). */
-function startWrk(
-  url: string,
-  hosts: string[],
-  options: { seconds: number; connections: number; ratePerSecond?: number },
-  scriptDir: string,
-): { stop(): void; result: Promise<WrkResult> } {
-  const delayMs = options.ratePerSecond ? (options.connections * 1000) / options.ratePerSecond : 0;
-  const script = path.join(scriptDir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
-  writeFileSync(
-    script,
-    `local hosts = {${hosts.map((h) => `"${h}"`).join(",")}}
-local i = 0
-request = function()
-  i = i % #hosts + 1
-  return wrk.format("GET", "/", { Host = hosts[i] })
-end
-${delayMs > 0 ? `delay = function() return ${delayMs} end` : ""}
-`,
-  );
-  const child = spawn(
-    "wrk",
-    ["-t", "1", "-c", String(options.connections), "-d", `${options.seconds}s`, "--latency", "-s", script, url],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  const deadline = setTimeout(() => child.kill("SIGKILL"), (options.seconds + 30) * 1000);
-  const result = new Promise<WrkResult>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", () => {
-      clearTimeout(deadline);
-      unlinkSync(script);
-      resolve(parseWrk(stdout));
-    });
-  });
-  return { stop: () => child.kill("SIGINT"), result };
-}
-
-function parseWrk(stdout: string): WrkResult {
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN),
-    p50Ms: toMs(/^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? ""),
-    p99Ms: toMs(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? ""),
-    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN),
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
-    socketErrors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
-  };
 }
 
 async function peakRssMb(pid: number): Promise<number> {
@@ -219,15 +147,14 @@ export const suite: BenchSuite = {
           expectedLiveDeploymentId: live,
           idempotencyKey: newId("routingOperation"),
         });
-        const committed = performance.now();
-        const probeHost = hosts[i % hosts.length]!;
-        for (;;) {
-          const response = await edgeGet(edgeUrl, probeHost).catch(() => ({ status: 0, name: undefined }));
-          if (response.status !== 200) failedProbes++;
-          if (response.name === target.name) break;
-          if (performance.now() - committed > 10_000) throw new Error(`switch ${i} not visible after 10 s`);
-        }
-        visibleMs.push(performance.now() - committed);
+        const reached = await awaitEdgeTarget(
+          edgeUrl,
+          hosts[i % hosts.length]!,
+          (response) => response.name === target.name,
+          10_000,
+        );
+        failedProbes += reached.failed.length;
+        visibleMs.push(reached.elapsedMs);
         live = targetId;
       }
       load.stop();
@@ -306,14 +233,7 @@ export const suite: BenchSuite = {
     } finally {
       load?.stop();
       await frontline?.stop();
-      const pid = Number((await readFile(path.join(stateDir, "haproxy.pid"), "utf8").catch(() => "")).trim());
-      if (pid > 0) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      await killHaproxy(stateDir);
       await Promise.all(processes.map((p) => p.stop()));
       await rm(stateDir, { recursive: true, force: true });
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -14,7 +14,7 @@ import {
   type ProjectFixture,
 } from "../../packages/routing/src/testing";
 import { type ServiceProcess, startService } from "../support/service-process";
-import { edgeGet, type EchoServer, eventually, startEchoServer } from "./support/processes";
+import { edgeGet, type EchoServer, eventually, killHaproxy, startEchoServer } from "./support/processes";
 
 const TOKEN = "frontline-test-token";
 let database: TestDatabase;
@@ -68,8 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await frontline?.stop();
-  const pid = Number((await readFile(path.join(stateDir, "haproxy.pid"), "utf8").catch(() => "")).trim());
-  if (pid > 0) process.kill(pid, "SIGKILL");
+  await killHaproxy(stateDir);
   client?.close();
   await Promise.all([routing?.stop(), sentinelA?.stop(), sentinelB?.stop()]);
   await pool?.end();
@@ -116,7 +115,7 @@ it("routes each hostname to its deployment's sentinel with the deployment id hea
   for (const name of names()) {
     const response = await eventually(
       `${name} served`,
-      () => edgeGet(edgeUrl, name, { "X-Hydra-Deployment-Id": "dep_forged" }),
+      () => edgeGet(edgeUrl, name, { headers: { "X-Hydra-Deployment-Id": "dep_forged" } }),
       (r) => r.status === 200,
     );
     expect(response).toMatchObject({ name: "A", deploymentId: deployments.a });

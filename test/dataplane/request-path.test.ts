@@ -3,46 +3,22 @@
 // deploy-svc's simulated cluster, HYDRA_SIMULATED_SERVE=true) → the deployment's instance (a
 // local HTTP server answering with who it is). Deploy, Rollback and Promote go through
 // deploy-svc; every answer is checked by what the instance says it is. Needs nginx and haproxy.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { nginxAvailable } from "@hydra/cluster";
-import { stopOrphanNginx } from "../../packages/cluster/src/local/nginx";
-import { freePort } from "../../packages/routing/src/testing";
-import { APEX, expectedDomains, Hydra, randomSha, type ProjectInfo } from "../deploy/support/harness";
-import { type ServiceProcess, startService } from "../support/service-process";
-import { edgeGet, eventually } from "./support/processes";
-
-interface InstanceAnswer {
-  status: number;
-  deployment?: string;
-  instance?: string;
-  region?: string;
-  host?: string;
-  /** The edge's own answer when no instance answered. */
-  body?: string;
-}
+import { APEX, expectedDomains, randomSha, type Hydra, type ProjectInfo } from "../deploy/support/harness";
+import { type EdgeStack, startEdgeStack } from "./support/edge-stack";
+import { eventually } from "./support/processes";
 
 const describePath = nginxAvailable() ? describe : describe.skip;
 if (!nginxAvailable()) console.warn("request-path tests skipped: nginx is not installed (apt-get install -y nginx)");
 
 describePath("a request through frontline, the sentinel and the instance", () => {
+  let stack: EdgeStack;
   let h: Hydra;
-  let dir: string;
-  let stateDir: string;
-  let edgeUrl: string;
-  let frontline: ServiceProcess | undefined;
   let project: ProjectInfo;
   const sha = { a: randomSha(), b: randomSha() };
   const ids = { a: "", b: "" };
   const domainsOf = (s: string) => expectedDomains(project, { sha: s, branch: "main", environment: "production" });
-
-  /** One request through the edge; the instance's JSON identity when one answered. */
-  async function ask(host: string): Promise<InstanceAnswer> {
-    const response = await edgeGet(edgeUrl, host, {}, 10_000);
-    if (response.status !== 200) return { status: response.status, body: response.body };
-    return { status: 200, ...(JSON.parse(response.body) as Omit<InstanceAnswer, "status">) };
-  }
+  const ask = (host: string) => stack.ask(host);
   const answeredBy = (host: string, deploymentId: string) =>
     eventually(
       `${host} answered by ${deploymentId}`,
@@ -52,40 +28,13 @@ describePath("a request through frontline, the sentinel and the instance", () =>
     );
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "hydra-request-path-"));
-    stateDir = mkdtempSync(path.join(tmpdir(), "hydra-request-path-frontline-"));
-    h = await Hydra.start({
-      label: "request_path",
-      deployEnv: {
-        HYDRA_SIMULATED_SERVE: "true",
-        HYDRA_SIMULATED_REGIONS: "local",
-        HYDRA_SIMULATED_STATE: path.join(dir, "cluster.json"),
-        HYDRA_STANDBY_DELAY: "1h",
-      },
-    });
-    const edgePort = await freePort();
-    frontline = await startService("frontline", {
-      env: {
-        ROUTING_SVC_URL: h.routingSvc.url,
-        HYDRA_REGION: "local",
-        HYDRA_DEFAULT_DOMAIN: APEX,
-        HYDRA_FRONTLINE_ADDR: `127.0.0.1:${edgePort}`,
-        HYDRA_FRONTLINE_STATE_DIR: stateDir,
-      },
-    });
-    edgeUrl = `http://127.0.0.1:${edgePort}`;
+    stack = await startEdgeStack({ label: "request_path", deployEnv: { HYDRA_STANDBY_DELAY: "1h" } });
+    h = stack.h;
     project = await h.createProject({ regions: { local: 1 } });
   }, 90_000);
 
   afterAll(async () => {
-    await frontline?.stop();
-    const haproxyPid = Number(readFileOr(path.join(stateDir, "haproxy.pid")).trim());
-    if (haproxyPid > 0) killQuietly(haproxyPid);
-    await h?.close();
-    // deploy-svc stops its sentinels on a clean exit; an nginx it left behind is killed by its pid file.
-    for (const sentinelDir of sentinelDirs(path.join(dir, "cluster.json.d", "sentinels"))) stopOrphanNginx(sentinelDir);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(stateDir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it("the live domain answers from the deployed instance; an unknown hostname gets 404", async () => {
@@ -126,8 +75,7 @@ describePath("a request through frontline, the sentinel and the instance", () =>
   }, 90_000);
 
   it("with routing-svc and the frontline agent killed, HAProxy keeps serving the last routes", async () => {
-    await Promise.all([frontline!.stop("SIGKILL"), h.routingSvc.stop("SIGKILL")]);
-    frontline = undefined;
+    await Promise.all([stack.killFrontline(), h.routingSvc.stop("SIGKILL")]);
     const b = domainsOf(sha.b);
     for (let i = 0; i < 10; i++) {
       expect(await ask(b.live)).toMatchObject({ status: 200, deployment: ids.b });
@@ -135,31 +83,3 @@ describePath("a request through frontline, the sentinel and the instance", () =>
     }
   }, 60_000);
 });
-
-function readFileOr(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-/** sentinels/<region>/<environment>: every directory a local sentinel ran in. */
-function sentinelDirs(root: string): string[] {
-  const list = (d: string) => {
-    try {
-      return readdirSync(d).map((entry) => path.join(d, entry));
-    } catch {
-      return [];
-    }
-  };
-  return list(root).flatMap(list);
-}

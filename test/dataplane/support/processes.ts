@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import readline from "node:readline";
@@ -53,7 +54,11 @@ export interface EdgeResponse {
   body: string;
   /** The stand-in that answered, when one did. */
   name?: string;
+  /** The deployment id header the stand-in received. */
   deploymentId?: string | null;
+  /** The deployment whose instance answered, when a local cluster's instance did. */
+  deployment?: string;
+  retryAfter?: string;
 }
 
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -62,23 +67,26 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
 export function edgeGet(
   edgeUrl: string,
   host: string,
-  headers: Record<string, string> = {},
-  timeoutMs = 5_000,
+  options: { headers?: Record<string, string>; path?: string; timeoutMs?: number } = {},
 ): Promise<EdgeResponse> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
   return new Promise((resolve, reject) => {
     const request = http.get(
-      `${edgeUrl}/probe`,
-      { headers: { host, ...headers }, agent: keepAlive, timeout: timeoutMs },
+      `${edgeUrl}${options.path ?? "/probe"}`,
+      { headers: { host, ...options.headers }, agent: keepAlive, timeout: timeoutMs },
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () => {
           const body = Buffer.concat(chunks).toString("utf8");
           const result: EdgeResponse = { status: response.statusCode ?? 0, body };
+          const retryAfter = response.headers["retry-after"];
+          if (retryAfter !== undefined) result.retryAfter = retryAfter;
           if (response.headers["content-type"] === "application/json") {
-            const parsed = JSON.parse(body) as { name: string; deploymentId: string | null };
+            const parsed = JSON.parse(body) as { name?: string; deploymentId?: string | null; deployment?: string };
             result.name = parsed.name;
             result.deploymentId = parsed.deploymentId;
+            result.deployment = parsed.deployment;
           }
           resolve(result);
         });
@@ -109,5 +117,49 @@ export async function eventually<T>(
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface TargetReached {
+  /** From the call to the first answer `isTarget` accepts. */
+  elapsedMs: number;
+  /** Answers on the way that were not 200 (or no answer at all). */
+  failed: EdgeResponse[];
+}
+
+/**
+ * Asks the edge for `host` until the answer comes from the target (`isTarget`), collecting every
+ * answer that failed on the way: after a switch committed, how long until the edge follows it.
+ */
+export async function awaitEdgeTarget(
+  edgeUrl: string,
+  host: string,
+  isTarget: (response: EdgeResponse) => boolean,
+  timeoutMs: number,
+): Promise<TargetReached> {
+  const started = performance.now();
+  const failed: EdgeResponse[] = [];
+  let last: EdgeResponse | undefined;
+  for (;;) {
+    const response = await edgeGet(edgeUrl, host, { timeoutMs }).catch((error: Error): EdgeResponse => ({
+      status: 0,
+      body: error.message,
+    }));
+    if (response.status !== 200) failed.push(response);
+    if (isTarget(response)) return { elapsedMs: performance.now() - started, failed };
+    last = response;
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`${host}: the edge did not answer from the target within ${timeoutMs} ms; last: ${last.body}`);
+  }
+}
+
+/** SIGKILLs the HAProxy a frontline agent started in `stateDir` (it outlives the agent by design). */
+export async function killHaproxy(stateDir: string): Promise<void> {
+  const pid = Number((await readFile(path.join(stateDir, "haproxy.pid"), "utf8").catch(() => "")).trim());
+  if (!(pid > 0)) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
   }
 }
