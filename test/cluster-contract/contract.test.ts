@@ -288,7 +288,14 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
         const error = (results[1] as PromiseRejectedResult).reason as ClusterDeadlineError;
         expect(error).toBeInstanceOf(ClusterDeadlineError);
         expect(error).toBeInstanceOf(ClusterError);
-        expect(error).toMatchObject({ code: "DeadlineExceeded", transient: false, region: bad, ready: 0, required: 2 });
+        expect(error).toMatchObject({
+          code: "deadline_exceeded",
+          kind: "deadline_exceeded",
+          transient: false,
+          region: bad,
+          ready: 0,
+          required: 2,
+        });
         expect(error.message).toContain(`region ${bad}`);
         expect(error.message).toContain("0 of 2");
         expect(error.problems.join(" ")).toMatch(/Unschedulable/);
@@ -354,7 +361,11 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       // Standby of a workload that is gone (or was never applied) is done; waking it is an error.
       const missing = workloadRef({ deploymentId: fakeId("dep"), environmentId: fakeId("env"), namespace: ns });
       await expect(t.driver.scale(region, missing, 0)).resolves.toBeUndefined();
-      await expect(t.driver.scale(region, missing, 1)).rejects.toMatchObject({ code: "NotFound", transient: false });
+      await expect(t.driver.scale(region, missing, 1)).rejects.toMatchObject({
+        code: "not_found",
+        kind: "not_found",
+        transient: false,
+      });
     },
     factory.timeoutMs,
   );
@@ -376,7 +387,8 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       expect(await t.get(region, "CiliumNetworkPolicy", ns, ref.name)).toBeUndefined();
       expect(await t.get(region, "Deployment", ns, sentinel.name)).toBeDefined();
       await expect(t.driver.waitReady(region, ref, 1, deadline(2_000))).rejects.toMatchObject({
-        code: "NotFound",
+        code: "not_found",
+        kind: "not_found",
         transient: false,
       });
     },
@@ -394,7 +406,14 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ClusterError);
-      expect(error).toMatchObject({ code: "Invalid", transient: false, status: 422, reason: "Invalid", region });
+      expect(error).toMatchObject({
+        code: "invalid_argument",
+        kind: "invalid",
+        transient: false,
+        status: 422,
+        reason: "Invalid",
+        region,
+      });
       const e = error as ClusterError;
       expect(e.field).toBe("spec.template.spec.containers[0].ports[0].containerPort");
       expect(e.message).toContain(e.field!);
@@ -408,7 +427,8 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
     "rejects unknown regions as terminal errors",
     async () => {
       await expect(t.driver.ensureNamespace("atlantis", "x")).rejects.toMatchObject({
-        code: "UnknownRegion",
+        code: "failed_precondition",
+        kind: "unknown_region",
         transient: false,
       });
     },
@@ -458,8 +478,16 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
           // It resumed where it stopped: from the last event's resourceVersion, later than the list's, without listing again.
           expect(resumed.resourceVersion).toBe(ended[0]!.resourceVersion);
           expect(Number(resumed.resourceVersion)).toBeGreaterThan(Number(started.resourceVersion));
-          const after = await standIn.requests(region, lastSeq);
-          const podRequests = after.filter((r) => r.path === `/api/v1/namespaces/${ns}/pods`);
+          // watch-start is emitted just before the request goes out: wait for the stand-in to see it.
+          const podRequests = await eventually(
+            "the resumed watch's request",
+            async () => {
+              const after = await standIn.requests(region, lastSeq);
+              const pods = after.filter((r) => r.path === `/api/v1/namespaces/${ns}/pods`);
+              return pods.length > 0 ? pods : undefined;
+            },
+            5_000,
+          );
           expect(podRequests[0]).toMatchObject({
             method: "GET",
             query: expect.objectContaining({ watch: "true", resourceVersion: resumed.resourceVersion }),

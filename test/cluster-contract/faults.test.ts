@@ -68,12 +68,12 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     );
 
   it.each([
-    [503, undefined, { code: "ServiceUnavailable", transient: true }],
-    [500, undefined, { code: "InternalError", transient: true }],
-    [429, 3, { code: "TooManyRequests", transient: true, retryAfterMs: 3_000 }],
-    [409, undefined, { code: "Conflict", transient: true }],
-    [403, undefined, { code: "Forbidden", transient: false }],
-    [400, undefined, { code: "BadRequest", transient: false }],
+    [503, undefined, { code: "unavailable", kind: "service_unavailable", transient: true }],
+    [500, undefined, { code: "internal", kind: "internal_error", transient: true }],
+    [429, 3, { code: "resource_exhausted", kind: "too_many_requests", transient: true, retryAfterMs: 3_000 }],
+    [409, undefined, { code: "aborted", kind: "conflict", transient: true }],
+    [403, undefined, { code: "permission_denied", kind: "forbidden", transient: false }],
+    [400, undefined, { code: "invalid_argument", kind: "bad_request", transient: false }],
   ] as const)("classifies an HTTP %i from the server", async (status, retryAfterSeconds, expected) => {
     const s = await spec();
     await standIn.injectFault(REGION, { status, retryAfterSeconds, path: "/deployments/" });
@@ -97,7 +97,7 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
         },
       }),
     );
-    expect(error).toMatchObject({ code: "Invalid", transient: false, status: 500 });
+    expect(error).toMatchObject({ code: "invalid_argument", kind: "invalid", transient: false, status: 500 });
     expect(error.message).toContain(".spec.clusterIPP: field not declared in schema");
   });
 
@@ -105,7 +105,7 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const s = await spec();
     await standIn.injectFault(REGION, { delayMs: 2_500, path: "/deployments/" });
     const error = await failure(driver.applyWorkload(REGION, s));
-    expect(error).toMatchObject({ code: "Timeout", transient: true });
+    expect(error).toMatchObject({ code: "deadline_exceeded", kind: "timeout", transient: true });
     await sleep(1_600); // let the delayed request finish on the server
   });
 
@@ -119,7 +119,7 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
         sentinel: { namespace: s.namespace, selector: { a: "b" } },
       }),
     );
-    expect(error).toMatchObject({ code: "NotServed", transient: false });
+    expect(error).toMatchObject({ code: "failed_precondition", kind: "not_served", transient: false });
     expect(error.message).toContain("cilium.io/v2");
   });
 
@@ -129,7 +129,8 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     await expect(driver.ensureNamespace(REGION, s.namespace)).resolves.toBeUndefined();
     await standIn.injectFault(REGION, { status: 403, path: "/namespaces/not-there", method: "PATCH" });
     await expect(driver.ensureNamespace(REGION, "not-there")).rejects.toMatchObject({
-      code: "Forbidden",
+      code: "permission_denied",
+      kind: "forbidden",
       transient: false,
     });
   });
@@ -196,7 +197,7 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const error = await failure(
       driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 10_000), signal: controller.signal }),
     );
-    expect(error).toMatchObject({ code: "Aborted", transient: true, region: REGION });
+    expect(error).toMatchObject({ code: "canceled", kind: "aborted", transient: true, region: REGION });
     expect(error.message).toContain("shutting down");
   });
 
@@ -205,7 +206,13 @@ describe("kubernetes driver against the stand-in's failure modes", () => {
     const s = await spec({ replicas: 2 });
     const ref = await driver.applyWorkload(REGION, s);
     const error = await failure(driver.waitReady(REGION, ref, 2, { deadline: new Date(Date.now() + 800) }));
-    expect(error).toMatchObject({ code: "DeadlineExceeded", transient: false, ready: 0, required: 2 });
+    expect(error).toMatchObject({
+      code: "deadline_exceeded",
+      kind: "deadline_exceeded",
+      transient: false,
+      ready: 0,
+      required: 2,
+    });
     expect(error.message).toMatch(
       /region local: 0 of 2 required instances ready at the deadline .*; not ready: 2 × CrashLoopBackOff \(back-off/,
     );

@@ -130,7 +130,7 @@ async function getVia<K extends keyof StoredKinds>(
     const { body } = await driver.client(region).request<StoredKinds[K]>("GET", PATHS[kind](ns, name));
     return { resourceVersion: body.metadata.resourceVersion ?? "", object: body };
   } catch (error) {
-    if (error instanceof ClusterError && error.code === "NotFound") return undefined;
+    if (error instanceof ClusterError && error.kind === "not_found") return undefined;
     throw error;
   }
 }

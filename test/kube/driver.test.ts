@@ -86,7 +86,13 @@ describe("admission refusing pods surfaces at once as a terminal error naming th
     // The deadline is far away: only the ReplicaSet's FailedCreate can end this wait in time.
     const error = await rejection(driver.waitReady(region, refused, 1, farDeadline()));
     expect(error).toBeInstanceOf(ClusterError);
-    expect(error).toMatchObject({ code: "Refused", transient: false, region, reason: "FailedCreate" });
+    expect(error).toMatchObject({
+      code: "failed_precondition",
+      kind: "refused",
+      transient: false,
+      region,
+      reason: "FailedCreate",
+    });
     expect(error.message).toContain('violates PodSecurity "restricted:latest"');
     expect(error.message).toContain(refused.name);
 
@@ -113,7 +119,7 @@ describe("admission refusing pods surfaces at once as a terminal error naming th
     await driver.ensureNamespace(region, ns);
     const ref = await driver.applyWorkload(region, spec(ns, { resources: { cpu: "250m", memory: "64Mi" } }));
     const error = await rejection(driver.waitReady(region, ref, 1, farDeadline()));
-    expect(error).toMatchObject({ code: "Refused", transient: false });
+    expect(error).toMatchObject({ code: "failed_precondition", kind: "refused", transient: false });
     expect(error.message).toContain("exceeded quota: hydra-tight");
   });
 });
@@ -135,7 +141,7 @@ it("waits out a namespace being deleted, then creates it anew (creating inside i
     await sleep(100);
   }
   const inside = await rejection(driver.applyWorkload(region, spec(ns)));
-  expect(inside).toMatchObject({ code: "Terminating", transient: true, status: 403 });
+  expect(inside).toMatchObject({ code: "unavailable", kind: "terminating", transient: true, status: 403 });
 
   let settled = false;
   const ensuring = driver.ensureNamespace(region, ns).finally(() => (settled = true));
@@ -210,12 +216,18 @@ describe("Cilium's verdict on a policy (the test plays Cilium's agent, writing t
       }
       expect(result.status).toBe("rejected");
       const error = (result as PromiseRejectedResult).reason as ClusterError;
-      expect(error).toMatchObject({ code: "Invalid", transient: false, reason: "ValidationFailed", region });
+      expect(error).toMatchObject({
+        code: "invalid_argument",
+        kind: "invalid",
+        transient: false,
+        reason: "ValidationFailed",
+        region,
+      });
       expect(error.message).toContain(message);
       // A replay of the step reads the same verdict from the applied object.
       await expect(
         judged.ensureNetworkPolicy(region, { ...s, port: 8080, sentinel: { namespace: ns, selector: { a: "b" } } }),
-      ).rejects.toMatchObject({ code: "Invalid" });
+      ).rejects.toMatchObject({ code: "invalid_argument", kind: "invalid" });
     } finally {
       await judged.close();
     }
@@ -372,7 +384,7 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
         .filter((r) => r.verbs.length > 0);
       const error = await rejection(fullCycle(await identity(rules)));
       expect(error).toBeInstanceOf(ClusterError);
-      expect(error).toMatchObject({ code: "Forbidden", transient: false, status: 403 });
+      expect(error).toMatchObject({ code: "permission_denied", kind: "forbidden", transient: false, status: 403 });
       expect(error.message).toContain(`cannot ${verb} resource "${resource}"`);
     },
   );

@@ -53,7 +53,7 @@ describe("HYDRA_CLUSTERS", () => {
     try {
       parseClusters(value);
     } catch (error) {
-      expect(error).toMatchObject({ code: "Configuration", transient: false });
+      expect(error).toMatchObject({ code: "failed_precondition", kind: "configuration", transient: false });
     }
   });
 });

@@ -75,7 +75,7 @@ export interface SimulatedDriverConfig {
 export type ClusterDriverConfig = KubernetesDriverConfig | SimulatedDriverConfig;
 
 function configError(message: string): ClusterError {
-  return new ClusterError(message, { code: "Configuration", transient: false });
+  return new ClusterError(message, { kind: "configuration", transient: false });
 }
 
 function checkRegion(region: string, source: string): void {

@@ -155,7 +155,7 @@ export interface WaitReadyOptions {
    * or resumed step keeps the original deadline instead of starting a new one.
    */
   deadline: Date;
-  /** Abort the wait (rejects with a transient `ClusterError` of code `Aborted`). */
+  /** Abort the wait (rejects with a transient `ClusterError` of kind `aborted`). */
   signal?: AbortSignal;
 }
 

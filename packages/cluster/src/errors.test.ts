@@ -1,4 +1,7 @@
+import { errorCode, isErrorCode, isRetryable } from "@hydra/db/errors";
 import {
+  CLUSTER_ERROR_CODES,
+  type ClusterErrorKind,
   ClusterDeadlineError,
   ClusterError,
   classifyHttpStatus,
@@ -7,56 +10,69 @@ import {
 } from "./errors";
 
 describe("error classification", () => {
+  it.each(Object.entries(CLUSTER_ERROR_CODES) as [ClusterErrorKind, string][])(
+    "kind %s carries the shared code %s",
+    (kind, code) => {
+      const error = new ClusterError("region r: x", { kind, transient: false });
+      expect(isErrorCode(error.code)).toBe(true);
+      expect({ code: errorCode(error), kind: error.kind }).toEqual({ code, kind });
+    },
+  );
+
+  it.each([true, false])("the one retry predicate takes a ClusterError's transient (%s) at its word", (transient) => {
+    expect(isRetryable(new ClusterError("region r: x", { kind: "not_found", transient }))).toBe(transient);
+  });
+
   it.each([
-    [400, undefined, undefined, "BadRequest", false],
-    [401, undefined, undefined, "Unauthorized", true],
-    [403, "Forbidden", undefined, "Forbidden", false],
-    [404, "NotFound", undefined, "NotFound", false],
-    [405, "MethodNotAllowed", undefined, "MethodNotAllowed", false],
-    [409, "AlreadyExists", undefined, "AlreadyExists", true],
-    [409, "Conflict", undefined, "Conflict", true],
-    [410, "Expired", undefined, "Gone", true],
-    [413, undefined, undefined, "RequestEntityTooLarge", false],
-    [415, "UnsupportedMediaType", undefined, "UnsupportedMediaType", false],
-    [422, "Invalid", undefined, "Invalid", false],
-    [429, "TooManyRequests", undefined, "TooManyRequests", true],
-    [500, "InternalError", "etcdserver: request timed out", "InternalError", true],
+    [400, undefined, undefined, "bad_request", false],
+    [401, undefined, undefined, "unauthorized", true],
+    [403, "Forbidden", undefined, "forbidden", false],
+    [404, "NotFound", undefined, "not_found", false],
+    [405, "MethodNotAllowed", undefined, "method_not_allowed", false],
+    [409, "AlreadyExists", undefined, "already_exists", true],
+    [409, "Conflict", undefined, "conflict", true],
+    [410, "Expired", undefined, "gone", true],
+    [413, undefined, undefined, "request_entity_too_large", false],
+    [415, "UnsupportedMediaType", undefined, "unsupported_media_type", false],
+    [422, "Invalid", undefined, "invalid", false],
+    [429, "TooManyRequests", undefined, "too_many_requests", true],
+    [500, "InternalError", "etcdserver: request timed out", "internal_error", true],
     [
       500,
       undefined,
       "failed to create typed patch object (ns/x; apps/v1, Kind=Deployment): .spec.x: field not declared in schema",
-      "Invalid",
+      "invalid",
       false,
     ],
-    [502, undefined, undefined, "InternalError", true],
-    [503, "ServiceUnavailable", undefined, "ServiceUnavailable", true],
-    [504, "Timeout", undefined, "Timeout", true],
-    [418, undefined, undefined, "Unknown", false],
-  ] as const)("HTTP %i (%s) → %s, transient %s", (status, reason, message, code, transient) => {
-    expect(classifyHttpStatus(status, reason, message)).toEqual({ code, transient });
+    [502, undefined, undefined, "internal_error", true],
+    [503, "ServiceUnavailable", undefined, "service_unavailable", true],
+    [504, "Timeout", undefined, "timeout", true],
+    [418, undefined, undefined, "unknown", false],
+  ] as const)("HTTP %i (%s) → %s, transient %s", (status, reason, message, kind, transient) => {
+    expect(classifyHttpStatus(status, reason, message)).toEqual({ kind, transient });
   });
 
   it.each([
-    [[{ reason: "NamespaceTerminating", message: "namespace ws-1 is being terminated" }], "Terminating", true],
-    [[{ reason: "SomethingElse" }], "Forbidden", false],
-    [[], "Forbidden", false],
-  ])("HTTP 403 with causes %j → %s, transient %s", (causes, code, transient) => {
-    expect(classifyHttpStatus(403, "Forbidden", "forbidden", causes)).toEqual({ code, transient });
+    [[{ reason: "NamespaceTerminating", message: "namespace ws-1 is being terminated" }], "terminating", true],
+    [[{ reason: "SomethingElse" }], "forbidden", false],
+    [[], "forbidden", false],
+  ])("HTTP 403 with causes %j → %s, transient %s", (causes, kind, transient) => {
+    expect(classifyHttpStatus(403, "Forbidden", "forbidden", causes)).toEqual({ kind, transient });
   });
 
   it.each([
-    ["ECONNREFUSED", "Network", true],
-    ["ECONNRESET", "Network", true],
-    ["ETIMEDOUT", "Timeout", true],
-    ["EAI_AGAIN", "Network", true],
-    ["ENOTFOUND", "Network", true],
-    ["EPIPE", "Network", true],
-    ["CERT_HAS_EXPIRED", "TLS", false],
-    ["DEPTH_ZERO_SELF_SIGNED_CERT", "TLS", false],
-    ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "TLS", false],
-    ["ERR_TLS_CERT_ALTNAME_INVALID", "TLS", false],
-  ])("network error %s → %s, transient %s", (errno, code, transient) => {
-    expect(classifyNetworkError(Object.assign(new Error(errno), { code: errno }))).toEqual({ code, transient });
+    ["ECONNREFUSED", "network", true],
+    ["ECONNRESET", "network", true],
+    ["ETIMEDOUT", "timeout", true],
+    ["EAI_AGAIN", "network", true],
+    ["ENOTFOUND", "network", true],
+    ["EPIPE", "network", true],
+    ["CERT_HAS_EXPIRED", "tls", false],
+    ["DEPTH_ZERO_SELF_SIGNED_CERT", "tls", false],
+    ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "tls", false],
+    ["ERR_TLS_CERT_ALTNAME_INVALID", "tls", false],
+  ])("network error %s → %s, transient %s", (errno, kind, transient) => {
+    expect(classifyNetworkError(Object.assign(new Error(errno), { code: errno }))).toEqual({ kind, transient });
   });
 
   it("turns a 422 Status into a terminal error naming the field", () => {
@@ -88,7 +104,8 @@ describe("error classification", () => {
     });
     expect(error).toBeInstanceOf(ClusterError);
     expect(error).toMatchObject({
-      code: "Invalid",
+      code: "invalid_argument",
+      kind: "invalid",
       transient: false,
       status: 422,
       reason: "Invalid",
@@ -99,7 +116,8 @@ describe("error classification", () => {
       'region us-east: apply Deployment ws-1/dep-1: Deployment.apps "dep-1" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
     );
     expect(error.toJSON()).toMatchObject({
-      code: "Invalid",
+      code: "invalid_argument",
+      kind: "invalid",
       transient: false,
       field: "spec.template.spec.containers[0].ports[0].containerPort",
     });
@@ -122,7 +140,7 @@ describe("error classification", () => {
 
   it("keeps a non-Status body as the message (an unserved API group answers plain text)", () => {
     const error = errorFromResponse({ region: "r", status: 404, body: "404 page not found\n" });
-    expect(error).toMatchObject({ code: "NotFound", transient: false, reason: undefined });
+    expect(error).toMatchObject({ code: "not_found", kind: "not_found", transient: false, reason: undefined });
     expect(error.message).toBe("region r: 404 page not found");
   });
 
@@ -137,7 +155,8 @@ describe("error classification", () => {
     expect(error).toBeInstanceOf(ClusterError);
     expect(error).toMatchObject({
       name: "ClusterDeadlineError",
-      code: "DeadlineExceeded",
+      code: "deadline_exceeded",
+      kind: "deadline_exceeded",
       transient: false,
       region: "eu-west",
       ready: 1,

@@ -1,42 +1,50 @@
+import type { ErrorCode } from "@hydra/db/errors";
+
 /**
- * Errors of the cluster drivers, classified for the workflow's retry policy.
+ * Errors of the cluster drivers, as data: `code` is the project's one vocabulary (@hydra/db's
+ * snake_case Connect code names), `kind` the Kubernetes-specific distinction the drivers act
+ * on (a `gone` watch relists, a `not_found` scale to zero is done), `transient` the retry verdict.
  *
  * `transient: true`  — retry with backoff: 5xx, 429, 409 conflicts, 410, timeouts, connection
  *                      errors, 401 (rotated credentials).
  * `transient: false` — fail the step: 400, 403, 404, 405, 406, 413, 415, 422, TLS verification
  *                      failures, configuration errors, a missed readiness deadline, pods refused by
- *                      admission (code `Refused`, the refusing policy in the message).
+ *                      admission (kind `refused`, the refusing policy in the message).
  */
-
-export type ClusterErrorCode =
-  | "BadRequest"
-  | "Unauthorized"
-  | "Forbidden"
-  | "NotFound"
-  | "MethodNotAllowed"
-  | "NotAcceptable"
-  | "AlreadyExists"
-  | "Conflict"
-  | "Gone"
-  | "RequestEntityTooLarge"
-  | "UnsupportedMediaType"
-  | "Invalid"
-  | "TooManyRequests"
-  | "InternalError"
-  | "ServiceUnavailable"
-  | "Timeout"
-  | "Network"
-  | "TLS"
-  | "DeadlineExceeded"
-  | "Aborted"
-  | "NotServed"
-  | "Configuration"
-  | "UnknownRegion"
+export const CLUSTER_ERROR_CODES = {
+  bad_request: "invalid_argument",
+  unauthorized: "unauthenticated",
+  forbidden: "permission_denied",
+  not_found: "not_found",
+  method_not_allowed: "unimplemented",
+  not_acceptable: "unimplemented",
+  already_exists: "already_exists",
+  conflict: "aborted",
+  /** 410: the watch's resourceVersion is older than the server keeps. */
+  gone: "failed_precondition",
+  request_entity_too_large: "invalid_argument",
+  unsupported_media_type: "unimplemented",
+  invalid: "invalid_argument",
+  too_many_requests: "resource_exhausted",
+  internal_error: "internal",
+  service_unavailable: "unavailable",
+  timeout: "deadline_exceeded",
+  network: "unavailable",
+  tls: "failed_precondition",
+  deadline_exceeded: "deadline_exceeded",
+  aborted: "canceled",
+  /** The API server does not serve the resource (a CRD such as Cilium's is not installed). */
+  not_served: "failed_precondition",
+  configuration: "failed_precondition",
+  unknown_region: "failed_precondition",
   /** Admission refuses the workload's pods (PodSecurity, ResourceQuota, LimitRange, a webhook): seen on its ReplicaSet. */
-  | "Refused"
+  refused: "failed_precondition",
   /** The namespace is being deleted: nothing can be created in it until it is gone (transient). */
-  | "Terminating"
-  | "Unknown";
+  terminating: "unavailable",
+  unknown: "unknown",
+} as const satisfies Record<string, ErrorCode>;
+
+export type ClusterErrorKind = keyof typeof CLUSTER_ERROR_CODES;
 
 /** One `details.causes[]` entry of a Kubernetes `Status`. */
 export interface StatusCause {
@@ -64,7 +72,7 @@ export interface KubeStatus {
 }
 
 export interface ClusterErrorInit {
-  code: ClusterErrorCode;
+  kind: ClusterErrorKind;
   transient: boolean;
   region?: string;
   /** HTTP status code, when the error came from the API server. */
@@ -78,7 +86,9 @@ export interface ClusterErrorInit {
 
 export class ClusterError extends Error {
   override readonly name: string = "ClusterError";
-  readonly code: ClusterErrorCode;
+  /** The shared code (@hydra/db/errors), from `kind`. */
+  readonly code: ErrorCode;
+  readonly kind: ClusterErrorKind;
   /** True: retrying the same call may succeed. False: it will fail the same way. */
   readonly transient: boolean;
   readonly region?: string;
@@ -91,7 +101,8 @@ export class ClusterError extends Error {
 
   constructor(message: string, init: ClusterErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.code = init.code;
+    this.kind = init.kind;
+    this.code = CLUSTER_ERROR_CODES[init.kind];
     this.transient = init.transient;
     this.region = init.region;
     this.status = init.status;
@@ -107,6 +118,7 @@ export class ClusterError extends Error {
       name: this.name,
       message: this.message,
       code: this.code,
+      kind: this.kind,
       transient: this.transient,
       region: this.region,
       status: this.status,
@@ -141,7 +153,7 @@ export class ClusterDeadlineError extends ClusterError {
     const why = init.problems.length > 0 ? `; not ready: ${init.problems.join(", ")}` : "";
     super(
       `region ${init.region}: ${init.ready} of ${init.required} required instances ready at the deadline ${init.deadline.toISOString()}${why}`,
-      { code: "DeadlineExceeded", transient: false, region: init.region, cause: init.cause },
+      { kind: "deadline_exceeded", transient: false, region: init.region, cause: init.cause },
     );
     this.ready = init.ready;
     this.required = init.required;
@@ -156,51 +168,51 @@ export function classifyHttpStatus(
   reason?: string,
   message?: string,
   causes?: StatusCause[],
-): { code: ClusterErrorCode; transient: boolean } {
+): { kind: ClusterErrorKind; transient: boolean } {
   switch (status) {
     case 400:
-      return { code: "BadRequest", transient: false };
+      return { kind: "bad_request", transient: false };
     case 401:
       // Credentials rotate (projected service-account tokens, exec plugins); the next request
       // re-reads them. If they are wrong for good, the workflow's retry budget pauses the run.
-      return { code: "Unauthorized", transient: true };
+      return { kind: "unauthorized", transient: true };
     case 403:
       // Creating in a namespace that is being deleted: it will be gone (and can be made anew) soon.
-      if (causes?.some((c) => c.reason === "NamespaceTerminating")) return { code: "Terminating", transient: true };
-      return { code: "Forbidden", transient: false };
+      if (causes?.some((c) => c.reason === "NamespaceTerminating")) return { kind: "terminating", transient: true };
+      return { kind: "forbidden", transient: false };
     case 404:
-      return { code: "NotFound", transient: false };
+      return { kind: "not_found", transient: false };
     case 405:
-      return { code: "MethodNotAllowed", transient: false };
+      return { kind: "method_not_allowed", transient: false };
     case 406:
-      return { code: "NotAcceptable", transient: false };
+      return { kind: "not_acceptable", transient: false };
     case 409:
       // AlreadyExists (a create raced another) and Conflict (stale resourceVersion, or field
       // managers) both succeed on a fresh attempt; apply with force never has field conflicts.
-      return { code: reason === "AlreadyExists" ? "AlreadyExists" : "Conflict", transient: true };
+      return { kind: reason === "AlreadyExists" ? "already_exists" : "conflict", transient: true };
     case 410:
-      return { code: "Gone", transient: true };
+      return { kind: "gone", transient: true };
     case 413:
-      return { code: "RequestEntityTooLarge", transient: false };
+      return { kind: "request_entity_too_large", transient: false };
     case 415:
-      return { code: "UnsupportedMediaType", transient: false };
+      return { kind: "unsupported_media_type", transient: false };
     case 422:
-      return { code: "Invalid", transient: false };
+      return { kind: "invalid", transient: false };
     case 429:
-      return { code: "TooManyRequests", transient: true };
+      return { kind: "too_many_requests", transient: true };
     case 500:
       // Server-side apply answers 500 (no reason) when the applied object has a field its
       // schema does not declare or a value of the wrong type: the request is wrong, not the
       // server (kubernetes/kubernetes#122480), and retrying cannot help.
-      if (message?.includes("failed to create typed patch object")) return { code: "Invalid", transient: false };
-      return { code: "InternalError", transient: true };
+      if (message?.includes("failed to create typed patch object")) return { kind: "invalid", transient: false };
+      return { kind: "internal_error", transient: true };
     case 503:
-      return { code: "ServiceUnavailable", transient: true };
+      return { kind: "service_unavailable", transient: true };
     case 504:
-      return { code: "Timeout", transient: true };
+      return { kind: "timeout", transient: true };
     default:
-      if (status >= 500) return { code: "InternalError", transient: true };
-      return { code: "Unknown", transient: false };
+      if (status >= 500) return { kind: "internal_error", transient: true };
+      return { kind: "unknown", transient: false };
   }
 }
 
@@ -215,7 +227,7 @@ export function errorFromResponse(input: {
   const status = isKubeStatus(input.body) ? input.body : undefined;
   const text = typeof input.body === "string" ? input.body.trim().slice(0, 300) : undefined;
   const message = status?.message ?? (text || `HTTP ${input.status}`);
-  const { code, transient } = classifyHttpStatus(
+  const { kind, transient } = classifyHttpStatus(
     input.status,
     status?.reason,
     status?.message,
@@ -225,9 +237,9 @@ export function errorFromResponse(input: {
     status?.details?.retryAfterSeconds ?? (input.retryAfter ? Number(input.retryAfter) : undefined);
   const prefix = input.what ? `region ${input.region}: ${input.what}: ` : `region ${input.region}: `;
   // RBAC names the missing verb and resource; say where hydra's needs are written down.
-  const hint = code === "Forbidden" ? " (hydra's role needs the verbs in deploy/rbac.yaml)" : "";
+  const hint = kind === "forbidden" ? " (hydra's role needs the verbs in deploy/rbac.yaml)" : "";
   return new ClusterError(`${prefix}${message}${hint}`, {
-    code,
+    kind,
     transient,
     region: input.region,
     status: input.status,
@@ -264,19 +276,19 @@ const TLS_CODES =
   /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_SSL_)/;
 
 /** Classification of a failure below HTTP: connection, DNS, TLS, timeouts. */
-export function classifyNetworkError(error: unknown): { code: ClusterErrorCode; transient: boolean } {
+export function classifyNetworkError(error: unknown): { kind: ClusterErrorKind; transient: boolean } {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string") {
-    if (TLS_CODES.test(code)) return { code: "TLS", transient: false };
-    if (TRANSIENT_NETWORK.has(code)) return { code: code === "ETIMEDOUT" ? "Timeout" : "Network", transient: true };
+    if (TLS_CODES.test(code)) return { kind: "tls", transient: false };
+    if (TRANSIENT_NETWORK.has(code)) return { kind: code === "ETIMEDOUT" ? "timeout" : "network", transient: true };
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (/socket hang up|other side closed|premature close/i.test(message)) return { code: "Network", transient: true };
-  return { code: "Network", transient: true };
+  if (/socket hang up|other side closed|premature close/i.test(message)) return { kind: "network", transient: true };
+  return { kind: "network", transient: true };
 }
 
 export function networkError(region: string, what: string, error: unknown): ClusterError {
-  const { code, transient } = classifyNetworkError(error);
+  const { kind, transient } = classifyNetworkError(error);
   const message = error instanceof Error ? error.message : String(error);
-  return new ClusterError(`region ${region}: ${what}: ${message}`, { code, transient, region, cause: error });
+  return new ClusterError(`region ${region}: ${what}: ${message}`, { kind, transient, region, cause: error });
 }

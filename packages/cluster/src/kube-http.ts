@@ -40,7 +40,7 @@ const USER_AGENT = "hydra-cluster-driver/1 (@kubernetes/client-node 1.4.0 KubeCo
 function abortedError(region: string, what: string, signal: AbortSignal): ClusterError {
   const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
   return new ClusterError(`region ${region}: ${what}: aborted (${reason})`, {
-    code: "Aborted",
+    kind: "aborted",
     transient: true,
     region,
     cause: signal.reason,
@@ -67,7 +67,7 @@ export class KubeHttp {
     const cluster = kc.getCurrentCluster();
     if (!cluster) {
       throw new ClusterError(`region ${region}: the kubeconfig has no current cluster`, {
-        code: "Configuration",
+        kind: "configuration",
         transient: false,
         region,
       });
@@ -104,7 +104,7 @@ export class KubeHttp {
       throw new ClusterError(
         `region ${this.region}: ${what}: cannot apply kubeconfig credentials: ${(error as Error).message}`,
         {
-          code: "Configuration",
+          kind: "configuration",
           transient: false,
           region: this.region,
           cause: error,
@@ -165,7 +165,7 @@ export class KubeHttp {
               new ClusterError(
                 `region ${this.region}: ${what}: no response within ${opts.timeoutMs ?? this.requestTimeoutMs} ms`,
                 {
-                  code: "Timeout",
+                  kind: "timeout",
                   transient: true,
                   region: this.region,
                 },
@@ -228,7 +228,7 @@ export class KubeHttp {
   /**
    * A watch: calls `onEvent` for every event until the server ends the stream (resolves), the
    * connection fails or stays idle for `idleTimeoutMs` (rejects, transient), or `signal` aborts
-   * (rejects with code `Aborted`).
+   * (rejects with kind `aborted`).
    */
   async watch<T = unknown>(
     path: string,
@@ -284,7 +284,7 @@ export class KubeHttp {
       req.setTimeout(opts.idleTimeoutMs, () =>
         finish(
           new ClusterError(`region ${this.region}: ${what}: idle for ${opts.idleTimeoutMs} ms`, {
-            code: "Timeout",
+            kind: "timeout",
             transient: true,
             region: this.region,
           }),
@@ -304,7 +304,7 @@ export class KubeHttp {
           } catch {
             finish(
               new ClusterError(`region ${this.region}: ${what}: malformed watch event`, {
-                code: "InternalError",
+                kind: "internal_error",
                 transient: true,
                 region: this.region,
               }),

@@ -61,7 +61,7 @@ export function loadKubeConfig(region: string, target: ClusterTarget): KubeConfi
     else kc.loadFromDefault();
   } catch (error) {
     throw new ClusterError(`region ${region}: cannot load kubeconfig: ${(error as Error).message}`, {
-      code: "Configuration",
+      kind: "configuration",
       transient: false,
       region,
       cause: error,
@@ -72,7 +72,7 @@ export function loadKubeConfig(region: string, target: ClusterTarget): KubeConfi
       throw new ClusterError(
         `region ${region}: kubeconfig ${target.kubeconfig ?? "(default)"} has no context "${target.context}"`,
         {
-          code: "Configuration",
+          kind: "configuration",
           transient: false,
           region,
         },
@@ -145,7 +145,7 @@ export class KubernetesDriver implements ClusterDriver {
     const client = this.clients.get(region);
     if (!client) {
       throw new ClusterError(`unknown region "${region}"; configured: ${this.regions().join(", ") || "none"}`, {
-        code: "UnknownRegion",
+        kind: "unknown_region",
         transient: false,
         region,
       });
@@ -177,7 +177,7 @@ export class KubernetesDriver implements ClusterDriver {
         what: `delete ${kind} ${namespace}/${name}`,
       });
     } catch (error) {
-      if (error instanceof ClusterError && error.code === "NotFound") return;
+      if (error instanceof ClusterError && error.kind === "not_found") return;
       throw error;
     }
   }
@@ -192,7 +192,7 @@ export class KubernetesDriver implements ClusterDriver {
         throw new ClusterError(
           `region ${region}: namespace ${namespace} is still being deleted after ${NAMESPACE_WAIT_MS / 1000} s; retry once it is gone`,
           {
-            code: "Terminating",
+            kind: "terminating",
             transient: true,
             region,
           },
@@ -212,7 +212,7 @@ export class KubernetesDriver implements ClusterDriver {
       return await this.apply(region, namespaceManifest(namespace, labels));
     } catch (error) {
       // Without permission to write namespaces, an existing one (created by an admin) is fine.
-      if (!(error instanceof ClusterError && error.code === "Forbidden")) throw error;
+      if (!(error instanceof ClusterError && error.kind === "forbidden")) throw error;
       try {
         return (
           await this.client(region).request<KubeObject>("GET", itemPath("Namespace", undefined, namespace), {
@@ -240,13 +240,13 @@ export class KubernetesDriver implements ClusterDriver {
         });
         return;
       } catch (error) {
-        if (!(error instanceof ClusterError) || error.code !== "NotFound") throw error;
+        if (!(error instanceof ClusterError) || error.kind !== "not_found") throw error;
         if (error.reason === undefined) return; // a plain-text 404: the resource is not served
         if (Date.now() > deadline) {
           throw new ClusterError(
             `region ${region}: namespace ${namespace} has no default ServiceAccount after ${NAMESPACE_WAIT_MS / 1000} s (is kube-controller-manager running?)`,
             {
-              code: "NotFound",
+              kind: "not_found",
               transient: true,
               region,
             },
@@ -275,10 +275,10 @@ export class KubernetesDriver implements ClusterDriver {
       applied = await this.apply(region, manifest);
     } catch (error) {
       // A group/version the server does not serve answers a plain-text 404 (no Status reason).
-      if (error instanceof ClusterError && error.code === "NotFound" && error.reason === undefined) {
+      if (error instanceof ClusterError && error.kind === "not_found" && error.reason === undefined) {
         throw new ClusterError(
           `region ${region}: the API server does not serve cilium.io/v2 CiliumNetworkPolicy; install Cilium (or at least its CRDs) in this cluster`,
-          { code: "NotServed", transient: false, region, status: 404, cause: error },
+          { kind: "not_served", transient: false, region, status: 404, cause: error },
         );
       }
       throw error;
@@ -292,7 +292,7 @@ export class KubernetesDriver implements ClusterDriver {
     if (verdict?.status === "False") {
       throw new ClusterError(
         `region ${region}: Cilium rejected CiliumNetworkPolicy ${spec.namespace}/${manifest.metadata.name} (${verdict.reason ?? "Valid=False"}): ${verdict.message ?? "no message"}`,
-        { code: "Invalid", transient: false, region, reason: verdict.reason ?? "CiliumPolicyInvalid" },
+        { kind: "invalid", transient: false, region, reason: verdict.reason ?? "CiliumPolicyInvalid" },
       );
     }
     return {
@@ -351,7 +351,7 @@ export class KubernetesDriver implements ClusterDriver {
   async scale(region: string, ref: WorkloadRef, replicas: number): Promise<void> {
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw new ClusterError(`region ${region}: replicas must be an integer ≥ 0, not ${replicas}`, {
-        code: "Invalid",
+        kind: "invalid",
         transient: false,
         region,
         causes: [{ reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${replicas}` }],
@@ -366,7 +366,7 @@ export class KubernetesDriver implements ClusterDriver {
         what: `scale Deployment ${ref.namespace}/${ref.name} to ${replicas}`,
       });
     } catch (error) {
-      if (replicas === 0 && error instanceof ClusterError && error.code === "NotFound") return;
+      if (replicas === 0 && error instanceof ClusterError && error.kind === "not_found") return;
       throw error;
     }
   }
@@ -420,7 +420,7 @@ export class KubernetesDriver implements ClusterDriver {
       if (!deployment) {
         finish({
           error: new ClusterError(`region ${region}: waiting for ${what}: deployments.apps "${ref.name}" not found`, {
-            code: "NotFound",
+            kind: "not_found",
             transient: false,
             region,
             status: 404,
@@ -437,7 +437,7 @@ export class KubernetesDriver implements ClusterDriver {
           error: new ClusterError(
             `region ${region}: the pods of ${what} are refused (${rollout.reason}): ${rollout.message}`,
             {
-              code: "Refused",
+              kind: "refused",
               transient: false,
               region,
               reason: rollout.reason,
@@ -474,7 +474,7 @@ export class KubernetesDriver implements ClusterDriver {
       }
       const reason = stop.signal.reason instanceof Error ? stop.signal.reason.message : String(stop.signal.reason);
       return new ClusterError(`region ${region}: waiting for ${what} aborted: ${reason}`, {
-        code: "Aborted",
+        kind: "aborted",
         transient: true,
         region,
         cause: stop.signal.reason,
@@ -594,7 +594,7 @@ export class KubernetesDriver implements ClusterDriver {
         if (signal.aborted) return;
         if (!(error instanceof ClusterError)) throw error;
         this.emit({ type: "watch-end", region, path, resourceVersion, error: error.message });
-        if (error.code === "Gone") {
+        if (error.kind === "gone") {
           // Our resourceVersion is older than the server keeps: list again, then watch from there.
           this.emit({ type: "relist", region, path, reason: error.message });
           list = true;

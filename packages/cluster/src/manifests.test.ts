@@ -114,7 +114,9 @@ describe("manifests", () => {
   it("refuses env that would override what hydra sets", () => {
     expect(() =>
       workloadManifests("r", { ...ids, deploymentId, namespace: "n", image: "x", replicas: 1, env: { PORT: "1" } }),
-    ).toThrow(expect.objectContaining({ code: "Invalid", transient: false, field: "env.PORT" }));
+    ).toThrow(
+      expect.objectContaining({ code: "invalid_argument", kind: "invalid", transient: false, field: "env.PORT" }),
+    );
   });
 
   it("selects the sentinel by environment, never by deployment", () => {

@@ -96,7 +96,7 @@ function envList(
   for (const name of Object.keys(extra ?? {}).sort()) {
     if (name in env) {
       throw new ClusterError(`env ${name} is set by hydra and cannot be overridden`, {
-        code: "Invalid",
+        kind: "invalid",
         transient: false,
         region,
         causes: [{ reason: "FieldValueForbidden", field: `env.${name}`, message: "set by hydra" }],

@@ -62,6 +62,6 @@ describe("simulated driver with a state file", () => {
         image: "nginx:1.27",
         replicas: 1,
       }),
-    ).rejects.toMatchObject({ code: "NotFound" });
+    ).rejects.toMatchObject({ code: "not_found", kind: "not_found" });
   });
 });

@@ -118,7 +118,7 @@ function invalid(region: string, object: KubeObject, causes: StatusCause[]): Clu
   const detail = causes.map((c) => `${c.field}: ${c.message}`);
   const message = `${object.kind}${group} "${object.metadata.name}" is invalid: ${detail.length === 1 ? detail[0] : `[${detail.join(", ")}]`}`;
   return new ClusterError(`region ${region}: ${message}`, {
-    code: "Invalid",
+    kind: "invalid",
     transient: false,
     region,
     status: 422,
@@ -368,7 +368,7 @@ export class SimulatedDriver implements ClusterDriver {
     const state = this.state.get(region);
     if (!state) {
       throw new ClusterError(`unknown region "${region}"; configured: ${this.regions().join(", ")}`, {
-        code: "UnknownRegion",
+        kind: "unknown_region",
         transient: false,
         region,
       });
@@ -414,11 +414,11 @@ export class SimulatedDriver implements ClusterDriver {
   private apply(region: string, manifest: KubeObject): string {
     const state = this.region(region);
     if (this.closing.signal.aborted)
-      throw new ClusterError(`region ${region}: the driver is closed`, { code: "Aborted", transient: true, region });
+      throw new ClusterError(`region ${region}: the driver is closed`, { kind: "aborted", transient: true, region });
     const { namespace, name } = manifest.metadata;
     if (namespace !== undefined && !state.objects.has(key("Namespace", undefined, namespace))) {
       throw new ClusterError(`region ${region}: namespaces "${namespace}" not found`, {
-        code: "NotFound",
+        kind: "not_found",
         transient: false,
         region,
         status: 404,
@@ -550,7 +550,7 @@ export class SimulatedDriver implements ClusterDriver {
       return;
     }
     throw new ClusterError(`region ${region}: pod ${podName} not found`, {
-      code: "NotFound",
+      kind: "not_found",
       transient: false,
       region: region ?? "",
       status: 404,
@@ -596,7 +596,7 @@ export class SimulatedDriver implements ClusterDriver {
       throw new ClusterError(
         `region ${region}: the local sentinel of ${spec.environmentId} did not start: ${(error as Error).message}`,
         {
-          code: "ServiceUnavailable",
+          kind: "service_unavailable",
           transient: true,
           region,
           cause: error,
@@ -631,7 +631,7 @@ export class SimulatedDriver implements ClusterDriver {
     const entry = state.objects.get(k);
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw new ClusterError(`region ${region}: replicas must be an integer ≥ 0, not ${replicas}`, {
-        code: "Invalid",
+        kind: "invalid",
         transient: false,
         region,
         causes: [{ reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${replicas}` }],
@@ -640,7 +640,7 @@ export class SimulatedDriver implements ClusterDriver {
     if (!entry) {
       if (replicas === 0) return;
       throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, {
-        code: "NotFound",
+        kind: "not_found",
         transient: false,
         region,
         status: 404,
@@ -679,7 +679,7 @@ export class SimulatedDriver implements ClusterDriver {
     const k = key("Deployment", ref.namespace, ref.name);
     if (!state.objects.has(k)) {
       throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, {
-        code: "NotFound",
+        kind: "not_found",
         transient: false,
         region,
         status: 404,
@@ -705,7 +705,7 @@ export class SimulatedDriver implements ClusterDriver {
       if (now.length >= minReady || minReady <= 0) return now;
       if (opts.signal?.aborted || this.closing.signal.aborted) {
         throw new ClusterError(`region ${region}: waiting for ${ref.namespace}/${ref.name} aborted`, {
-          code: "Aborted",
+          kind: "aborted",
           transient: true,
           region,
         });

@@ -89,7 +89,7 @@ export function classifyPostgresError(error: unknown): "unavailable" | "aborted"
 
 /**
  * The code of any error: its own `code` when that is one of ERROR_CODES (RoutingError,
- * BuildError, the workflow's TerminalError), a ConnectError's numeric code by name, a
+ * BuildError, ClusterError, the workflow's TerminalError), a ConnectError's numeric code by name, a
  * database failure's class; null when it has none.
  */
 export function errorCode(error: unknown): ErrorCode | null {

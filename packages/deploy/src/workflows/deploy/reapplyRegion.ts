@@ -7,7 +7,7 @@ import { deployScope } from "./scope";
 
 /** Whether the cluster answered that an object hydra applied is not there (anymore). */
 export function isNotFound(error: unknown): boolean {
-  return error instanceof ClusterError && error.code === "NotFound";
+  return error instanceof ClusterError && error.kind === "not_found";
 }
 
 /**
