@@ -12,7 +12,7 @@ import { setDeploymentStatus } from "./sql/setDeploymentStatus";
 import { TERMINAL_DEPLOYMENT_STATUSES, type DeploymentRow, type DeploymentSource } from "./sql/rows";
 import { codeOfFailure, type DeployDeps } from "./workflows/deps";
 import { ACTIVE_STATUSES, DEPLOY_KIND, deployWorkflow, type DeployInput } from "./workflows/deploy";
-import { NotWakeableError, standbyWorkflow, wakeOnRequest } from "./workflows/standby";
+import { standbyWorkflow } from "./workflows/standby";
 import {
   checkPromote,
   checkRollback,
@@ -175,33 +175,6 @@ export class DeployApi {
     await this.engine.result(workflowId, { timeoutMs: 10_000, settleOnPause: true }).catch((error: unknown) => {
       if (!(error instanceof WorkflowTimeoutError) && !(error instanceof WorkflowNotFoundError)) throw error;
     });
-    return this.store.get(deploymentId);
-  }
-
-  /**
-   * Wakes a deployment in standby for a request to one of its URLs (the data plane's entry
-   * point): back to its desired replicas, ready, with its standby timer armed again. A running
-   * deployment returns at once; concurrent calls serialize on the deployment's lock. Waits at
-   * most HYDRA_READY_TIMEOUT (or `signal`).
-   */
-  async wake(deploymentId: string, signal?: AbortSignal): Promise<DeploymentRow> {
-    if (!isId("deployment", deploymentId))
-      throw new ConnectError(`deployment_id "${deploymentId}" is not a deployment id (dep_…)`, Code.InvalidArgument);
-    const deployment = await this.store.get(deploymentId);
-    if (deployment.status !== "ready")
-      throw new ConnectError(`deployment ${deploymentId} is ${deployment.status}, not ready`, Code.FailedPrecondition);
-    const deadline = new Date(Date.now() + this.deps.settings.readyTimeoutMs);
-    try {
-      await wakeOnRequest(
-        this.deps,
-        deploymentId,
-        deadline,
-        signal ?? AbortSignal.timeout(this.deps.settings.readyTimeoutMs),
-      );
-    } catch (error) {
-      if (error instanceof NotWakeableError) throw new ConnectError(error.message, Code.FailedPrecondition);
-      throw error;
-    }
     return this.store.get(deploymentId);
   }
 

@@ -6,7 +6,6 @@ import { STANDBY_KIND, type StandbyInput } from "./standby/timers";
 export { scaleDown } from "./standby/scaleDown";
 export { NotWakeableError, wakeDeployment } from "./standby/wakeDeployment";
 export { armStandbyTimers } from "./standby/armStandbyTimers";
-export { wakeOnRequest } from "./standby/wakeOnRequest";
 export { cancelStandby, scheduleStandby, STANDBY_KIND, type StandbyInput } from "./standby/timers";
 
 /**
