@@ -4,6 +4,7 @@ import { stepRunner } from "./stepRunner";
 import { armStandbyTimers } from "./standby";
 import { asTerminal } from "./switch-live/asTerminal";
 import { checkPromote, checkRollback, type PromoteInput, type RollbackInput } from "./switch-live/checks";
+import { promotePlan, rollbackPlan } from "./switch-live/plan";
 import { cancelTargetStandby } from "./switch-live/steps/cancelTargetStandby";
 import { restoreTarget } from "./switch-live/steps/restoreTarget";
 import { switchDomains, type SwitchLiveOutput, type SwitchPlan } from "./switch-live/steps/switchDomains";
@@ -58,12 +59,7 @@ export function rollbackWorkflow(deps: DeployDeps) {
   return defineWorkflow<RollbackInput, SwitchLiveOutput>(ROLLBACK_KIND, async (ctx, input) => {
     const { step } = stepRunner<SwitchStep>(ctx, deps.settings, "validate");
     const checked = await step("validate", () => asTerminal(() => checkRollback(deps.pool, input)));
-    return switchLive(ctx, deps, {
-      target: checked.target,
-      expectedLive: input.sourceDeploymentId,
-      rolledBack: true,
-      moveDomains: true,
-    });
+    return switchLive(ctx, deps, rollbackPlan(checked, input));
   });
 }
 
@@ -71,15 +67,6 @@ export function promoteWorkflow(deps: DeployDeps) {
   return defineWorkflow<PromoteInput, SwitchLiveOutput>(PROMOTE_KIND, async (ctx, input) => {
     const { step } = stepRunner<SwitchStep>(ctx, deps.settings, "validate");
     const checked = await step("validate", () => asTerminal(() => checkPromote(deps.pool, input)));
-    const previousLive = checked.project.liveDeploymentId!;
-    // Promoting the live deployment while rolled back just clears the flag (SPEC §3): its LIVE
-    // domains are already there, and ENVIRONMENT may rightly follow a newer deploy.
-    const moveDomains = checked.target.id !== previousLive;
-    return switchLive(ctx, deps, {
-      target: checked.target,
-      expectedLive: previousLive,
-      rolledBack: false,
-      moveDomains,
-    });
+    return switchLive(ctx, deps, promotePlan(checked));
   });
 }
