@@ -1,5 +1,27 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { toConnectError } from "./errors";
+import { ERROR_CODES } from "@hydra/db/errors";
+import { codedConnectError, connectCode, toConnectError } from "./errors";
+
+describe("connectCode", () => {
+  it.each(ERROR_CODES.map((name) => [name, name.replace(/(^|_)([a-z])/g, (_m, _sep, c: string) => c.toUpperCase())]))(
+    "%s → Code.%s",
+    (name, connectName) => {
+      expect(Code[connectCode(name)]).toBe(connectName);
+    },
+  );
+
+  it("codedConnectError keeps a typed error's message and maps its code", () => {
+    const error = Object.assign(new Error("domain x.example is owned by another project"), {
+      code: "permission_denied" as const,
+    });
+    const mapped = codedConnectError(error);
+    expect({ code: mapped.code, message: mapped.rawMessage, cause: mapped.cause }).toEqual({
+      code: Code.PermissionDenied,
+      message: error.message,
+      cause: error,
+    });
+  });
+});
 
 describe("toConnectError", () => {
   it("keeps ConnectErrors as they are", () => {

@@ -1,5 +1,15 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { classifyPostgresError } from "@hydra/db/errors";
+import { classifyPostgresError, numberOfErrorCode, type ErrorCode } from "@hydra/db/errors";
+
+/** The Connect code of a name of the one vocabulary (@hydra/db/errors): Connect numbers them in that order. */
+export function connectCode(code: ErrorCode): Code {
+  return numberOfErrorCode(code) as Code;
+}
+
+/** A library's typed error (RoutingError, BuildError…: `code` from the one vocabulary) as callers see it, message kept. */
+export function codedConnectError(error: Error & { code: ErrorCode }): ConnectError {
+  return new ConnectError(error.message, connectCode(error.code), undefined, undefined, error);
+}
 
 /**
  * Maps what a handler threw to the Connect error the caller sees. Domain code throws

@@ -1,13 +1,7 @@
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, type ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { RoutingService } from "@hydra/proto/hydra/v1";
-import {
-  type RouteStreamOptions,
-  type RoutingCore,
-  RoutingError,
-  type RoutingErrorCode,
-  watchRoutes,
-} from "@hydra/routing";
-import { toConnectError as serverKitConnectError } from "@hydra/server-kit";
+import { type RouteStreamOptions, type RoutingCore, RoutingError, watchRoutes } from "@hydra/routing";
+import { codedConnectError, toConnectError as serverKitConnectError } from "@hydra/server-kit";
 
 /** The part of a pino logger (server-kit's Logger) this service uses. */
 export interface RoutingLogger {
@@ -16,16 +10,6 @@ export interface RoutingLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
-const CODES: Record<RoutingErrorCode, Code> = {
-  invalid_argument: Code.InvalidArgument,
-  not_found: Code.NotFound,
-  permission_denied: Code.PermissionDenied,
-  failed_precondition: Code.FailedPrecondition,
-  already_exists: Code.AlreadyExists,
-  aborted: Code.Aborted,
-  unavailable: Code.Unavailable,
-};
-
 /**
  * A RoutingError becomes its Connect code; anything else goes through server-kit's mapping
  * (infrastructure failures → `unavailable`, the rest `internal`) and is logged.
@@ -33,8 +17,7 @@ const CODES: Record<RoutingErrorCode, Code> = {
 export function toConnectError(error: unknown, logger: RoutingLogger, fields: Record<string, unknown>): ConnectError {
   // server-kit's interceptor logs every rejection with its code and message; only the
   // unexpected ones get their stack logged here.
-  if (error instanceof RoutingError)
-    return new ConnectError(error.message, CODES[error.code], undefined, undefined, error);
+  if (error instanceof RoutingError) return codedConnectError(error);
   const mapped = serverKitConnectError(error);
   const log = mapped.code === Code.Internal ? logger.error : logger.warn;
   log.call(
