@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition } from "./define";
 import { errorCode } from "@hydra/db/errors";
 import { errorMessage, NondeterminismError, StepTimeoutError, TerminalError, type CancelKind } from "./errors";
+import { STARTED, transition, type CompensationCause, type Ending, type RunEvent, type RunPhase } from "./run-phase";
 import { backoffMs, retryPolicy, type RetryPolicy } from "./retry";
 import { completeRun } from "./sql/completeRun";
 import { completeStep, type CheckpointResult } from "./sql/completeStep";
@@ -24,15 +25,6 @@ export interface ExecutionHooks {
   /** A sleeping run is due at `at`: sweep then, so the timer fires on time. */
   wakeAt(at: Date): void;
 }
-
-/** Why an execution stopped driving its workflow function. */
-type Halt =
-  | { kind: "suspended" } // sleeping or paused: handed back in the database already
-  | { kind: "lost" } // fenced out: another owner has the run
-  | { kind: "stopping" } // engine shutdown: hand the run back
-  | { kind: "cancel" }
-  | { kind: "deadline" }
-  | { kind: "nondeterminism"; error: NondeterminismError };
 
 type StepResult<T> = { kind: "ok"; value: T } | { kind: "terminal"; error: TerminalError } | { kind: "halted" };
 
@@ -71,24 +63,17 @@ export class RunExecution {
   readonly epoch: bigint;
   private readonly journal = new Map<number, StepRow>();
   private nextSequence = 0;
-  /** Why the workflow body stopped going forward (the first reason wins). */
-  private halted: Halt | null = null;
-  /** Set when nothing more may be written at all, compensations included. */
-  private dead: "lost" | "stopping" | null = null;
-  /** The run left `running` in the database (ended, paused, sleeping): nothing is left to hand back. */
-  private settled = false;
-  private problem: Error | null = null;
-  /** Past the body: only the final write is left, so the engine may already count the slot as free. */
-  windingDown = false;
-  private resolveHalt: (halt: Halt) => void = () => {};
+  /** Where this execution is in the run's lifecycle; moved only by `apply` (run-phase.ts). */
+  private phase: RunPhase;
+  /** Resolved when the phase leaves `running`: the body's awaits no longer settle, the execution moves on. */
+  private readonly bodyStopped: Promise<null>;
+  private resolveBodyStopped: (value: null) => void = () => {};
   /** ctx.signal: aborted on cancel, deadline, lease loss, stop. */
   private readonly bodyAbort = new AbortController();
   /** For compensations, which must still run after a cancel: aborted on lease loss and stop only. */
   private readonly lifeAbort = new AbortController();
-  private cancelRequested: boolean;
   private cancelReason: string | null;
   private cancelKind: CancelKind;
-  private compensating: "cancelled" | "deadline" | "failed" | null = null;
   private readonly compensations: { name: string; fn: (step: StepContext) => unknown; options?: StepOptions }[] = [];
   private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly ctx: WorkflowContext;
@@ -102,7 +87,8 @@ export class RunExecution {
   ) {
     this.id = run.id;
     this.epoch = run.epoch;
-    this.cancelRequested = run.cancel_requested_at !== null;
+    this.phase = { ...STARTED, cancelRequested: run.cancel_requested_at !== null };
+    this.bodyStopped = new Promise<null>((resolve) => (this.resolveBodyStopped = resolve));
     this.cancelReason = run.cancel_reason;
     this.cancelKind = run.cancel_kind ?? "cancelled";
     this.ctx = this.createContext();
@@ -112,36 +98,37 @@ export class RunExecution {
     return this.run.deadline_at;
   }
 
-  /** Drives the run until it ends or halts. Never throws. */
+  /** Past the body: only the final write is left (or none), so the engine may already count the slot as free. */
+  get windingDown(): boolean {
+    return this.phase.kind === "ending" || this.phase.kind === "settled";
+  }
+
+  /** Drives the run until it settles or is gone. Never throws. */
   async execute(): Promise<void> {
     try {
       if (!this.fresh)
         for (const step of await listSteps(this.hooks.db, this.id)) this.journal.set(step.sequence, step);
       this.armDeadline();
-      const halted = new Promise<Halt>((resolve) => (this.resolveHalt = resolve));
       const body = Promise.resolve()
         .then(() => this.definition.run(this.ctx, this.run.input))
         .then(
-          (output) => ({ kind: "returned" as const, output }),
-          (error: unknown) => ({ kind: "threw" as const, error }),
+          (output) => this.returned(output),
+          (error: unknown): RunEvent => ({ kind: "threw", error }),
         );
-      const first = await Promise.race([body, halted]);
-      if (this.dead) return;
-      if (this.halted) await this.afterHalt(this.halted);
-      else if (first.kind === "returned") await this.afterReturn(first.output);
-      else if (first.kind === "threw") await this.afterThrow(first.error);
-      if (!this.dead && !this.settled) {
-        // Safety net: never leave a run `running` with nobody driving it (a sweeper would hand it
-        // back here again and again). Park it for an operator with what went wrong.
-        const error = `execution stopped without an outcome: ${this.problem ? errorMessage(this.problem) : "unknown cause"}`;
-        this.hooks.logger.error({ runId: this.id }, error);
-        await this.pause(error, this.problem instanceof NondeterminismError ? "nondeterministic" : "failed");
+      const ended = await Promise.race([body, this.bodyStopped]);
+      if (ended) this.apply(ended); // refused when a step stopped the body meanwhile: that stop stands
+      for (;;) {
+        const phase = this.phase;
+        if (phase.kind === "compensating") await this.compensate(phase.cause);
+        else if (phase.kind === "ending") await this.writeOutcome(phase.ending);
+        else if (phase.kind === "running") throw new Error("the body stopped while its phase is running");
+        else return;
       }
     } catch (error) {
       // A database error with the outcome unknown: stop, let the lease lapse, and let a sweeper
       // hand the run to a fresh execution that replays from what was committed.
       this.hooks.logger.error({ runId: this.id, err: error }, "workflow execution aborted");
-      this.halt({ kind: "lost" });
+      this.apply({ kind: "leaseLost" });
     } finally {
       clearTimeout(this.deadlineTimer);
       this.lifeAbort.abort(new Error("execution ended"));
@@ -150,38 +137,37 @@ export class RunExecution {
 
   /** The heartbeat or a notification learnt of a cancel request. */
   noteCancel(): void {
-    if (this.cancelRequested) return;
-    this.cancelRequested = true;
-    this.bodyAbort.abort(new Error("cancel requested"));
+    this.apply({ kind: "cancelNoted" });
   }
 
   /** The heartbeat, or a fenced write, found the run reclaimed: another owner has it at a newer epoch. */
   noteLeaseLost(how = "lease lost"): void {
-    if (this.dead) return;
-    this.hooks.logger.warn({ runId: this.id, epoch: String(this.epoch) }, `workflow ${how}; stopping`);
-    this.halt({ kind: "lost" });
+    if (this.apply({ kind: "leaseLost" }))
+      this.hooks.logger.warn({ runId: this.id, epoch: String(this.epoch) }, `workflow ${how}; stopping`);
   }
 
   /** Engine shutdown: stop at once and hand the run back (its in-flight step may run again elsewhere). */
   async handBack(): Promise<void> {
-    if (this.dead) return;
-    this.halt({ kind: "stopping" });
-    await releaseRun(this.hooks.db, this.id, this.epoch);
+    if (this.apply({ kind: "handedBack" })) await releaseRun(this.hooks.db, this.id, this.epoch);
   }
 
-  private halt(halt: Halt): void {
-    if (halt.kind === "nondeterminism") this.problem = halt.error;
-    if ((halt.kind === "lost" || halt.kind === "stopping") && !this.dead) {
-      this.dead = halt.kind;
-      this.bodyAbort.abort(new Error(`workflow ${halt.kind}`));
-      this.lifeAbort.abort(new Error(`workflow ${halt.kind}`));
+  /** Moves the phase (false when the event is refused in it) and aborts what the new phase stops. */
+  private apply(event: RunEvent): boolean {
+    const previous = this.phase;
+    const next = transition(previous, event);
+    if (!next) return false;
+    this.phase = next;
+    if (next.kind === "gone") {
+      const reason = new Error(`workflow ${next.why === "lost" ? "lost" : "stopping"}`);
+      this.bodyAbort.abort(reason);
+      this.lifeAbort.abort(reason);
+    } else if (next.cancelRequested && !previous.cancelRequested) {
+      this.bodyAbort.abort(new Error("cancel requested"));
+    } else if (previous.kind === "running" && next.kind === "compensating" && next.cause.why !== "failed") {
+      this.bodyAbort.abort(new Error(next.cause.why === "cancelled" ? "cancel requested" : "deadline exceeded"));
     }
-    if (this.halted) return;
-    this.halted = halt;
-    if (halt.kind === "cancel" || halt.kind === "deadline") {
-      this.bodyAbort.abort(new Error(halt.kind === "cancel" ? "cancel requested" : "deadline exceeded"));
-    }
-    this.resolveHalt(halt);
+    if (previous.kind === "running" && next.kind !== "running") this.resolveBodyStopped(null);
+    return true;
   }
 
   private armDeadline(): void {
@@ -199,99 +185,92 @@ export class RunExecution {
 
   // ---- endings -------------------------------------------------------------------------
 
-  private async afterReturn(output: unknown): Promise<void> {
+  /** The body returned: done, unless the journal holds steps it did not reach. */
+  private returned(output: unknown): RunEvent {
     const unplayed = [...this.journal.keys()].filter((sequence) => sequence >= this.nextSequence);
-    if (unplayed.length > 0) {
-      const names = unplayed.map((s) => this.journal.get(s)!.name).join(", ");
-      return this.afterHalt({
-        kind: "nondeterminism",
-        error: new NondeterminismError(`workflow returned before recorded step(s) ${names} at ${unplayed.join(", ")}`),
-      });
+    if (unplayed.length === 0) return { kind: "returned", output };
+    const names = unplayed.map((s) => this.journal.get(s)!.name).join(", ");
+    return {
+      kind: "nondeterminism",
+      error: new NondeterminismError(`workflow returned before recorded step(s) ${names} at ${unplayed.join(", ")}`),
+    };
+  }
+
+  private async compensate(cause: CompensationCause): Promise<void> {
+    if (cause.why === "cancelled") {
+      const run = await findRun(this.hooks.db, this.id);
+      this.cancelReason = run?.cancel_reason ?? this.cancelReason ?? "cancelled";
+      this.cancelKind = run?.cancel_kind ?? this.cancelKind;
     }
-    this.windingDown = true;
-    if (await completeRun(this.hooks.db, this.id, this.epoch, output)) this.settled = true;
+    const errors = await this.runCompensations();
+    // Null: a compensation step stopped (lease lost, paused, off its journal); its event moved the phase.
+    this.apply(errors ? { kind: "compensated", errors } : { kind: "stalled" });
+  }
+
+  /** The one fenced write that takes the run out of `running`. */
+  private async writeOutcome(ending: Ending): Promise<void> {
+    let written: boolean;
+    switch (ending.kind) {
+      case "completed":
+        written = await completeRun(this.hooks.db, this.id, this.epoch, ending.output);
+        break;
+      case "compensated":
+        written = await failRun(this.hooks.db, this.id, this.epoch, this.failureAfter(ending.cause, ending.errors));
+        break;
+      case "cancelledUnreplayable": {
+        this.hooks.logger.error({ runId: this.id, err: ending.error }, "workflow nondeterminism; cancelled run ended");
+        const run = await findRun(this.hooks.db, this.id);
+        written = await failRun(this.hooks.db, this.id, this.epoch, {
+          status: "cancelled",
+          error: `cancelled; compensations skipped: ${errorMessage(ending.error)}`,
+          code: null,
+          kind: run?.cancel_kind ?? this.cancelKind,
+        });
+        break;
+      }
+      case "parked":
+        this.hooks.logger.error({ runId: this.id, error: ending.error }, "workflow run paused");
+        written = await pauseRun(this.hooks.db, {
+          runId: this.id,
+          epoch: this.epoch,
+          error: ending.error,
+          code: null,
+          kind: ending.failure,
+        });
+        break;
+    }
+    if (written) this.apply({ kind: "written" });
     else this.noteLeaseLost();
   }
 
-  private async afterThrow(error: unknown): Promise<void> {
-    if (error instanceof TerminalError) {
-      const compensationErrors = await this.runCompensations("failed");
-      if (compensationErrors === null) return;
-      await this.end({
-        status: "failed",
-        error: appendErrors(errorMessage(error), compensationErrors),
-        code: error.code,
-        kind: error.kind,
-      });
-    } else if (this.cancelRequested) {
-      await this.afterHalt({ kind: "cancel" });
-    } else {
-      // Not a step failure: a bug in the workflow code. Park it, visibly, for a fix and resume.
-      this.hooks.logger.error({ runId: this.id, err: error }, "workflow code threw; run paused");
-      await this.pause(errorMessage(error), "failed");
-    }
-  }
-
-  private async afterHalt(halt: Halt): Promise<void> {
-    this.halt(halt);
-    switch (halt.kind) {
-      case "suspended":
-      case "lost":
-      case "stopping":
-        return;
-      case "cancel": {
-        const run = await findRun(this.hooks.db, this.id);
-        this.cancelReason = run?.cancel_reason ?? this.cancelReason ?? "cancelled";
-        this.cancelKind = run?.cancel_kind ?? this.cancelKind;
-        const errors = await this.runCompensations("cancelled");
-        if (errors === null) return;
-        return this.end({
+  private failureAfter(cause: CompensationCause, errors: readonly string[]): RunFailure {
+    switch (cause.why) {
+      case "cancelled":
+        return {
           status: "cancelled",
-          error: appendErrors(this.cancelReason, errors),
+          error: appendErrors(this.cancelReason ?? "cancelled", errors),
           code: null,
           kind: this.cancelKind,
-        });
-      }
-      case "deadline": {
-        const errors = await this.runCompensations("deadline");
-        if (errors === null) return;
-        return this.end({
+        };
+      case "deadline":
+        return {
           status: "failed",
           error: appendErrors("deadline exceeded", errors),
           code: "deadline_exceeded",
           kind: "deadline",
-        });
-      }
-      case "nondeterminism":
-        this.hooks.logger.error({ runId: this.id, err: halt.error }, "workflow nondeterminism; run paused");
-        if (this.cancelRequested) {
-          // The code does not match the journal, so its compensations cannot be trusted either.
-          const run = await findRun(this.hooks.db, this.id);
-          const error = `cancelled; compensations skipped: ${errorMessage(halt.error)}`;
-          return this.end({ status: "cancelled", error, code: null, kind: run?.cancel_kind ?? this.cancelKind });
-        }
-        await this.pause(errorMessage(halt.error), "nondeterministic");
+        };
+      case "failed":
+        return {
+          status: "failed",
+          error: appendErrors(errorMessage(cause.error), errors),
+          code: cause.error.code,
+          kind: cause.error.kind,
+        };
     }
   }
 
-  private async end(failure: RunFailure): Promise<void> {
-    if (this.dead) return;
-    this.windingDown = true;
-    if (await failRun(this.hooks.db, this.id, this.epoch, failure)) this.settled = true;
-    else this.noteLeaseLost();
-  }
-
-  private async pause(error: string, kind: "failed" | "nondeterministic"): Promise<void> {
-    if (this.dead) return;
-    this.windingDown = true;
-    if (await pauseRun(this.hooks.db, { runId: this.id, epoch: this.epoch, error, code: null, kind }))
-      this.settled = true;
-    else this.noteLeaseLost();
-  }
-
-  /** Runs the registered compensations, last first. Null when the run halted meanwhile (paused, lost). */
-  private async runCompensations(why: "cancelled" | "deadline" | "failed"): Promise<string[] | null> {
-    this.compensating = why;
+  /** Runs the registered compensations, last first. Null when one stopped (paused, lost, off its journal). */
+  private async runCompensations(): Promise<string[] | null> {
     const errors: string[] = [];
     for (const compensation of [...this.compensations].reverse()) {
       const sequence = this.nextSequence++;
@@ -317,16 +296,17 @@ export class RunExecution {
       kind: this.run.kind,
       key: this.run.key,
       get cancelled() {
-        return execution.cancelRequested;
+        return execution.phase.cancelRequested;
       },
       get cancelReason() {
         return execution.cancelReason;
       },
       get cancelKind() {
-        return execution.cancelRequested ? execution.cancelKind : null;
+        return execution.phase.cancelRequested ? execution.cancelKind : null;
       },
       get compensating() {
-        return execution.compensating;
+        const phase = execution.phase;
+        return phase.kind === "compensating" ? phase.cause.why : null;
       },
       get signal() {
         return execution.bodyAbort.signal;
@@ -337,7 +317,7 @@ export class RunExecution {
         options: StepOptions = {},
       ): Promise<T> => {
         validateName("step", name);
-        if (this.halted) return never();
+        if (this.phase.kind !== "running") return never();
         const result = await this.runStep(this.nextSequence++, name, fn, options, BODY_STEP);
         if (result.kind === "halted") return never();
         if (result.kind === "terminal") throw result.error;
@@ -359,7 +339,7 @@ export class RunExecution {
   }
 
   private async recordedValue<T>(name: string, make: () => T): Promise<T> {
-    if (this.halted) return never();
+    if (this.phase.kind !== "running") return never();
     const result = await this.runStep(this.nextSequence++, name, make, { retry: { maxAttempts: 1 } }, RECORDED_VALUE);
     if (result.kind !== "ok") return never();
     return result.value;
@@ -408,8 +388,8 @@ export class RunExecution {
         });
     };
 
-    // A compensation goes on after the body halted (that is when it runs); only loss of the run stops it.
-    const stopped = () => (mode.compensation ? this.dead !== null : this.halted !== null);
+    // A step goes on only in the phase it belongs to: a body step while running, a compensation while compensating.
+    const stopped = () => this.phase.kind !== (mode.compensation ? "compensating" : "running");
     for (let attempt = previousAttempts + 1; ; attempt++) {
       if (stopped()) return { kind: "halted" };
       await event("started", attempt);
@@ -474,13 +454,12 @@ export class RunExecution {
           this.noteLeaseLost();
           return { kind: "halted" };
         }
-        this.settled = true;
+        this.apply({ kind: "suspended", status: "paused" });
         await event("failed", attempt, { error: message, outcome: "paused" });
         this.hooks.logger.warn(
           { runId: this.id, step: name, attempts: attempt, error: message },
           "workflow paused: retries exhausted",
         );
-        this.halt({ kind: "suspended" });
         return { kind: "halted" };
       }
       const delay = backoffMs(policy, attempt);
@@ -508,11 +487,11 @@ export class RunExecution {
   /** The journal's answer for a recorded step, or null when it must (still) run. */
   private replay<T>(recorded: StepRow, sequence: number, name: string): StepResult<T> | null {
     if (recorded.name === CANCELLED_MARKER || recorded.name === DEADLINE_MARKER) {
-      this.halt({ kind: recorded.name === CANCELLED_MARKER ? "cancel" : "deadline" });
+      this.apply({ kind: "interrupted", by: recorded.name === CANCELLED_MARKER ? "cancel" : "deadline" });
       return { kind: "halted" };
     }
     if (recorded.name !== name) {
-      this.halt({
+      this.apply({
         kind: "nondeterminism",
         error: new NondeterminismError(
           `step ${sequence} is ${JSON.stringify(name)} now but was ${JSON.stringify(recorded.name)} when recorded`,
@@ -535,7 +514,7 @@ export class RunExecution {
 
   /** Cancel and deadline are observed here, before new work: recorded as a marker so a replay stops at the same place. */
   private async observeBoundary(sequence: number, interrupted: string): Promise<StepResult<never> | null> {
-    const kind = this.cancelRequested ? "cancel" : this.deadlinePassed() ? "deadline" : null;
+    const kind = this.phase.cancelRequested ? "cancel" : this.deadlinePassed() ? "deadline" : null;
     if (!kind) return null;
     const marked = await recordMarker(this.hooks.db, {
       runId: this.id,
@@ -544,7 +523,8 @@ export class RunExecution {
       name: kind === "cancel" ? CANCELLED_MARKER : DEADLINE_MARKER,
       output: { before: interrupted },
     });
-    this.halt(marked ? { kind } : { kind: "lost" });
+    if (marked) this.apply({ kind: "interrupted", by: kind });
+    else this.noteLeaseLost("marker rejected");
     return { kind: "halted" };
   }
 
@@ -556,7 +536,7 @@ export class RunExecution {
     if (result.cancelRequested) this.noteCancel();
     if (!result.saved) {
       // The row at this sequence holds another step or is already complete: the journal moved under us.
-      this.halt({
+      this.apply({
         kind: "nondeterminism",
         error: new NondeterminismError(`checkpoint of run ${this.id} conflicted with a recorded step`),
       });
@@ -606,7 +586,7 @@ export class RunExecution {
   }
 
   private async sleep(name: string, ms: number): Promise<void> {
-    if (this.halted) return never();
+    if (this.phase.kind !== "running") return never();
     const sequence = this.nextSequence++;
     const stepName = `$sleep:${name}`;
     const recorded = this.journal.get(sequence);
@@ -631,9 +611,8 @@ export class RunExecution {
       return this.accept(saved) ? undefined : never();
     }
     if (await sleepRun(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name: stepName, wakeAt })) {
-      this.settled = true;
+      this.apply({ kind: "suspended", status: "sleeping" });
       this.hooks.wakeAt(wakeAt);
-      this.halt({ kind: "suspended" });
       return never();
     }
     // Refused: either a cancel arrived just now (then cancel here) or the run is not ours.
@@ -672,7 +651,7 @@ function assertJson<T>(value: T): T {
   return value;
 }
 
-function appendErrors(message: string, errors: string[]): string {
+function appendErrors(message: string, errors: readonly string[]): string {
   return errors.length ? `${message}; ${errors.join("; ")}` : message;
 }
 
