@@ -199,6 +199,17 @@ export class KubeHttp {
     });
   }
 
+  /** The ClusterError a non-2xx answer's `Status` body (and Retry-After) describes. */
+  private failure(res: http.IncomingMessage, status: number, body: unknown, what: string): ClusterError {
+    return errorFromResponse({
+      region: this.region,
+      status,
+      body,
+      retryAfter: res.headers["retry-after"] as string | undefined,
+      what,
+    });
+  }
+
   /** A request; a non-2xx answer rejects with the ClusterError its `Status` body describes. */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<KubeResponse<T>> {
     const { req, res, what, cleanup } = await this.send(method, path, opts, "application/json");
@@ -206,13 +217,7 @@ export class KubeHttp {
       const body = await KubeHttp.readBody(res);
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
-        throw errorFromResponse({
-          region: this.region,
-          status,
-          body,
-          retryAfter: res.headers["retry-after"] as string | undefined,
-          what,
-        });
+        throw this.failure(res, status, body, what);
       }
       return { status, headers: res.headers, body: body as T };
     } catch (error) {
@@ -252,13 +257,7 @@ export class KubeHttp {
     if (status !== 200) {
       try {
         const body = await KubeHttp.readBody(res);
-        throw errorFromResponse({
-          region: this.region,
-          status,
-          body,
-          retryAfter: res.headers["retry-after"] as string | undefined,
-          what,
-        });
+        throw this.failure(res, status, body, what);
       } finally {
         cleanup();
       }

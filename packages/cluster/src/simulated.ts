@@ -113,6 +113,17 @@ const key = (kind: string, namespace: string | undefined, name: string) => `${ki
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
+/** The 404 the API server answers for a missing object, e.g. `deployments.apps "web"`. */
+function notFound(region: string | undefined, what: string): ClusterError {
+  return new ClusterError(`region ${region}: ${what} not found`, {
+    kind: "not_found",
+    transient: false,
+    region: region ?? "",
+    status: 404,
+    reason: "NotFound",
+  });
+}
+
 function invalid(region: string, object: KubeObject, causes: StatusCause[]): ClusterError {
   const group = object.apiVersion.includes("/") ? `.${object.apiVersion.split("/")[0]}` : "";
   const detail = causes.map((c) => `${c.field}: ${c.message}`);
@@ -417,13 +428,7 @@ export class SimulatedDriver implements ClusterDriver {
       throw new ClusterError(`region ${region}: the driver is closed`, { kind: "aborted", transient: true, region });
     const { namespace, name } = manifest.metadata;
     if (namespace !== undefined && !state.objects.has(key("Namespace", undefined, namespace))) {
-      throw new ClusterError(`region ${region}: namespaces "${namespace}" not found`, {
-        kind: "not_found",
-        transient: false,
-        region,
-        status: 404,
-        reason: "NotFound",
-      });
+      throw notFound(region, `namespaces "${namespace}"`);
     }
     const causes = validate(manifest);
     if (causes.length > 0) throw invalid(region, manifest, causes);
@@ -549,13 +554,7 @@ export class SimulatedDriver implements ClusterDriver {
       setTimeout(() => void this.syncServers(state, k), this.readyMs).unref();
       return;
     }
-    throw new ClusterError(`region ${region}: pod ${podName} not found`, {
-      kind: "not_found",
-      transient: false,
-      region: region ?? "",
-      status: 404,
-      reason: "NotFound",
-    });
+    throw notFound(region, `pod ${podName}`);
   }
 
   async ensureNamespace(region: string, namespace: string, labels?: Record<string, string>): Promise<void> {
@@ -639,13 +638,7 @@ export class SimulatedDriver implements ClusterDriver {
     }
     if (!entry) {
       if (replicas === 0) return;
-      throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, {
-        kind: "not_found",
-        transient: false,
-        region,
-        status: 404,
-        reason: "NotFound",
-      });
+      throw notFound(region, `deployments.apps "${ref.name}"`);
     }
     const spec = entry.manifest.spec as { replicas: number };
     if (spec.replicas !== replicas) {
@@ -678,13 +671,7 @@ export class SimulatedDriver implements ClusterDriver {
     const state = this.region(region);
     const k = key("Deployment", ref.namespace, ref.name);
     if (!state.objects.has(k)) {
-      throw new ClusterError(`region ${region}: deployments.apps "${ref.name}" not found`, {
-        kind: "not_found",
-        transient: false,
-        region,
-        status: 404,
-        reason: "NotFound",
-      });
+      throw notFound(region, `deployments.apps "${ref.name}"`);
     }
     const port = this.serving ? LOCAL_SERVICE_PORT : ref.port;
     const ready = (at: number) =>

@@ -65,18 +65,10 @@ export class DeploymentStore {
     }
     const id = newId("deployment");
     const inserted = await insertDeployment(this.pool, {
+      ...input,
       id,
-      projectId: input.projectId,
       environmentId,
-      branch: input.branch,
-      commitSha: input.commitSha,
-      commitMessage: input.commitMessage,
-      authorHandle: input.authorHandle,
-      commitAt: input.commitAt,
-      source: input.source,
-      command: input.command,
       workflowId: deployWorkflowId(id),
-      idempotencyKey: input.idempotencyKey,
     });
     if (inserted) return { deployment: inserted, created: true };
     // Lost a race on the idempotency key: the winner's deployment is the answer.

@@ -1,19 +1,12 @@
 import type { Queryable } from "@hydra/db";
-import { DEPLOYMENT_COLUMNS, type DeploymentRow, type DeploymentSource } from "./rows";
+import type { CheckedDeploymentInput } from "../deployment-input";
+import { DEPLOYMENT_COLUMNS, type DeploymentRow } from "./rows";
 
-export interface InsertDeploymentParams {
+/** A checked CreateDeployment, its environment resolved, with the new row's ids. */
+export interface InsertDeploymentParams extends Omit<CheckedDeploymentInput, "environmentSlug"> {
   id: string;
-  projectId: string;
   environmentId: string;
-  branch: string;
-  commitSha: string;
-  commitMessage: string;
-  authorHandle: string;
-  commitAt: Date | null;
-  source: DeploymentSource;
-  command: string[];
   workflowId: string;
-  idempotencyKey: string | null;
 }
 
 /**
