@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
 import { DomainSticky, type WatchRoutesResponse } from "@hydra/proto/hydra/v1";
 import { createRoutingClient, type RoutingClient } from "../../packages/routing/src/client";
 import { RouteTable } from "../../packages/routing/src/route-table";
+import { sequenceRouteChanges } from "../../packages/routing/src/sql/sequenceRouteChanges";
 import { createDeploymentFixture, createProjectFixture, gatewayConfigFor } from "../../packages/routing/src/testing";
 import { type ServiceProcess, startService } from "../support/service-process";
 
@@ -122,10 +123,11 @@ it("a watcher whose server is killed resumes on another from its position: every
     }
   })().catch((error: unknown) => (controller.signal.aborted ? undefined : Promise.reject(error)));
   await writing;
-  const { rows: head } = await pool.query<{ position: bigint }>("SELECT position FROM route_stream_head");
+  // A sequencer round after the last commit: every committed change has its position.
+  const { head } = await sequenceRouteChanges(pool);
   const caughtUp = Date.now() + 20_000;
-  while (table.position !== head[0]!.position) {
-    if (Date.now() > caughtUp) throw new Error(`watcher stuck at ${table.position}, head ${head[0]!.position}`);
+  while (table.position !== head) {
+    if (Date.now() > caughtUp) throw new Error(`watcher stuck at ${table.position}, head ${head}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   controller.abort();

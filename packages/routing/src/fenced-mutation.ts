@@ -47,7 +47,8 @@ export interface FencedMutation<Req extends DescMessage, Res extends DescMessage
  * its record; otherwise take the project's lock, read the fencing generation, and in one
  * transaction lock the project row, check the fence, apply, bump the generation (compare-and-
  * set), record the answer under the idempotency key and, last, the routes it wrote in the
- * route stream's outbox. A `RoutingError` means nothing was written.
+ * route stream's outbox (no global lock: the sequencer numbers them after commit). A
+ * `RoutingError` means nothing was written.
  */
 export async function runFencedMutation<Req extends DescMessage, Res extends DescMessage>(
   context: FencedMutationContext,
@@ -97,7 +98,7 @@ export async function runFencedMutation<Req extends DescMessage, Res extends Des
           requestHash,
           response: toJson(op.responseSchema, response),
         });
-        // Last: the route stream's position is taken under a global row lock held until commit.
+        // Last: the change's id must be taken after every row this transaction wrote (sql/recordRouteChange.ts).
         if (routes.length > 0) await recordRouteChange(tx, projectId, generation, routes);
         return response;
       });

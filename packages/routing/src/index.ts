@@ -5,6 +5,7 @@ export * from "./lock";
 export * from "./core";
 export * from "./rename-domains";
 export * from "./route-stream";
+export * from "./route-sequencer";
 export * from "./route-wakeups";
 export { routeInRegion, validateRegion } from "./route-projection";
 export { pruneRouteHistory } from "./route-history";

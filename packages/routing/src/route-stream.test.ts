@@ -4,12 +4,14 @@ import { DomainSticky } from "@hydra/proto/hydra/v1";
 import { useCoreHarness } from "./core-harness";
 import { renameDomains } from "./rename-domains";
 import { RouteTable } from "./route-table";
+import { RouteSequencer } from "./route-sequencer";
 import { watchRoutes, type RouteStreamOptions } from "./route-stream";
 import { RouteChangeWakeups } from "./route-wakeups";
 import { findRouteStreamHead } from "./sql/findRouteStreamHead";
 import { listRouteChanges } from "./sql/listRouteChanges";
 import { pruneRouteChanges } from "./sql/pruneRouteChanges";
 import { recordRouteChange } from "./sql/recordRouteChange";
+import { sequenceRouteChanges } from "./sql/sequenceRouteChanges";
 import { createDeploymentFixture, createProjectFixture, gatewayConfigFor } from "./testing";
 
 const h = useCoreHarness("routing_route_stream");
@@ -19,7 +21,14 @@ let options: RouteStreamOptions;
 beforeAll(async () => {
   wakeups = new RouteChangeWakeups(h.pool);
   await wakeups.start();
-  options = { pool: h.pool, wakeups, isLocal: (name) => h.core.isLocal(name), heartbeatMs: 200, pageSize: 3 };
+  options = {
+    pool: h.pool,
+    wakeups,
+    sequencer: new RouteSequencer(h.pool),
+    isLocal: (name) => h.core.isLocal(name),
+    heartbeatMs: 200,
+    pageSize: 3,
+  };
 });
 afterAll(async () => {
   await wakeups.stop();
@@ -118,60 +127,100 @@ it("a change is in the stream if and only if it committed", async () => {
   expect(await listRouteChanges(h.pool, head, 10)).toEqual([]);
 });
 
-describe("the outbox trap: a transaction that takes a position and commits late is never skipped", () => {
+describe("the outbox trap: a transaction that takes its number first and commits last is never skipped", () => {
   async function begin(): Promise<PoolClient> {
     const client = await h.pool.connect();
     await client.query("BEGIN");
     return client;
   }
-  async function waitingOnLock(applicationName: string): Promise<boolean> {
-    const { rows } = await h.pool.query(
-      "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%route_stream_head%' AND application_name = $1",
-      [applicationName],
-    );
-    return rows.length > 0;
+  async function end(...clients: PoolClient[]): Promise<void> {
+    for (const client of clients) {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release();
+    }
   }
+  const change = (name: string) => [{ hostname: h.apex(name), deploymentId: "dep_1", config: {} }];
+  const positionsAfter = async (head: bigint) =>
+    (await listRouteChanges(h.pool, head, 10)).map((r) => [r.position, r.routing_generation]);
 
   it.each<[string, "COMMIT" | "ROLLBACK"]>([
-    ["the first commits", "COMMIT"],
-    ["the first rolls back", "ROLLBACK"],
-  ])("two concurrent transactions, %s: the second waits, then takes the next position", async (_name, firstOutcome) => {
-    const head = await findRouteStreamHead(h.pool);
+    ["commits", "COMMIT"],
+    ["rolls back", "ROLLBACK"],
+  ])(
+    "routing transactions do not wait for each other; the first to number its change %s after the second committed",
+    async (_name, firstOutcome) => {
+      const head = (await sequenceRouteChanges(h.pool)).head;
+      const first = await begin();
+      const second = await begin();
+      try {
+        // Both write their change at once: neither waits for the other's commit.
+        const firstId = await recordRouteChange(first, h.project.projectId, 1n, change("first"));
+        const secondId = await recordRouteChange(second, h.project.projectId, 2n, change("second"));
+        expect(secondId).toBeGreaterThan(firstId);
+        await second.query("COMMIT");
+        // The first is still open: only the second gets a position, and readers see only it.
+        expect(await sequenceRouteChanges(h.pool)).toEqual({ head: head + 1n, sequenced: 1 });
+        expect(await positionsAfter(head)).toEqual([[head + 1n, 2n]]);
+        await first.query(firstOutcome);
+        // The late commit comes after what was already read, never below it; a rollback never appears.
+        expect(await sequenceRouteChanges(h.pool)).toEqual(
+          firstOutcome === "COMMIT" ? { head: head + 2n, sequenced: 1 } : { head: head + 1n, sequenced: 0 },
+        );
+        expect(await positionsAfter(head)).toEqual(
+          firstOutcome === "COMMIT"
+            ? [
+                [head + 1n, 2n],
+                [head + 2n, 1n],
+              ]
+            : [[head + 1n, 2n]],
+        );
+      } finally {
+        await end(first, second);
+      }
+    },
+  );
+
+  it("a watcher that already read past a change's number still receives it when it commits late", async () => {
+    const stream = watch();
+    await stream.until("the snapshot", () => stream.table.position > 0n || stream.received.length > 0);
     const first = await begin();
     const second = await begin();
     try {
-      await second.query("SET application_name = 'outbox_second'");
-      const firstPosition = await recordRouteChange(first, h.project.projectId, 1n, [
-        { hostname: h.apex("first"), deploymentId: "dep_1", config: {} },
-      ]);
-      expect(firstPosition).toBe(head + 1n);
-      // The second transaction cannot take a position (nor commit past the first) while the first is open.
-      const secondPosition = recordRouteChange(second, h.project.projectId, 2n, [
-        { hostname: h.apex("second"), deploymentId: "dep_2", config: {} },
-      ]);
-      const deadline = Date.now() + 10_000;
-      while (!(await waitingOnLock("outbox_second"))) {
-        if (Date.now() > deadline) throw new Error("the second transaction never waited on the stream head");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      expect(await listRouteChanges(h.pool, head, 10)).toEqual([]);
-      await first.query(firstOutcome);
-      const expected = firstOutcome === "COMMIT" ? head + 2n : head + 1n;
-      expect(await secondPosition).toBe(expected);
-      // Until the second commits, readers see at most the first: never a later position before an earlier one.
-      expect((await listRouteChanges(h.pool, head, 10)).map((r) => r.position)).toEqual(
-        firstOutcome === "COMMIT" ? [head + 1n] : [],
-      );
+      await recordRouteChange(first, h.project.projectId, 1n, change("late"));
+      await recordRouteChange(second, h.project.projectId, 2n, change("early"));
       await second.query("COMMIT");
-      expect((await listRouteChanges(h.pool, head, 10)).map((r) => r.position)).toEqual(
-        firstOutcome === "COMMIT" ? [head + 1n, head + 2n] : [head + 1n],
-      );
+      await stream.until("the early commit", () => stream.changes().length === 1);
+      await first.query("COMMIT");
+      await stream.until("the late commit", () => stream.changes().length === 2);
+      const [early, late] = stream.changes();
+      expect([early!.routingGeneration, late!.routingGeneration]).toEqual([2n, 1n]);
+      expect(late!.position).toBe(early!.position + 1n);
+      expect(late!.removedHostnames).toEqual([h.apex("late")]);
     } finally {
-      await first.query("ROLLBACK").catch(() => {});
-      await second.query("ROLLBACK").catch(() => {});
-      first.release();
-      second.release();
+      await end(first, second);
+      await stream.stop();
     }
+  });
+
+  it("a snapshot taken while changes wait for their position includes them, and the stream continues right after", async () => {
+    const dep = await createDeploymentFixture(h.pool, h.project);
+    const name = h.apex("unsequenced");
+    // No stream is open, so nothing sequences this commit.
+    await h.assign({ deploymentId: dep.id, domains: [{ name, sticky: DomainSticky.BRANCH }] });
+    const { rows } = await h.pool.query<{ waiting: number }>(
+      "SELECT count(*)::int AS waiting FROM route_changes WHERE position IS NULL",
+    );
+    expect(rows[0]!.waiting).toBeGreaterThan(0);
+    const stream = watch();
+    await stream.until("the snapshot", () => stream.table.routes.has(name));
+    const snapshotAt = stream.table.position;
+    expect(snapshotAt).toBe(await findRouteStreamHead(h.pool));
+    const other = await createDeploymentFixture(h.pool, h.project);
+    await h.assign({ deploymentId: other.id, domains: [{ name, sticky: DomainSticky.BRANCH }] });
+    await stream.until("the next change", () => stream.changes().length === 1);
+    expect(stream.changes()[0]!.position).toBe(snapshotAt + 1n);
+    expect(stream.table.routes.get(name)?.deploymentId).toBe(other.id);
+    await stream.stop();
   });
 });
 
@@ -201,6 +250,7 @@ it("concurrent commits of several projects reach a watcher complete, in order, o
       }
     }),
   );
+  await options.sequencer.catchUp();
   const head = await findRouteStreamHead(h.pool);
   await stream.until("every change", () => stream.table.position === head);
   expect(tableOf(stream.table)).toEqual(await servedRoutes());

@@ -9,8 +9,8 @@ import {
 } from "@hydra/proto/hydra/v1";
 import { classifyDatabaseError } from "./errors";
 import { routeInRegion, validateRegion } from "./route-projection";
+import type { RouteSequencer } from "./route-sequencer";
 import type { RouteWakeups } from "./route-wakeups";
-import { beginReadSnapshot } from "./sql/beginReadSnapshot";
 import { findOldestRouteChange } from "./sql/findOldestRouteChange";
 import { findRouteStreamHead } from "./sql/findRouteStreamHead";
 import { listGatewayConfigsPage } from "./sql/listGatewayConfigsPage";
@@ -20,6 +20,8 @@ import type { RouteChangeRow } from "./sql/rows";
 export interface RouteStreamOptions {
   pool: Pool;
   wakeups: RouteWakeups;
+  /** This process's sequencer: gives committed changes their positions (route-sequencer.ts). */
+  sequencer: RouteSequencer;
   isLocal: (hostname: string) => boolean;
   /** Routes a snapshot chunk, and changes read at once (default 2,000). */
   pageSize?: number;
@@ -36,9 +38,10 @@ export interface WatchRoutesInput {
 
 /**
  * hydra.v1.RoutingService/WatchRoutes: a snapshot (unless resuming), then every committed
- * route change after it, in position order, as one message each. Positions are consecutive by
- * construction (sql/recordRouteChange.ts), so a gap can only mean pruned history, answered
- * with a fresh snapshot. Ends when `signal` aborts.
+ * route change after it, in position order, as one message each. Positions are handed out
+ * after commit by the sequencer (sql/sequenceRouteChanges.ts), consecutive and never below
+ * one already read, so a gap can only mean pruned history, answered with a fresh snapshot.
+ * Ends when `signal` aborts.
  */
 export async function* watchRoutes(
   options: RouteStreamOptions,
@@ -50,9 +53,12 @@ export async function* watchRoutes(
   const heartbeatMs = options.heartbeatMs ?? 5_000;
   const pollMs = options.pollMs ?? 1_000;
   let woken = false;
+  // A change may have committed before this stream subscribed: sequence before the first read.
+  let unsequenced = true;
   let wake: (() => void) | undefined;
-  const unsubscribe = options.wakeups.subscribe(() => {
+  const unsubscribe = options.wakeups.subscribe((why) => {
     woken = true;
+    if (why === "committed") unsequenced = true;
     wake?.();
   });
   try {
@@ -62,6 +68,10 @@ export async function* watchRoutes(
     let idleSince = Date.now();
     while (!signal.aborted) {
       woken = false;
+      if (unsequenced) {
+        unsequenced = false;
+        await guard(() => options.sequencer.catchUp());
+      }
       const batch = await guard(() => listRouteChanges(options.pool, position, pageSize));
       if (batch.length > 0 && batch[0]!.position !== position + 1n) {
         position = yield* snapshot(options, region, pageSize, `history after position ${position} was pruned`);
@@ -109,8 +119,7 @@ async function* snapshot(
 ): AsyncGenerator<WatchRoutesResponse, bigint> {
   const client = await guard(() => options.pool.connect());
   try {
-    await guard(() => beginReadSnapshot(client));
-    const position = await guard(() => findRouteStreamHead(client));
+    const position = await guard(() => options.sequencer.beginSnapshotAtHead(client));
     let page = await guard(() => listGatewayConfigsPage(client, "", pageSize));
     for (;;) {
       const next =

@@ -7,6 +7,7 @@ import {
   ProjectLock,
   pruneRouteHistory,
   RouteChangeWakeups,
+  RouteSequencer,
   RoutingCore,
 } from "@hydra/routing";
 import { createRoutingService, type RoutingLogger } from "./routing-service";
@@ -50,7 +51,12 @@ export function createRoutingRuntime(options: RoutingRuntimeOptions): RoutingRun
   const wakeups = new RouteChangeWakeups(options.pool, (error) =>
     options.logger.warn({ err: error.message }, "route change listener lost its connection"),
   );
-  const routeStream = { pool: options.pool, wakeups, isLocal: (hostname: string) => core.isLocal(hostname) };
+  const routeStream = {
+    pool: options.pool,
+    wakeups,
+    sequencer: new RouteSequencer(options.pool),
+    isLocal: (hostname: string) => core.isLocal(hostname),
+  };
   const routeHistory = options.routeHistory ?? 100_000;
   let pruneTimer: NodeJS.Timeout | undefined;
   return {

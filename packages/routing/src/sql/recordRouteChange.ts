@@ -1,11 +1,14 @@
 import type { Queryable } from "@hydra/db";
-import { ROUTE_CHANGES_CHANNEL, type StoredRouteChange } from "./rows";
+import { ROUTE_CHANGES_CHANNEL, ROUTE_CHANGE_COMMITTED, type StoredRouteChange } from "./rows";
 
 /**
- * Writes the transaction's route change to the outbox at the next position. Run it as the
- * transaction's last statement: the head row stays locked until commit, so routing commits
- * that change routes take positions one at a time, in commit order (the lock is held only for
- * the commit itself). The NOTIFY is delivered at commit, never for a rolled-back change.
+ * Writes the transaction's route change to the outbox, unsequenced (position NULL): the
+ * sequencer (sequenceRouteChanges.ts) gives it its position once it committed. Run it as the
+ * transaction's last statement: its id, from a sequence, is then taken after every row the
+ * transaction wrote, so a transaction that had to wait for another's commit (it wrote a row
+ * the other wrote) always gets the higher id, and the stream orders them as they committed.
+ * No lock is taken: routing commits of different projects do not wait for each other. The
+ * NOTIFY (the sequencer's cue) is delivered at commit, never for a rolled-back change.
  */
 export async function recordRouteChange(
   db: Queryable,
@@ -13,13 +16,12 @@ export async function recordRouteChange(
   routingGeneration: bigint,
   routes: StoredRouteChange[],
 ): Promise<bigint> {
-  const { rows } = await db.query<{ position: bigint }>({
+  const { rows } = await db.query<{ id: bigint }>({
     name: "routing_recordRouteChange",
-    text: `WITH head AS (UPDATE route_stream_head SET position = position + 1 WHERE id RETURNING position)
-           INSERT INTO route_changes (position, project_id, routing_generation, routes, committed_at)
-           SELECT position, $1, $2, $3::jsonb, clock_timestamp() FROM head
-           RETURNING position, pg_notify('${ROUTE_CHANGES_CHANNEL}', position::text)`,
+    text: `INSERT INTO route_changes (project_id, routing_generation, routes, committed_at)
+           VALUES ($1, $2, $3::jsonb, clock_timestamp())
+           RETURNING id, pg_notify('${ROUTE_CHANGES_CHANNEL}', '${ROUTE_CHANGE_COMMITTED}')`,
     values: [projectId, routingGeneration.toString(), JSON.stringify(routes)],
   });
-  return rows[0]!.position;
+  return rows[0]!.id;
 }

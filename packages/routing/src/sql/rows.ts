@@ -76,5 +76,11 @@ export interface GatewayConfigRow {
   config: GatewayConfigJson;
 }
 
-/** Route changes are announced on this channel (payload: the position), at commit. */
+/**
+ * Route changes are announced on this channel, at commit: a routing transaction's change
+ * (payload ROUTE_CHANGE_COMMITTED: something to sequence), and the sequencer's new positions
+ * (payload ROUTE_STREAM_SEQUENCED_PREFIX + the head position: something to read).
+ */
 export const ROUTE_CHANGES_CHANNEL = "hydra_route_changes";
+export const ROUTE_CHANGE_COMMITTED = "committed";
+export const ROUTE_STREAM_SEQUENCED_PREFIX = "sequenced:";
