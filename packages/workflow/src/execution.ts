@@ -2,7 +2,9 @@ import { setTimeout as sleepUntilAborted } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import type { Logger, StepContext, StepEvent, StepOptions, WorkflowContext, WorkflowDefinition } from "./define";
 import { errorCode } from "@hydra/db/errors";
-import { errorMessage, NondeterminismError, StepTimeoutError, TerminalError, type CancelKind } from "./errors";
+import { runAttempt, terminalError } from "./attempt";
+import { errorMessage, NondeterminismError, type CancelKind, type TerminalError } from "./errors";
+import { CANCELLED_MARKER, DEADLINE_MARKER, replayStep } from "./replay";
 import { STARTED, transition, type CompensationCause, type Ending, type RunEvent, type RunPhase } from "./run-phase";
 import { backoffMs, retryPolicy, type RetryPolicy } from "./retry";
 import { completeRun } from "./sql/completeRun";
@@ -27,6 +29,7 @@ export interface ExecutionHooks {
 }
 
 type StepResult<T> = { kind: "ok"; value: T } | { kind: "terminal"; error: TerminalError } | { kind: "halted" };
+const HALTED = { kind: "halted" } as const;
 
 interface StepMode {
   /** A forward step of the workflow body: cancel and deadline are observed before it. */
@@ -38,9 +41,15 @@ interface StepMode {
 const BODY_STEP: StepMode = { boundary: true, compensation: false, events: true };
 const COMPENSATION_STEP: StepMode = { boundary: false, compensation: true, events: true };
 const RECORDED_VALUE: StepMode = { boundary: false, compensation: false, events: false };
+const SLEEP: StepMode = { boundary: true, compensation: false, events: false };
 
-const CANCELLED_MARKER = "$cancelled";
-const DEADLINE_MARKER = "$deadline";
+/** A step past replay: where it is in the journal, how it runs, and since when. */
+interface StepInFlight {
+  sequence: number;
+  name: string;
+  mode: StepMode;
+  startedAt: Date;
+}
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Workflow code after a halt must not go on: its awaits never settle, and it is garbage collected. */
@@ -345,11 +354,11 @@ export class RunExecution {
     return result.value;
   }
 
-  // ---- steps ----------------------------------------------------------------------------
+  // ---- steps: replay, then attempts, each outcome checkpointed --------------------------
 
   /**
-   * Replays the step at `sequence` from the journal, or runs it: cancel/deadline check at the
-   * boundary, attempts with backoff, one fenced checkpoint on success.
+   * The step at `sequence`: its recorded result when the journal has one (replay), otherwise
+   * attempts until it succeeds, fails terminally, runs out of retries or the run stops.
    */
   private async runStep<T>(
     sequence: number,
@@ -358,176 +367,158 @@ export class RunExecution {
     options: StepOptions,
     mode: StepMode,
   ): Promise<StepResult<T>> {
-    const recorded = this.journal.get(sequence);
-    let previousAttempts = 0;
-    let startedAt = new Date();
-    if (recorded) {
-      const replayed = this.replay<T>(recorded, sequence, name);
-      if (replayed) return replayed;
-      previousAttempts = recorded.attempts;
-      startedAt = recorded.started_at;
+    const replayed = replayStep<T>(this.journal.get(sequence), sequence, name);
+    if (replayed.kind === "stop") {
+      this.apply(replayed.event);
+      return HALTED;
     }
-    if (mode.boundary) {
-      const stop = await this.observeBoundary(sequence, name);
-      if (stop) return stop;
-    }
+    if (replayed.kind !== "run") return replayed;
+    const step: StepInFlight = { sequence, name, mode, startedAt: replayed.startedAt };
+    if (await this.stopsAtBoundary(step)) return HALTED;
+    return this.attempts(step, fn, options, replayed.attempts);
+  }
+
+  /** Runs the body, again after each transient failure (with backoff), recording every outcome. */
+  private async attempts<T>(
+    step: StepInFlight,
+    fn: (step: StepContext) => Promise<T> | T,
+    options: StepOptions,
+    previousAttempts: number,
+  ): Promise<StepResult<T>> {
+    // A compensation goes on after a cancel (that is when it runs); only loss of the run aborts it.
+    const signal = step.mode.compensation ? this.lifeAbort.signal : this.bodyAbort.signal;
     let policy: RetryPolicy | undefined; // only needed once an attempt fails
-    const parentSignal = mode.compensation ? this.lifeAbort.signal : this.bodyAbort.signal;
-    const event = async (type: StepEvent["type"], attempt: number, extra: Partial<StepEvent> = {}) => {
-      if (mode.events)
-        await this.emit({
-          type,
-          runId: this.id,
-          kind: this.run.kind,
-          key: this.run.key,
-          step: name,
-          sequence,
-          attempt,
-          compensation: mode.compensation,
-          ...extra,
-        });
-    };
-
-    // A step goes on only in the phase it belongs to: a body step while running, a compensation while compensating.
-    const stopped = () => this.phase.kind !== (mode.compensation ? "compensating" : "running");
     for (let attempt = previousAttempts + 1; ; attempt++) {
-      if (stopped()) return { kind: "halted" };
-      await event("started", attempt);
-      const outcome = await this.attempt(fn, attempt, options.timeoutMs, parentSignal, name);
-      if (stopped()) return { kind: "halted" };
-
-      if (outcome.ok) {
-        const saved = await completeStep(this.hooks.db, {
-          runId: this.id,
-          epoch: this.epoch,
-          sequence,
-          name,
-          attempts: attempt,
-          output: outcome.value,
-          startedAt,
-        });
-        if (!this.accept(saved)) return { kind: "halted" };
-        await event("completed", attempt);
-        return { kind: "ok", value: outcome.value };
-      }
-
-      if (mode.boundary) {
-        // The attempt may have failed because the cancel or deadline aborted it.
-        const stop = await this.observeBoundary(sequence, name);
-        if (stop) return stop;
-      }
-      const message = errorMessage(outcome.error);
-      const terminal = outcome.error instanceof TerminalError || options.isTerminal?.(outcome.error) === true;
-      if (terminal) {
-        const error =
-          outcome.error instanceof TerminalError
-            ? outcome.error
-            : new TerminalError(message, { code: errorCode(outcome.error), cause: outcome.error });
-        const saved = await saveStepAttempt(this.hooks.db, {
-          runId: this.id,
-          epoch: this.epoch,
-          sequence,
-          name,
-          status: "failed",
-          attempts: attempt,
-          error: message,
-          code: error.code,
-          kind: error.kind,
-          startedAt,
-        });
-        if (!this.accept(saved)) return { kind: "halted" };
-        await event("failed", attempt, { error: message, outcome: "terminal" });
-        return { kind: "terminal", error };
-      }
-      policy ??= retryPolicy(options.retry);
-      if (attempt >= policy.maxAttempts) {
-        const error = `step ${name} failed after ${attempt} attempt(s): ${message}`;
-        const paused = await pauseRun(this.hooks.db, {
-          runId: this.id,
-          epoch: this.epoch,
-          error,
-          code: errorCode(outcome.error),
-          kind: "exhausted",
-          step: { sequence, name, attempts: attempt, error: message, startedAt },
-        });
-        if (!paused) {
-          this.noteLeaseLost();
-          return { kind: "halted" };
-        }
-        this.apply({ kind: "suspended", status: "paused" });
-        await event("failed", attempt, { error: message, outcome: "paused" });
-        this.hooks.logger.warn(
-          { runId: this.id, step: name, attempts: attempt, error: message },
-          "workflow paused: retries exhausted",
-        );
-        return { kind: "halted" };
-      }
-      const delay = backoffMs(policy, attempt);
-      const saved = await saveStepAttempt(this.hooks.db, {
+      if (this.stepStopped(step)) return HALTED;
+      await this.stepEvent(step, "started", attempt);
+      const outcome = await runAttempt(fn, {
         runId: this.id,
-        epoch: this.epoch,
-        sequence,
-        name,
-        status: "running",
-        attempts: attempt,
-        error: message,
-        startedAt,
+        name: step.name,
+        attempt,
+        signal,
+        timeoutMs: options.timeoutMs,
       });
-      if (!this.accept(saved)) return { kind: "halted" };
-      await event("retrying", attempt, { error: message, retryInMs: delay });
-      await abortableDelay(delay, parentSignal);
-      if (mode.boundary) {
-        // A cancel or the deadline may have cut the wait short: no further attempt then.
-        const stop = await this.observeBoundary(sequence, name);
-        if (stop) return stop;
-      }
+      if (this.stepStopped(step)) return HALTED;
+      if (outcome.ok) return this.checkpoint(step, attempt, outcome.value);
+      // The attempt may have failed because the cancel or deadline aborted it.
+      if (await this.stopsAtBoundary(step)) return HALTED;
+      const terminal = terminalError(outcome.error, options.isTerminal);
+      if (terminal) return this.checkpointFailure(step, attempt, terminal, errorMessage(outcome.error));
+      policy ??= retryPolicy(options.retry);
+      if (attempt >= policy.maxAttempts) return this.pauseExhausted(step, attempt, outcome.error);
+      const delay = backoffMs(policy, attempt);
+      if (!(await this.checkpointRetry(step, attempt, errorMessage(outcome.error), delay))) return HALTED;
+      await abortableDelay(delay, signal);
+      // A cancel or the deadline may have cut the wait short: no further attempt then.
+      if (await this.stopsAtBoundary(step)) return HALTED;
     }
   }
 
-  /** The journal's answer for a recorded step, or null when it must (still) run. */
-  private replay<T>(recorded: StepRow, sequence: number, name: string): StepResult<T> | null {
-    if (recorded.name === CANCELLED_MARKER || recorded.name === DEADLINE_MARKER) {
-      this.apply({ kind: "interrupted", by: recorded.name === CANCELLED_MARKER ? "cancel" : "deadline" });
-      return { kind: "halted" };
-    }
-    if (recorded.name !== name) {
-      this.apply({
-        kind: "nondeterminism",
-        error: new NondeterminismError(
-          `step ${sequence} is ${JSON.stringify(name)} now but was ${JSON.stringify(recorded.name)} when recorded`,
-        ),
-      });
-      return { kind: "halted" };
-    }
-    if (recorded.status === "completed") {
-      return { kind: "ok", value: (recorded.output_missing ? undefined : recorded.output) as T };
-    }
-    if (recorded.status === "failed") {
-      const error = new TerminalError(recorded.error ?? "step failed", {
-        code: recorded.error_code,
-        kind: recorded.error_kind ?? undefined,
-      });
-      return { kind: "terminal", error };
-    }
-    return null;
+  /** A step goes on only in the phase it belongs to: a body step while running, a compensation while compensating. */
+  private stepStopped(step: StepInFlight): boolean {
+    return this.phase.kind !== (step.mode.compensation ? "compensating" : "running");
   }
 
-  /** Cancel and deadline are observed here, before new work: recorded as a marker so a replay stops at the same place. */
-  private async observeBoundary(sequence: number, interrupted: string): Promise<StepResult<never> | null> {
-    const kind = this.phase.cancelRequested ? "cancel" : this.deadlinePassed() ? "deadline" : null;
-    if (!kind) return null;
+  /**
+   * Cancel and deadline are observed at a body step's boundary, before new work: recorded as a
+   * marker, so a replay stops at the same place. True when the body stops here.
+   */
+  private async stopsAtBoundary(step: StepInFlight): Promise<boolean> {
+    if (!step.mode.boundary) return false;
+    const by = this.phase.cancelRequested ? "cancel" : this.deadlinePassed() ? "deadline" : null;
+    if (!by) return false;
     const marked = await recordMarker(this.hooks.db, {
       runId: this.id,
       epoch: this.epoch,
-      sequence,
-      name: kind === "cancel" ? CANCELLED_MARKER : DEADLINE_MARKER,
-      output: { before: interrupted },
+      sequence: step.sequence,
+      name: by === "cancel" ? CANCELLED_MARKER : DEADLINE_MARKER,
+      output: { before: step.name },
     });
-    if (marked) this.apply({ kind: "interrupted", by: kind });
+    if (marked) this.apply({ kind: "interrupted", by });
     else this.noteLeaseLost("marker rejected");
-    return { kind: "halted" };
+    return true;
   }
 
+  // ---- checkpoints: each a fenced write (the run is still ours at this epoch) -----------
+
+  /** The step succeeded: its output, in one statement with the fence. */
+  private async checkpoint<T>(step: StepInFlight, attempt: number, value: T): Promise<StepResult<T>> {
+    const saved = await completeStep(this.hooks.db, {
+      runId: this.id,
+      epoch: this.epoch,
+      sequence: step.sequence,
+      name: step.name,
+      attempts: attempt,
+      output: value,
+      startedAt: step.startedAt,
+    });
+    if (!this.accept(saved)) return HALTED;
+    await this.stepEvent(step, "completed", attempt);
+    return { kind: "ok", value };
+  }
+
+  /** The step failed terminally: recorded with its code and kind, so a replay rethrows the same error. */
+  private async checkpointFailure(
+    step: StepInFlight,
+    attempt: number,
+    error: TerminalError,
+    message: string,
+  ): Promise<StepResult<never>> {
+    const saved = await saveStepAttempt(this.hooks.db, {
+      ...this.stepKey(step),
+      status: "failed",
+      attempts: attempt,
+      error: message,
+      code: error.code,
+      kind: error.kind,
+    });
+    if (!this.accept(saved)) return HALTED;
+    await this.stepEvent(step, "failed", attempt, { error: message, outcome: "terminal" });
+    return { kind: "terminal", error };
+  }
+
+  /** A transient failure: recorded, so the retry budget survives a crash. False when the step may not go on. */
+  private async checkpointRetry(step: StepInFlight, attempt: number, message: string, delay: number): Promise<boolean> {
+    const saved = await saveStepAttempt(this.hooks.db, {
+      ...this.stepKey(step),
+      status: "running",
+      attempts: attempt,
+      error: message,
+    });
+    if (!this.accept(saved)) return false;
+    await this.stepEvent(step, "retrying", attempt, { error: message, retryInMs: delay });
+    return true;
+  }
+
+  /** Out of retries: the run is paused with the step's error, for an operator to resume. */
+  private async pauseExhausted(step: StepInFlight, attempt: number, error: unknown): Promise<StepResult<never>> {
+    const message = errorMessage(error);
+    const paused = await pauseRun(this.hooks.db, {
+      runId: this.id,
+      epoch: this.epoch,
+      error: `step ${step.name} failed after ${attempt} attempt(s): ${message}`,
+      code: errorCode(error),
+      kind: "exhausted",
+      step: { sequence: step.sequence, name: step.name, attempts: attempt, error: message, startedAt: step.startedAt },
+    });
+    if (!paused) {
+      this.noteLeaseLost();
+      return HALTED;
+    }
+    this.apply({ kind: "suspended", status: "paused" });
+    await this.stepEvent(step, "failed", attempt, { error: message, outcome: "paused" });
+    this.hooks.logger.warn(
+      { runId: this.id, step: step.name, attempts: attempt, error: message },
+      "workflow paused: retries exhausted",
+    );
+    return HALTED;
+  }
+
+  private stepKey(step: StepInFlight) {
+    return { runId: this.id, epoch: this.epoch, sequence: step.sequence, name: step.name, startedAt: step.startedAt };
+  }
+
+  /** What a fenced write's answer means for the lifecycle; false when the step may not go on. */
   private accept(result: CheckpointResult): boolean {
     if (result.fenced) {
       this.noteLeaseLost("checkpoint rejected: the run has a newer owner epoch");
@@ -545,70 +536,24 @@ export class RunExecution {
     return true;
   }
 
-  private async attempt<T>(
-    fn: (step: StepContext) => Promise<T> | T,
-    attempt: number,
-    timeoutMs: number | undefined,
-    parentSignal: AbortSignal,
-    name: string,
-  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-    if (!timeoutMs) {
-      // The common case costs no controller: the step sees the run's own signal.
-      try {
-        return { ok: true, value: assertJson(await fn({ runId: this.id, attempt, signal: parentSignal })) };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    }
-    const controller = new AbortController();
-    const forward = () => controller.abort(parentSignal.reason);
-    if (parentSignal.aborted) forward();
-    else parentSignal.addEventListener("abort", forward, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const body = Promise.resolve()
-        .then(() => fn({ runId: this.id, attempt, signal: controller.signal }))
-        .then(assertJson);
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new StepTimeoutError(`step ${name} attempt ${attempt} exceeded ${timeoutMs} ms`);
-          controller.abort(error);
-          reject(error);
-        }, timeoutMs);
-      });
-      return { ok: true, value: await Promise.race([body, timeout]) };
-    } catch (error) {
-      return { ok: false, error };
-    } finally {
-      clearTimeout(timer);
-      parentSignal.removeEventListener("abort", forward);
-    }
-  }
+  // ---- durable sleep ---------------------------------------------------------------------
 
   private async sleep(name: string, ms: number): Promise<void> {
     if (this.phase.kind !== "running") return never();
     const sequence = this.nextSequence++;
     const stepName = `$sleep:${name}`;
-    const recorded = this.journal.get(sequence);
-    let wakeAt = new Date(Date.now() + ms);
-    if (recorded) {
-      const replayed = this.replay<unknown>(recorded, sequence, stepName);
-      if (replayed?.kind === "ok") return;
-      if (replayed) return never();
-      wakeAt = new Date((recorded.output as { wakeAt: string }).wakeAt);
-    }
-    if (await this.observeBoundary(sequence, stepName)) return never();
+    const replayed = replayStep<unknown>(this.journal.get(sequence), sequence, stepName);
+    if (replayed.kind === "ok") return;
+    if (replayed.kind === "stop") this.apply(replayed.event);
+    if (replayed.kind !== "run") return never();
+    const step: StepInFlight = { sequence, name: stepName, mode: SLEEP, startedAt: replayed.startedAt };
+    const wakeAt = replayed.recorded
+      ? new Date((replayed.recorded.output as { wakeAt: string }).wakeAt)
+      : new Date(Date.now() + ms);
+    if (await this.stopsAtBoundary(step)) return never();
     if (Date.now() >= wakeAt.getTime()) {
-      const saved = await completeStep(this.hooks.db, {
-        runId: this.id,
-        epoch: this.epoch,
-        sequence,
-        name: stepName,
-        attempts: 1,
-        output: { wakeAt },
-        startedAt: recorded?.started_at ?? new Date(),
-      });
-      return this.accept(saved) ? undefined : never();
+      const done = await this.checkpoint(step, 1, { wakeAt });
+      return done.kind === "ok" ? undefined : never();
     }
     if (await sleepRun(this.hooks.db, { runId: this.id, epoch: this.epoch, sequence, name: stepName, wakeAt })) {
       this.apply({ kind: "suspended", status: "sleeping" });
@@ -619,7 +564,7 @@ export class RunExecution {
     const run = await findRun(this.hooks.db, this.id);
     if (run && run.epoch === this.epoch && run.status === "running" && run.cancel_requested_at) {
       this.noteCancel();
-      await this.observeBoundary(sequence, stepName);
+      await this.stopsAtBoundary(step);
     } else {
       this.noteLeaseLost();
     }
@@ -631,24 +576,30 @@ export class RunExecution {
    * "started" before its body runs, "completed" before the next step. A failing hook is logged,
    * never the step's failure.
    */
-  private async emit(event: StepEvent): Promise<void> {
-    if (!this.hooks.onStepEvent) return;
+  private async stepEvent(
+    step: StepInFlight,
+    type: StepEvent["type"],
+    attempt: number,
+    extra: Partial<StepEvent> = {},
+  ): Promise<void> {
+    if (!step.mode.events || !this.hooks.onStepEvent) return;
+    const event: StepEvent = {
+      type,
+      runId: this.id,
+      kind: this.run.kind,
+      key: this.run.key,
+      step: step.name,
+      sequence: step.sequence,
+      attempt,
+      compensation: step.mode.compensation,
+      ...extra,
+    };
     try {
       await this.hooks.onStepEvent(event);
     } catch (error) {
       this.hooks.logger.warn({ runId: this.id, err: error }, "onStepEvent threw");
     }
   }
-}
-
-/** A step's output is recorded as JSON; what cannot be is a bug in the step, not worth retrying. */
-function assertJson<T>(value: T): T {
-  try {
-    JSON.stringify(value);
-  } catch (error) {
-    throw new TerminalError(`step output is not JSON-serializable: ${errorMessage(error)}`);
-  }
-  return value;
 }
 
 function appendErrors(message: string, errors: readonly string[]): string {
