@@ -14,6 +14,7 @@ import {
   type WorkloadSpec,
   parseClusters,
   sentinelName,
+  sentinelRef,
   workloadName,
   workloadRef,
 } from "@hydra/cluster";
@@ -302,6 +303,57 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       } finally {
         await t.healthy(bad);
       }
+    },
+    factory.timeoutMs,
+  );
+
+  it(
+    "awaits the sentinel: resolves once its pods are ready, names it at the deadline when they never are, NotFound when gone",
+    async () => {
+      const [good, bad] = t.regions;
+      const [nsGood, nsBad] = t.namespaces();
+      const ids = newIds();
+      await t.driver.ensureNamespace(good, nsGood);
+      const ready = await t.driver.ensureSentinel(good, sentinelSpec(t, ids, nsGood));
+      await expect(t.driver.waitSentinel(good, ready, 1, deadline())).resolves.toBeUndefined();
+
+      const override = await t.neverReady(bad);
+      try {
+        await t.driver.ensureNamespace(bad, nsBad);
+        const stuck = await t.driver.ensureSentinel(bad, {
+          ...sentinelSpec(t, ids, nsBad),
+          ...(override.resources ? { resources: override.resources } : {}),
+        });
+        const waitMs = t.standIn || t.name === "simulated" ? 1_500 : 10_000;
+        const error = await t.driver.waitSentinel(bad, stuck, 1, deadline(waitMs)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ClusterDeadlineError);
+        expect(error).toMatchObject({
+          code: "deadline_exceeded",
+          kind: "deadline_exceeded",
+          transient: false,
+          region: bad,
+          ready: 0,
+          required: 1,
+        });
+        const message = (error as ClusterDeadlineError).message;
+        expect(message).toContain(`sentinel ${nsBad}/${sentinelName(ids.environmentId)}`);
+        expect((error as ClusterDeadlineError).problems.join(" ")).toMatch(/Unschedulable/);
+      } finally {
+        await t.healthy(bad);
+      }
+
+      const gone = { ...sentinelRef({ environmentId: fakeId("env"), namespace: nsGood, port: 8080 }) };
+      const missing = await t.driver
+        .waitSentinel(good, { ...gone, resourceVersion: { deployment: "", service: "" } }, 1, deadline(2_000))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(missing).toMatchObject({ code: "not_found", kind: "not_found", transient: false });
+      expect((missing as Error).message).toContain(`sentinel ${nsGood}/${gone.name}`);
     },
     factory.timeoutMs,
   );

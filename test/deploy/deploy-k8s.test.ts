@@ -32,7 +32,7 @@ beforeAll(async () => {
       HYDRA_READY_TIMEOUT: "10s",
     },
   });
-}, 60_000);
+}, 120_000); // a stand-in and two services starting on shared cores: as deploy-kube.test.ts allows
 
 afterAll(async () => {
   await h?.close();
@@ -447,4 +447,19 @@ it("a standby deployment whose Deployments were deleted behind hydra's back is r
   );
   expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
+});
+
+// Last in the file: deploy-svc is restarted with sentinels asking for more CPU than a node has.
+it("a sentinel that cannot get ready → FAILED at wait-ready, the reason naming the sentinel; nothing routed", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  await h.deploySvc.stop();
+  await h.startDeploy({ HYDRA_SENTINEL_CPU: "64" });
+  const id = await h.deploy(project);
+  const row = await h.waitForStatus(id, ["ready", "failed", "cancelled"], 30_000);
+  expect({ status: row.status, step: row.failed_step }).toEqual({ status: "failed", step: "wait-ready" });
+  const sentinel = `sentinel ${namespaceName(project.workspaceId)}/${sentinelName(project.productionId)}`;
+  expect(row.failure_reason).toContain(sentinel);
+  expect(row.failure_reason).toContain("Unschedulable");
+  expect(await h.domains(project.projectId)).toEqual([]);
+  expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: null });
 });

@@ -10,6 +10,8 @@
  *   7. apply-workloads        applyWorkload(region, spec)            → WorkloadRef (record it in the step output)
  *   8. wait-ready             waitReady(region, ref, desiredReplicas, { deadline })  — all regions in parallel
  *                             → InstanceInfo[] (record them); ClusterDeadlineError → FAILED with its message
+ *                             waitSentinel(region, sentinelRef, sentinelReplicas, { deadline }) beside it:
+ *                             no route moves to an environment whose sentinel has no ready pod
  *  13. standby                scale(region, ref, 0); wake: scale(region, ref, desired) then waitReady
  *      failure cleanup        scale(region, workloadRef(spec), 0) in every region — it succeeds where nothing
  *                             was applied — keeping the objects for inspection; deleteWorkload removes them
@@ -184,6 +186,13 @@ export interface ClusterDriver {
    * `minReady <= 0` resolves at once with the instances ready now.
    */
   waitReady(region: string, ref: WorkloadRef, minReady: number, opts: WaitReadyOptions): Promise<InstanceInfo[]>;
+  /**
+   * Resolves once the environment's sentinel serves: its rollout (as for waitReady) complete with
+   * at least `minReady` ready pods. Rejects like waitReady, with messages naming the sentinel:
+   * `NotFound` when its Deployment is gone (re-apply it with ensureSentinel), `Refused` when
+   * admission refuses its pods, `ClusterDeadlineError` at the deadline.
+   */
+  waitSentinel(region: string, ref: SentinelRef, minReady: number, opts: WaitReadyOptions): Promise<void>;
   /** Sets the Deployment's replicas (its scale subresource). Scaling a missing workload to 0 succeeds. */
   scale(region: string, ref: WorkloadRef, replicas: number): Promise<void>;
   /** Deletes the Deployment (its pods follow), the Service and the network policy. */

@@ -141,6 +141,8 @@ export class ClusterDeadlineError extends ClusterError {
   readonly deadline: Date;
   /** Why instances were not ready, most frequent first, e.g. `2 × CrashLoopBackOff`. */
   readonly problems: string[];
+  /** What was awaited when it is not the deployment's workload, e.g. `sentinel ws-x/sentinel-env-y`. */
+  readonly subject: string | undefined;
 
   constructor(init: {
     region: string;
@@ -148,13 +150,16 @@ export class ClusterDeadlineError extends ClusterError {
     required: number;
     deadline: Date;
     problems: string[];
+    subject?: string;
     cause?: unknown;
   }) {
     const why = init.problems.length > 0 ? `; not ready: ${init.problems.join(", ")}` : "";
+    const subject = init.subject ? `${init.subject}: ` : "";
     super(
-      `region ${init.region}: ${init.ready} of ${init.required} required instances ready at the deadline ${init.deadline.toISOString()}${why}`,
+      `region ${init.region}: ${subject}${init.ready} of ${init.required} required instances ready at the deadline ${init.deadline.toISOString()}${why}`,
       { kind: "deadline_exceeded", transient: false, region: init.region, cause: init.cause },
     );
+    this.subject = init.subject;
     this.ready = init.ready;
     this.required = init.required;
     this.deadline = init.deadline;

@@ -114,6 +114,17 @@ interface Named {
   metadata: { name: string; resourceVersion?: string };
 }
 
+/** A Deployment whose rollout is awaited, and the pods it selects. */
+interface RolloutTarget {
+  namespace: string;
+  name: string;
+  selector: Record<string, string>;
+  /** The port of the instances reported. */
+  port: number;
+  /** Names it in errors when it is not a deployment's workload (`sentinel ns/name`). */
+  subject?: string;
+}
+
 /** The `kubernetes` driver: one cluster per region, reached through its kubeconfig. */
 export class KubernetesDriver implements ClusterDriver {
   readonly kind = "kubernetes" as const;
@@ -381,12 +392,41 @@ export class KubernetesDriver implements ClusterDriver {
     if (failed) throw failed.reason;
   }
 
+  async waitReady(region: string, ref: WorkloadRef, minReady: number, opts: WaitReadyOptions): Promise<InstanceInfo[]> {
+    return this.awaitRollout(
+      region,
+      { namespace: ref.namespace, name: ref.name, selector: ref.selector, port: ref.port },
+      minReady,
+      opts,
+    );
+  }
+
+  async waitSentinel(region: string, ref: SentinelRef, minReady: number, opts: WaitReadyOptions): Promise<void> {
+    await this.awaitRollout(
+      region,
+      {
+        namespace: ref.namespace,
+        name: ref.name,
+        selector: ref.selector,
+        port: ref.port,
+        subject: `sentinel ${ref.namespace}/${ref.name}`,
+      },
+      minReady,
+      opts,
+    );
+  }
+
   /**
-   * Follows the Deployment (its rollout) and its pods, each by list then watch, until the rollout
+   * Follows a Deployment (its rollout) and its pods, each by list then watch, until the rollout
    * of the current template is complete with `minReady` ready pods; fails at once when the
    * Deployment disappears or admission refuses its pods.
    */
-  async waitReady(region: string, ref: WorkloadRef, minReady: number, opts: WaitReadyOptions): Promise<InstanceInfo[]> {
+  private async awaitRollout(
+    region: string,
+    ref: RolloutTarget,
+    minReady: number,
+    opts: WaitReadyOptions,
+  ): Promise<InstanceInfo[]> {
     const stop = new AbortController();
     const onCallerAbort = () => stop.abort(opts.signal?.reason ?? "aborted by the caller");
     const onClose = () => stop.abort("the driver is closing");
@@ -413,7 +453,7 @@ export class KubernetesDriver implements ClusterDriver {
       outcome ??= result;
       stop.abort(SETTLED);
     };
-    const what = `${ref.namespace}/${ref.name}`;
+    const what = ref.subject ?? `${ref.namespace}/${ref.name}`;
     const evaluate = () => {
       if (outcome || !listed.pods || !listed.deployment) return;
       const deployment = deployments.get(ref.name);
@@ -460,6 +500,7 @@ export class KubernetesDriver implements ClusterDriver {
           ready: ready().length,
           required: minReady,
           deadline: opts.deadline,
+          ...(ref.subject ? { subject: ref.subject } : {}),
           problems: [
             ...podProblems([...pods.values()], minReady),
             ...(rollout?.state === "progressing" && ready().length >= minReady

@@ -103,6 +103,31 @@ describeServing("the simulated driver serving (a local cluster)", () => {
     expect(driver.localSentinel(REGION, ids.environmentId)!.pid).toBe(pid);
   });
 
+  it("the sentinel is ready once its nginx answers its health endpoint: a stopped one misses the deadline, named; ensuring it again restarts it", async () => {
+    const own = { ...ids, environmentId: "env_01h455vb4pex5vsknk084sn0ss" };
+    const ref = await driver.ensureSentinel(REGION, { ...own, namespace, image: "x", replicas: 2 });
+    await expect(driver.waitSentinel(REGION, ref, 2, deadline())).resolves.toBeUndefined();
+    await driver.localSentinel(REGION, own.environmentId)!.stop();
+    const error = await driver.waitSentinel(REGION, ref, 2, { deadline: new Date(Date.now() + 300) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: "deadline_exceeded",
+      kind: "deadline_exceeded",
+      transient: false,
+      ready: 0,
+      required: 2,
+    });
+    expect((error as Error).message).toContain(`sentinel ${namespace}/${ref.name}`);
+    expect((error as Error).message).toContain("does not answer its health endpoint");
+    // A re-apply (what wait-ready's reconciliation does) brings it back, at the same address.
+    const again = await driver.ensureSentinel(REGION, { ...own, namespace, image: "x", replicas: 2 });
+    expect(again.externalAddress).toBe(ref.externalAddress);
+    await expect(driver.waitSentinel(REGION, again, 2, deadline())).resolves.toBeUndefined();
+    expect(await accepts(again.externalAddress!)).toBe(true);
+  });
+
   it("each instance is a real server on its own loopback address; the sentinel reaches them all by the Service name", async () => {
     const id = "dep_01h455vb4pex5vsknk084sn1aa";
     const ref = await deploy(id, 2);

@@ -18,6 +18,7 @@ import { createHash, randomInt } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SimulatedDriverConfig } from "./config";
 import type {
   AppliedWorkload,
@@ -208,6 +209,22 @@ function validate(object: KubeObject): StatusCause[] {
   }
   return causes;
 }
+
+/** A Deployment waited for is gone; `subject` names what it runs when not a deployment's workload. */
+function deploymentNotFound(region: string, name: string, subject?: string): ClusterError {
+  return notFound(region, `${subject ? `waiting for ${subject}: ` : ""}deployments.apps "${name}"`);
+}
+
+function aborted(region: string, what: string): ClusterError {
+  return new ClusterError(`region ${region}: waiting for ${what} aborted`, {
+    kind: "aborted",
+    transient: true,
+    region,
+  });
+}
+
+/** How often waitSentinel asks a local sentinel's health endpoint. */
+const SENTINEL_POLL_MS = 100;
 
 /** Instance servers and sentinels are only for Deployments of workloads, not the sentinel's own. */
 const isWorkload = (manifest: KubeObject) => manifest.metadata.labels?.[LABEL.component] === "workload";
@@ -668,11 +685,57 @@ export class SimulatedDriver implements ClusterDriver {
   }
 
   async waitReady(region: string, ref: WorkloadRef, minReady: number, opts: WaitReadyOptions): Promise<InstanceInfo[]> {
+    return this.awaitPods(region, { namespace: ref.namespace, name: ref.name, port: ref.port }, minReady, opts);
+  }
+
+  /**
+   * The sentinel's pods ready, as for waitReady; when serving, the one nginx standing for them
+   * all is ready once it answers its health endpoint.
+   */
+  async waitSentinel(region: string, ref: SentinelRef, minReady: number, opts: WaitReadyOptions): Promise<void> {
+    const subject = `sentinel ${ref.namespace}/${ref.name}`;
+    if (!this.serving) {
+      await this.awaitPods(
+        region,
+        { namespace: ref.namespace, name: ref.name, port: ref.port, subject },
+        minReady,
+        opts,
+      );
+      return;
+    }
+    const state = this.region(region);
+    const environmentId = ref.selector[LABEL.environmentId] ?? "";
+    for (;;) {
+      if (!state.objects.has(key("Deployment", ref.namespace, ref.name)))
+        throw deploymentNotFound(region, ref.name, subject);
+      if (minReady <= 0 || (await this.serving.sentinelAnswers(region, environmentId))) return;
+      if (opts.signal?.aborted || this.closing.signal.aborted) throw aborted(region, subject);
+      if (Date.now() >= opts.deadline.getTime()) {
+        throw new ClusterDeadlineError({
+          region,
+          subject,
+          ready: 0,
+          required: minReady,
+          deadline: opts.deadline,
+          problems: [`${minReady} × the local sentinel (nginx) does not answer its health endpoint`],
+        });
+      }
+      await sleep(Math.min(SENTINEL_POLL_MS, Math.max(1, opts.deadline.getTime() - Date.now())), undefined, {
+        signal: AbortSignal.any([this.closing.signal, ...(opts.signal ? [opts.signal] : [])]),
+      }).catch(() => undefined);
+    }
+  }
+
+  /** Resolves once `minReady` pods of the Deployment are ready (sorted by id). */
+  private async awaitPods(
+    region: string,
+    ref: { namespace: string; name: string; port: number; subject?: string },
+    minReady: number,
+    opts: WaitReadyOptions,
+  ): Promise<InstanceInfo[]> {
     const state = this.region(region);
     const k = key("Deployment", ref.namespace, ref.name);
-    if (!state.objects.has(k)) {
-      throw notFound(region, `deployments.apps "${ref.name}"`);
-    }
+    if (!state.objects.has(k)) throw deploymentNotFound(region, ref.name, ref.subject);
     const port = this.serving ? LOCAL_SERVICE_PORT : ref.port;
     const ready = (at: number) =>
       (state.pods.get(k) ?? [])
@@ -690,13 +753,8 @@ export class SimulatedDriver implements ClusterDriver {
       const at = Date.now();
       const now = ready(at);
       if (now.length >= minReady || minReady <= 0) return now;
-      if (opts.signal?.aborted || this.closing.signal.aborted) {
-        throw new ClusterError(`region ${region}: waiting for ${ref.namespace}/${ref.name} aborted`, {
-          kind: "aborted",
-          transient: true,
-          region,
-        });
-      }
+      if (opts.signal?.aborted || this.closing.signal.aborted)
+        throw aborted(region, ref.subject ?? `${ref.namespace}/${ref.name}`);
       const left = opts.deadline.getTime() - Date.now();
       if (left <= 0) {
         const pods = state.pods.get(k) ?? [];
@@ -709,6 +767,7 @@ export class SimulatedDriver implements ClusterDriver {
         ];
         throw new ClusterDeadlineError({
           region,
+          ...(ref.subject ? { subject: ref.subject } : {}),
           ready: now.length,
           required: minReady,
           deadline: opts.deadline,

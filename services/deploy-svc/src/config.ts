@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_RESOURCES } from "@hydra/cluster";
 import { duration, httpUrl, listenAddress, loadConfig, logLevel, optionalSecret, postgresUrl } from "@hydra/server-kit";
 
 /**
@@ -6,6 +7,11 @@ import { duration, httpUrl, listenAddress, loadConfig, logLevel, optionalSecret,
  * variables (HYDRA_CLUSTER_DRIVER, HYDRA_CLUSTERS, HYDRA_SIMULATED_*) are read by
  * packages/cluster (clusterConfigFromEnv), the build ones (DEPOT_*) by packages/build.
  */
+/** A Kubernetes resource quantity: `250m`, `1`, `256Mi`, `1Gi`. */
+const quantity = z
+  .string()
+  .regex(/^(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE])?$/, "must be a Kubernetes quantity such as 250m, 1, 256Mi");
+
 const schema = z
   .object({
     DEPLOY_SVC_ADDR: listenAddress.default({ host: "127.0.0.1", port: 7001 }),
@@ -19,6 +25,9 @@ const schema = z
     HYDRA_APP_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     HYDRA_SENTINEL_IMAGE: z.string().min(1).default("nginxinc/nginx-unprivileged:1.27-alpine"),
     HYDRA_SENTINEL_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+    // The sentinel pods' CPU and memory (requests = limits), Kubernetes quantities; absent: the driver's default.
+    HYDRA_SENTINEL_CPU: quantity.optional(),
+    HYDRA_SENTINEL_MEMORY: quantity.optional(),
     HYDRA_LEASE_MS: duration.default(15_000),
     // Deploy and standby runs executed at once by this instance (Rollback/Promote have their own 16).
     HYDRA_WORKFLOW_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
@@ -60,6 +69,13 @@ const schema = z
     appPort: env.HYDRA_APP_PORT,
     sentinelImage: env.HYDRA_SENTINEL_IMAGE,
     sentinelPort: env.HYDRA_SENTINEL_PORT,
+    sentinelResources:
+      env.HYDRA_SENTINEL_CPU || env.HYDRA_SENTINEL_MEMORY
+        ? {
+            cpu: env.HYDRA_SENTINEL_CPU ?? DEFAULT_RESOURCES.cpu,
+            memory: env.HYDRA_SENTINEL_MEMORY ?? DEFAULT_RESOURCES.memory,
+          }
+        : undefined,
     leaseMs: env.HYDRA_LEASE_MS,
     workflowConcurrency: env.HYDRA_WORKFLOW_CONCURRENCY,
     testStepDelayMs: env.HYDRA_TEST_STEP_DELAY,

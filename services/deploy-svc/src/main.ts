@@ -96,7 +96,12 @@ async function main(): Promise<void> {
       standbyDelayMs: config.standbyDelayMs,
       buildTimeoutMs: config.buildTimeoutMs,
       appPort: config.appPort,
-      sentinel: { image: config.sentinelImage, port: config.sentinelPort, replicas: { production: 3, preview: 1 } },
+      sentinel: {
+        image: config.sentinelImage,
+        port: config.sentinelPort,
+        replicas: { production: 3, preview: 1 },
+        ...(config.sentinelResources ? { resources: config.sentinelResources } : {}),
+      },
       testStepDelayMs: config.testStepDelayMs,
     },
   };

@@ -58,6 +58,11 @@ export class NginxProcess {
     return this.child?.pid;
   }
 
+  /** Whether it was started and has neither exited nor been stopped. */
+  get alive(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Starts nginx and resolves once `healthUrl` answers 200; rejects if it exits or the deadline passes. */
   async start(opts: { healthUrl: string; deadline: Date }): Promise<void> {
     // Its own process group: the master and its workers can be stopped together, even as

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { renderSentinelConfig } from "../sentinel-config";
+import { renderSentinelConfig, SENTINEL_HEALTH_PATH } from "../sentinel-config";
 import { ClusterDns, type ResolveName } from "./dns";
 import { startInstanceServer, type InstanceServer } from "./instance-server";
 import { NginxProcess, stopOrphanNginx } from "./nginx";
@@ -130,16 +130,20 @@ export class LocalServing {
     const { port: dnsPort } = await this.regionDns(spec.region);
     const config = this.sentinelConfig(spec, dir, dnsPort);
     const running = this.sentinels.get(key);
-    if (running) {
+    if (running?.process.alive) {
       if (running.config !== config) {
         running.config = config;
         running.process.reload(config);
       }
       return running.starting;
     }
+    // Not running, or it exited (was killed) since: like a pod the kubelet restarts, start it again.
     stopOrphanNginx(dir);
     const process = new NginxProcess({ dir, config });
-    const starting = process.start({ healthUrl: `http://${spec.ip}:${spec.port + 1}/healthz`, deadline });
+    const starting = process.start({
+      healthUrl: `http://${spec.ip}:${spec.port + 1}${SENTINEL_HEALTH_PATH}`,
+      deadline,
+    });
     this.sentinels.set(key, { spec, process, config, starting });
     try {
       await starting;
@@ -161,6 +165,22 @@ export class LocalServing {
         running.process.reload(config);
       }),
     );
+  }
+
+  /** Whether the environment's sentinel answers its health endpoint now (200 within a second). */
+  async sentinelAnswers(region: string, environmentId: string): Promise<boolean> {
+    const running = this.sentinels.get(`${region}/${environmentId}`);
+    if (!running) return false;
+    const { ip, port } = running.spec;
+    try {
+      const response = await fetch(`http://${ip}:${port + 1}${SENTINEL_HEALTH_PATH}`, {
+        signal: AbortSignal.timeout(1_000),
+      });
+      await response.arrayBuffer();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
   }
 
   /** The sentinel process of an environment (tests: its logs). */

@@ -50,7 +50,7 @@ export function deployWorkflow(deps: DeployDeps) {
       const workloads = await step("apply-workloads", () => applyWorkloads(scope, built.image));
       // The deadline is recorded, so a restart does not grant a fresh 15 minutes.
       const readyDeadline = new Date((await ctx.now()).getTime() + settings.readyTimeoutMs);
-      await step("wait-ready", (signal) => waitReady(scope, workloads, readyDeadline, signal), {
+      await step("wait-ready", (signal) => waitReady(scope, workloads, sentinels, readyDeadline, signal), {
         timeoutMs: settings.readyTimeoutMs + 30_000,
         retry: { maxAttempts: 10 },
       });

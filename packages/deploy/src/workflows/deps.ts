@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import type { ClusterDriver } from "@hydra/cluster";
+import type { ClusterDriver, Resources } from "@hydra/cluster";
 import type { Pool } from "@hydra/db";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { GatewayConfigSchema } from "@hydra/proto/hydra/v1";
@@ -46,7 +46,13 @@ export interface DeploySettings {
   buildTimeoutMs: number;
   /** The application's port (env PORT). */
   appPort: number;
-  sentinel: { image: string; port: number; replicas: { production: number; preview: number } };
+  sentinel: {
+    image: string;
+    port: number;
+    replicas: { production: number; preview: number };
+    /** HYDRA_SENTINEL_CPU / HYDRA_SENTINEL_MEMORY; absent: the driver's default. */
+    resources?: Resources;
+  };
   /**
    * Fault injection for crash tests only (HYDRA_TEST_STEP_DELAY, e.g. "build=2000,assign-routes=500"):
    * a step waits this long before its body, so a test can kill the process while it runs.

@@ -1,9 +1,9 @@
-import { ClusterError, type WorkloadRef } from "@hydra/cluster";
+import { ClusterError, type SentinelRef, type WorkloadRef } from "@hydra/cluster";
 import { TerminalError } from "@hydra/workflow";
 import { loadDeployMetadata } from "../../sql/loadDeployMetadata";
 import type { DeployDeps } from "../deps";
-import { applyWorkloadIn, ensureNetworkPolicyIn, ensureSentinelIn } from "./regionSteps";
-import { deployScope } from "./scope";
+import { applyWorkloadIn, ensureNetworkPolicyIn, ensureSentinelIn, sentinelReplicas } from "./regionSteps";
+import { deployScope, type DeployScope } from "./scope";
 
 /** Whether the cluster answered that an object hydra applied is not there (anymore). */
 export function isNotFound(error: unknown): boolean {
@@ -49,5 +49,25 @@ export async function waitReadyReconciling(
     if (!isNotFound(error)) throw error;
     await reapplyRegion(deps, deploymentId, region, replicas);
     return deps.cluster.waitReady(region, ref, replicas, options);
+  }
+}
+
+/**
+ * `cluster.waitSentinel` for the environment's sentinel in `region`, applying it again first
+ * when its cluster has lost it (deleted behind hydra's back); the same deadline holds for the whole.
+ */
+export async function waitSentinelReconciling(
+  scope: DeployScope,
+  region: string,
+  ref: SentinelRef,
+  options: { deadline: Date; signal: AbortSignal },
+): Promise<void> {
+  const replicas = sentinelReplicas(scope);
+  try {
+    await scope.deps.cluster.waitSentinel(region, ref, replicas, options);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    const again = await ensureSentinelIn(scope, region);
+    await scope.deps.cluster.waitSentinel(region, again, replicas, options);
   }
 }

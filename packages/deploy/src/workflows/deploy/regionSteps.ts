@@ -10,21 +10,25 @@ import type { DeployScope } from "./scope";
 
 /** The workspace's namespace and the environment's sentinel. */
 export async function ensureSentinelIn(scope: DeployScope, region: string): Promise<SentinelRef> {
-  const { deps, meta, owner, namespace } = scope;
+  const { deps, owner, namespace } = scope;
   const { cluster, settings, pool } = deps;
   await cluster.ensureNamespace(region, namespace);
-  const replicas = meta.environment.production
-    ? settings.sentinel.replicas.production
-    : settings.sentinel.replicas.preview;
   const ref = await cluster.ensureSentinel(region, {
     ...owner,
     namespace,
     image: settings.sentinel.image,
     port: settings.sentinel.port,
-    replicas,
+    replicas: sentinelReplicas(scope),
+    ...(settings.sentinel.resources ? { resources: settings.sentinel.resources } : {}),
   });
   await recordSentinel(pool, { id: newId("sentinel"), ...owner, region, namespace: ref.namespace, name: ref.name });
   return ref;
+}
+
+/** How many pods the environment's sentinel runs in each region. */
+export function sentinelReplicas(scope: DeployScope): number {
+  const { replicas } = scope.deps.settings.sentinel;
+  return scope.meta.environment.production ? replicas.production : replicas.preview;
 }
 
 /** Only the region's sentinel may reach the deployment's pods. */

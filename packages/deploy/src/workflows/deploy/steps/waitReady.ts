@@ -1,7 +1,7 @@
-import type { InstanceInfo, WorkloadRef } from "@hydra/cluster";
+import type { InstanceInfo, SentinelRef, WorkloadRef } from "@hydra/cluster";
 import { replaceInstances } from "../../../sql/replaceInstances";
 import { setTopology } from "../../../sql/setTopology";
-import { waitReadyReconciling } from "../reapplyRegion";
+import { waitReadyReconciling, waitSentinelReconciling } from "../reapplyRegion";
 import { perRegion, type DeployScope } from "../scope";
 
 export interface ReadyInstance {
@@ -12,23 +12,31 @@ export interface ReadyInstance {
 }
 
 /**
- * Step `wait-ready`: every region's desired replicas ready before `deadline`; their instances
- * recorded. A region whose cluster forgot the workload gets it applied again (reconcile).
+ * Step `wait-ready`: in every region, the desired replicas ready and the environment's sentinel
+ * serving before `deadline` (no route may move to a region whose sentinel has no ready pod);
+ * the instances recorded. A region whose cluster forgot the workload or the sentinel gets it
+ * applied again (reconcile). The first failure ends the other waits.
  */
 export async function waitReady(
   scope: DeployScope,
   workloads: Record<string, WorkloadRef>,
+  sentinels: Record<string, SentinelRef>,
   deadline: Date,
   signal: AbortSignal,
 ): Promise<ReadyInstance[]> {
   const { deps, id, meta, regions } = scope;
+  const failed = new AbortController();
+  const options = { deadline, signal: AbortSignal.any([signal, failed.signal]) };
   const byRegion = await perRegion(regions, async (region) => {
-    const ready = await waitReadyReconciling(deps, id, region, workloads[region]!, meta.environment.regions[region]!, {
-      deadline,
-      signal,
-    });
+    const [ready] = await Promise.all([
+      waitReadyReconciling(deps, id, region, workloads[region]!, meta.environment.regions[region]!, options),
+      waitSentinelReconciling(scope, region, sentinels[region]!, options),
+    ]);
     await setTopology(deps.pool, id, region, "ready");
     return ready;
+  }).catch((error: unknown) => {
+    failed.abort(error);
+    throw error;
   });
   const all: InstanceInfo[] = regions.flatMap((r) => byRegion[r]!);
   await replaceInstances(deps.pool, id, all);
