@@ -167,8 +167,17 @@ export class FrontlineAgent {
           if (value) values.set(hostname, value);
           else removals.push(hostname);
         }
-        if (full) await maps.replaceAll(values);
-        else await maps.update(values, removals);
+        if (full) {
+          const started = performance.now();
+          await maps.replaceAll(values, () => {
+            // HAProxy answers from the new table now; the other map catches up before any change.
+            this.synced = true;
+            logger.info(
+              { position: position.toString(), routes: values.size, load_ms: Math.round(performance.now() - started) },
+              "snapshot serving",
+            );
+          });
+        } else await maps.update(values, removals);
         this.appliedPosition = position;
         this.synced = true;
         await positions.save({ position, haproxyPid: this.options.haproxyPid });

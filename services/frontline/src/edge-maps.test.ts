@@ -58,4 +58,24 @@ describeWithHaproxy("EdgeMaps on a real HAProxy", () => {
     await adopted.adopt();
     expect(adopted.size).toBe(5_000);
   });
+
+  it("a snapshot is served whole from its first flip (onServing), before the other map catches up", async () => {
+    const entries = new Map(
+      Array.from({ length: 3_000 }, (_, i) => [`next-${i}.hydra.test`, `dep_${i % 5}/127.0.0.4/${9000 + (i % 5)}`]),
+    );
+    let servedAtFlip: Promise<[Map<string, string>, Map<string, string>]> | undefined;
+    await maps.replaceAll(entries, () => {
+      // Read the side map and the map it names the moment HAProxy serves the new table.
+      servedAtFlip = haproxy.socket
+        .showMap(paths.side)
+        .then(async (side) => [
+          side,
+          await haproxy.socket.showMap(side.get("active") === "a" ? paths.mapA : paths.mapB),
+        ]);
+    });
+    expect(servedAtFlip).toBeDefined();
+    const [, served] = await servedAtFlip!;
+    expect(served).toEqual(entries);
+    for (const map of [paths.mapA, paths.mapB]) expect(await haproxy.socket.showMap(map)).toEqual(entries);
+  });
 });

@@ -4,6 +4,11 @@ import type { HaproxySocket } from "./haproxy-socket";
 type Side = "a" | "b";
 /** A CLI payload must fit HAProxy's buffer (tune.bufsize, 16 kB by default). */
 const PAYLOAD_BYTES = 12_000;
+/**
+ * Snapshot payloads in flight at once, each on its own CLI connection: HAProxy spends little
+ * CPU per payload, so one at a time mostly waits on round trips (100,000 hostnames are ~600).
+ */
+const LOAD_CONCURRENCY = 4;
 
 /**
  * The route maps of one HAProxy, programmed without reloads. Every update is written to the
@@ -31,21 +36,39 @@ export class EdgeMaps {
     this.entries = await this.socket.showMap(this.mapOf(this.side));
   }
 
-  /** Replaces every route (a snapshot): versioned loads of each map (prepare, add, commit), one flip between. */
-  async replaceAll(entries: Map<string, string>): Promise<void> {
-    const lines = [...entries].map(([host, value]) => `${host} ${value}`);
+  /**
+   * Replaces every route (a snapshot): a versioned load (prepare, add, commit) of the unused map,
+   * one flip (HAProxy serves the whole new table from here: `onServing`), then the same load of
+   * the map no longer in use, which later updates need. Keeps `entries` (the caller's to give).
+   */
+  async replaceAll(entries: Map<string, string>, onServing?: () => void): Promise<void> {
     const load = async (side: Side) => {
       const map = this.mapOf(side);
       const answer = await this.socket.send(`prepare map ${map}`);
       const version = /New version created: (\d+)/.exec(answer)?.[1];
       if (!version) throw new Error(`haproxy: prepare map ${map}: ${answer.trim()}`);
-      for (const payload of payloads(lines)) await this.socket.run(`add map @${version} ${map}`, payload);
+      // Entries added at a prepared version are invisible until its commit, so the payloads go
+      // in any order; the senders share one generator (no copy of the table as text).
+      const chunks = payloads(entryLines(entries));
+      let failed = false;
+      const sender = async () => {
+        for (let chunk = chunks.next(); !chunk.done && !failed; chunk = chunks.next()) {
+          try {
+            await this.socket.run(`add map @${version} ${map}`, chunk.value);
+          } catch (error) {
+            failed = true; // the other senders stop too: the whole load is retried
+            throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, sender));
       await this.socket.run(`commit map @${version} ${map}`);
     };
     await load(other(this.side));
     await this.flip();
+    onServing?.();
     await load(other(this.side));
-    this.entries = new Map(entries);
+    this.entries = entries;
   }
 
   /** Applies upserts and removals (one or more commits) at once. */
@@ -83,8 +106,12 @@ export class EdgeMaps {
   }
 }
 
+function* entryLines(entries: Map<string, string>): Generator<string> {
+  for (const [host, value] of entries) yield `${host} ${value}`;
+}
+
 /** Lines joined into chunks that fit one CLI request. */
-function* payloads(lines: string[], separator = "\n"): Generator<string> {
+function* payloads(lines: Iterable<string>, separator = "\n"): Generator<string> {
   let chunk: string[] = [];
   let bytes = 0;
   for (const line of lines) {
