@@ -1,4 +1,8 @@
 import pg from "pg";
+import { backoffDelayMs, type Backoff } from "./backoff";
+
+/** Reconnecting: 200 ms, doubling, at most 5 s. */
+const RECONNECT: Backoff = { initialMs: 200, factor: 2, maxMs: 5_000, jitter: 0 };
 
 /**
  * One dedicated connection LISTENing on a channel (outside the pool, so it never takes a
@@ -18,7 +22,8 @@ export class PgListener {
   private client: pg.Client | null = null;
   private closed = false;
   private connecting: Promise<void> | null = null;
-  private retryMs = 200;
+  /** Failed reconnects in a row: the next pause grows with them. */
+  private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PgListenerOptions) {
@@ -61,7 +66,7 @@ export class PgListener {
       return;
     }
     this.client = client;
-    this.retryMs = 200;
+    this.failures = 0;
     if (isReconnect) this.options.onReconnect?.();
   }
 
@@ -75,14 +80,17 @@ export class PgListener {
 
   private scheduleReconnect(): void {
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      if (this.closed) return;
-      this.connect(true).catch((error: Error) => {
-        this.options.onError?.(error);
-        this.retryMs = Math.min(this.retryMs * 2, 5_000);
-        if (!this.closed) this.scheduleReconnect();
-      });
-    }, this.retryMs);
+    this.retryTimer = setTimeout(
+      () => {
+        if (this.closed) return;
+        this.connect(true).catch((error: Error) => {
+          this.options.onError?.(error);
+          this.failures++;
+          if (!this.closed) this.scheduleReconnect();
+        });
+      },
+      backoffDelayMs(RECONNECT, this.failures + 1),
+    );
     this.retryTimer.unref();
   }
 }
