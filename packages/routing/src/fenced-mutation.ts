@@ -3,11 +3,10 @@ import { inTransaction, newId, type Pool, type Queryable } from "@hydra/db";
 import { classifyDatabaseError, RoutingError } from "./errors";
 import { hashRequest, isUniqueViolation, replayRecorded, type RoutingOperationKind } from "./idempotency";
 import type { LockHold, ProjectLock } from "./lock";
-import { bumpRoutingGeneration } from "./sql/bumpRoutingGeneration";
 import { findRoutingGeneration } from "./sql/findRoutingGeneration";
-import { insertRoutingOperation } from "./sql/insertRoutingOperation";
 import { lockProject } from "./sql/lockProject";
 import { recordRouteChange } from "./sql/recordRouteChange";
+import { recordRoutingOperation } from "./sql/recordRoutingOperation";
 import type { LockedProjectRow, StoredRoute } from "./sql/rows";
 import { setTransactionTimeouts } from "./sql/setTransactionTimeouts";
 
@@ -81,23 +80,22 @@ export async function runFencedMutation<Req extends DescMessage, Res extends Des
         }
         const { response, routes } = await op.apply(tx, project);
         assertStillHeld(hold, projectId);
-        const generation = await bumpRoutingGeneration(tx, projectId, fence);
+        // The compare-and-set below makes it exactly this generation, or writes nothing.
+        response.routingGeneration = fence + 1n;
+        const generation = await recordRoutingOperation(tx, fence, {
+          id: newId("routingOperation"),
+          projectId,
+          kind: op.kind,
+          idempotencyKey: key,
+          requestHash,
+          response: toJson(op.responseSchema, response),
+        });
         if (generation === undefined) {
           throw new RoutingError(
             "aborted",
             `project ${projectId}: routing generation is no longer ${fence} (lease lost); retry`,
           );
         }
-        response.routingGeneration = generation;
-        await insertRoutingOperation(tx, {
-          id: newId("routingOperation"),
-          projectId,
-          routingGeneration: generation,
-          kind: op.kind,
-          idempotencyKey: key,
-          requestHash,
-          response: toJson(op.responseSchema, response),
-        });
         // Last: the change's id must be taken after every row this transaction wrote (sql/recordRouteChange.ts).
         if (routes.length > 0) await recordRouteChange(tx, projectId, generation, routes);
         return response;

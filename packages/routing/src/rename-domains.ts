@@ -1,9 +1,8 @@
 import { inTransaction, newId, type Pool } from "@hydra/db";
-import { bumpRoutingGeneration } from "./sql/bumpRoutingGeneration";
 import { deleteDomain } from "./sql/deleteDomain";
-import { insertRoutingOperation } from "./sql/insertRoutingOperation";
 import { lockProject } from "./sql/lockProject";
 import { recordRouteChange } from "./sql/recordRouteChange";
+import { recordRoutingOperation } from "./sql/recordRoutingOperation";
 import { renameDomain } from "./sql/renameDomain";
 import type { StoredRouteChange } from "./sql/rows";
 import { lockDomainsByName } from "./sql/lockDomainsByName";
@@ -63,18 +62,16 @@ export async function renameDomains(pool: Pool, projectId: string, renames: Doma
       }
     }
     if (outcome.renamed.length + outcome.dropped.length === 0) return outcome;
-    const generation = await bumpRoutingGeneration(tx, projectId, project.routing_generation);
-    // The row is locked: the generation cannot have moved.
-    if (generation === undefined) throw new Error(`project ${projectId}: routing generation moved under a row lock`);
-    await insertRoutingOperation(tx, {
+    const generation = await recordRoutingOperation(tx, project.routing_generation, {
       id: newId("routingOperation"),
       projectId,
-      routingGeneration: generation,
       kind: "rename_domains",
       idempotencyKey: null,
       requestHash: "",
       response: { renamed: outcome.renamed, dropped: outcome.dropped },
     });
+    // The row is locked: the generation cannot have moved.
+    if (generation === undefined) throw new Error(`project ${projectId}: routing generation moved under a row lock`);
     // Last, like every routing mutation: the edge sees the renames as one change.
     if (routes.length > 0) await recordRouteChange(tx, projectId, generation, routes);
     return outcome;
