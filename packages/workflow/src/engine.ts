@@ -2,36 +2,26 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pino from "pino";
 import type { PgListener, Pool } from "@hydra/db";
+import { Claimer } from "./claimer";
 import type { Logger, StepEvent, WorkflowDefinition } from "./define";
-import type { ErrorCode } from "@hydra/db/errors";
-import {
-  WorkflowInputConflictError,
-  WorkflowNotFoundError,
-  WorkflowTimeoutError,
-  type CancelKind,
-  type FailureKind,
-} from "./errors";
-import { RunExecution } from "./execution";
+import { WorkflowInputConflictError, WorkflowNotFoundError, type CancelKind } from "./errors";
 import { inputHash } from "./hash";
 import { workflowListener, type Notification } from "./listener";
 import { OwnerSession } from "./owner-session";
-import { claimPendingRuns } from "./sql/claimPendingRuns";
+import { ResultWaiters, resultDeadline, type ResultOptions, type RunOutcome } from "./result-waiters";
 import { claimRun } from "./sql/claimRun";
 import { createRun } from "./sql/createRun";
 import { findRun } from "./sql/findRun";
 import { listRuns, type RunFilter } from "./sql/listRuns";
-import { findDeadOwners } from "./sql/findDeadOwners";
 import { listSteps } from "./sql/listSteps";
-import { nextWakeAt } from "./sql/nextWakeAt";
-import { reclaimDeadOwners } from "./sql/reclaimDeadOwners";
-import { reclaimExpiredLeases } from "./sql/reclaimExpiredLeases";
 import { reclaimOwnRuns } from "./sql/reclaimOwnRuns";
-import { renewLeases } from "./sql/renewLeases";
 import { requestCancel } from "./sql/requestCancel";
 import { resumeRun } from "./sql/resumeRun";
-import { TERMINAL_STATUSES, type RunRow, type RunStatus } from "./sql/rows";
-import { wakeDueRuns } from "./sql/wakeDueRuns";
+import type { RunStatus } from "./sql/rows";
+import { Sweeper } from "./sweeper";
 import { runView, type RunView } from "./view";
+
+export type { ResultOptions, RunOutcome } from "./result-waiters";
 
 export interface EngineOptions {
   pool: Pool;
@@ -80,30 +70,9 @@ export interface StartedRun {
   status: RunStatus;
 }
 
-/**
- * How a run ended (or parked). A failure is data: `code` (a Connect code name, null when the
- * error had none) and `kind` say what happened; `error` is the message for people.
- */
-export type RunOutcome<O = unknown> =
-  | { id: string; status: "completed"; output: O }
-  | {
-      id: string;
-      status: "failed" | "cancelled" | "paused";
-      error: string;
-      code: ErrorCode | null;
-      kind: FailureKind | null;
-    };
-
 export interface CancelOptions {
   /** superseded: a newer run replaces this one (the run ends with that kind). Default cancelled. */
   kind?: CancelKind;
-}
-
-export interface ResultOptions {
-  deadline?: Date;
-  timeoutMs?: number;
-  /** Also settle when the run pauses (retries exhausted) instead of waiting for an operator. */
-  settleOnPause?: boolean;
 }
 
 export interface StopOptions {
@@ -140,72 +109,86 @@ const DEFAULT_LEASE_MS = 15_000;
 const DEFAULT_DEAD_OWNER_POLL_MS = 100;
 const DEFAULT_DEAD_OWNER_GRACE_MS = 300;
 
+/**
+ * One instance of the engine: the parts wired together. The claimer holds the runs executing
+ * here (claimer.ts), the sweeper and its timers give runs back (sweeper.ts), result() callers
+ * wait in result-waiters.ts; one LISTEN connection feeds them all, one owner session proves
+ * this instance alive (owner-session.ts).
+ */
 class Engine implements WorkflowEngine {
   readonly workerId: string;
   private readonly pool: Pool;
   private readonly leaseMs: number;
-  private readonly heartbeatMs: number;
-  private readonly sweepMs: number;
-  private readonly concurrency: number;
   private readonly logger: Logger;
   private readonly definitions = new Map<string, WorkflowDefinition>();
-  private readonly active = new Map<string, { execution: RunExecution; done: Promise<void> }>();
-  private readonly waiters = new Map<string, Set<() => void>>();
   private readonly listener: PgListener;
-  private running = false;
-  private stopping = false;
-  /** A claim pass found more work than free slots: claim again when a slot frees up. */
-  private backlog = false;
-  private claiming: Promise<void> | null = null;
-  private claimAgain = false;
-  private sweeping: Promise<void> | null = null;
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private wakeTimerAt = Infinity;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
   /** This instance's liveness lock; null with deadOwnerPollMs 0. */
   private readonly session: OwnerSession | null;
-  private readonly deadOwnerPollMs: number;
-  private readonly deadOwnerGraceMs: number;
-  /** Owners seen with a free lock, and since when (this instance's clock). */
-  private readonly suspects = new Map<string, number>();
-  private livenessTimer: NodeJS.Timeout | undefined;
-  private checkingOwners: Promise<void> | null = null;
+  private readonly claimer: Claimer;
+  private readonly sweeper: Sweeper;
+  private readonly waiters: ResultWaiters;
+  private running = false;
 
-  constructor(private readonly options: EngineOptions) {
+  constructor(options: EngineOptions) {
     this.pool = options.pool;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.leaseMs = positive("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS);
-    this.heartbeatMs = positive("heartbeatMs", options.heartbeatMs ?? Math.floor(this.leaseMs / 3));
-    this.sweepMs = positive("sweepMs", options.sweepMs ?? Math.min(Math.floor(this.leaseMs / 2), 5_000));
-    this.concurrency = positive("concurrency", options.concurrency ?? 32);
-    this.logger = options.logger ?? pino({ name: "workflow", level: process.env.HYDRA_WORKFLOW_LOG_LEVEL ?? "warn" });
-    this.deadOwnerPollMs = options.deadOwnerPollMs ?? DEFAULT_DEAD_OWNER_POLL_MS;
-    if (!(Number.isFinite(this.deadOwnerPollMs) && this.deadOwnerPollMs >= 0))
-      throw new RangeError(`deadOwnerPollMs must be ≥ 0, got ${this.deadOwnerPollMs}`);
-    this.deadOwnerGraceMs = positive("deadOwnerGraceMs", options.deadOwnerGraceMs ?? DEFAULT_DEAD_OWNER_GRACE_MS);
+    const heartbeatMs = positive("heartbeatMs", options.heartbeatMs ?? Math.floor(this.leaseMs / 3));
+    const sweepMs = positive("sweepMs", options.sweepMs ?? Math.min(Math.floor(this.leaseMs / 2), 5_000));
+    const concurrency = positive("concurrency", options.concurrency ?? 32);
+    const logger = (this.logger =
+      options.logger ?? pino({ name: "workflow", level: process.env.HYDRA_WORKFLOW_LOG_LEVEL ?? "warn" }));
+    const deadOwnerPollMs = options.deadOwnerPollMs ?? DEFAULT_DEAD_OWNER_POLL_MS;
+    if (!(Number.isFinite(deadOwnerPollMs) && deadOwnerPollMs >= 0))
+      throw new RangeError(`deadOwnerPollMs must be ≥ 0, got ${deadOwnerPollMs}`);
+    const deadOwnerGraceMs = positive("deadOwnerGraceMs", options.deadOwnerGraceMs ?? DEFAULT_DEAD_OWNER_GRACE_MS);
     this.session =
-      this.deadOwnerPollMs > 0
-        ? new OwnerSession(this.pool, this.workerId, this.logger, Math.max(20, Math.floor(this.deadOwnerGraceMs / 4)))
+      deadOwnerPollMs > 0
+        ? new OwnerSession(this.pool, this.workerId, logger, Math.max(20, Math.floor(deadOwnerGraceMs / 4)))
         : null;
     this.listener = workflowListener(
       this.pool,
-      this.logger,
+      logger,
       (n) => this.onNotification(n),
       () => this.onReconnect(),
     );
+    // Heartbeats and the liveness poll use the LISTEN connection while it is up.
+    const ownConnection = () => this.listener.connection ?? this.pool;
+    this.claimer = new Claimer({
+      pool: this.pool,
+      workerId: this.workerId,
+      leaseMs: this.leaseMs,
+      heartbeatMs,
+      concurrency,
+      logger,
+      definitions: this.definitions,
+      onStepEvent: options.onStepEvent,
+      wakeAt: (at) => this.sweeper.scheduleWake(at),
+      heartbeatDb: ownConnection,
+    });
+    this.sweeper = new Sweeper({
+      pool: this.pool,
+      workerId: this.workerId,
+      sweepMs,
+      logger,
+      session: this.session,
+      deadOwnerPollMs,
+      deadOwnerGraceMs,
+      claimPending: () => this.claimer.claimPending(),
+      pollDb: ownConnection,
+    });
+    this.waiters = new ResultWaiters(this.pool);
   }
 
   register(definition: WorkflowDefinition<never, unknown>): WorkflowEngine {
     if (this.definitions.has(definition.kind)) throw new Error(`workflow ${definition.kind} is already registered`);
     this.definitions.set(definition.kind, definition as WorkflowDefinition);
-    if (this.running) void this.claimPending();
+    if (this.running) void this.claimer.claimPending();
     return this;
   }
 
   async start(): Promise<void> {
     if (this.running) return;
-    this.stopping = false;
     await this.listener.start();
     if (this.session) {
       await this.session.start().catch(async (error: unknown) => {
@@ -219,12 +202,8 @@ class Engine implements WorkflowEngine {
         this.logger.info({ runs: own.map((r) => r.id) }, "resuming the runs of this owner's previous incarnation");
     }
     this.running = true;
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
-    if (this.session) {
-      this.livenessTimer = setInterval(() => void this.checkOwners(), this.deadOwnerPollMs);
-      this.livenessTimer.unref();
-    }
-    await this.sweep();
+    this.claimer.start();
+    await this.sweeper.start();
   }
 
   async stop(options: StopOptions = {}): Promise<void> {
@@ -232,31 +211,9 @@ class Engine implements WorkflowEngine {
       await this.listener.stop();
       return;
     }
-    this.stopping = true;
-    clearInterval(this.livenessTimer);
-    await this.checkingOwners;
-    clearTimeout(this.sweepTimer);
-    clearTimeout(this.wakeTimer);
-    this.wakeTimerAt = Infinity;
-    await this.sweeping?.catch(() => {});
-    await this.claiming?.catch(() => {});
-    const graceMs = options.graceMs ?? 5_000;
-    const inFlight = [...this.active.values()].map((a) => a.done);
-    await Promise.race([Promise.all(inFlight), delay(graceMs)]);
-    const left = [...this.active.values()];
-    await Promise.all(
-      left.map(({ execution }) =>
-        execution
-          .handBack()
-          .catch((error: unknown) =>
-            this.logger.warn({ runId: execution.id, err: error }, "hand-back failed; the lease will lapse"),
-          ),
-      ),
-    );
-    // Let the handed-back executions unwind (their writes are fenced out now) before the caller
-    // ends the pool; a step body that ignores its abort signal is not waited for.
-    await Promise.race([Promise.all(left.map((a) => a.done)), delay(1_000)]);
-    clearInterval(this.heartbeatTimer);
+    this.claimer.close();
+    await this.sweeper.stop();
+    await this.claimer.drain(options.graceMs ?? 5_000);
     this.running = false;
     // After the hand-back: nothing of ours is left running, so leaving the watched set is safe.
     await this.session?.stop();
@@ -275,19 +232,18 @@ class Engine implements WorkflowEngine {
       throw new RangeError(`startRun: deadlineMs must be a positive integer, got ${request.deadlineMs}`);
     }
     const hash = inputHash(request.input);
-    const claimHere = this.canClaim(kind);
     const created = await createRun(this.pool, {
       id,
       kind,
       key,
       input: request.input,
       inputHash: hash,
-      owner: claimHere ? this.workerId : null,
+      owner: this.claimer.canClaim(kind) ? this.workerId : null,
       leaseMs: this.leaseMs,
       deadlineMs: request.deadlineMs ?? null,
     });
     if (created) {
-      if (created.owner === this.workerId) this.launch(created, true);
+      if (created.owner === this.workerId) this.claimer.launch(created, true);
       return { id, created: true, status: created.status };
     }
     const existing = await findRun(this.pool, id);
@@ -295,10 +251,10 @@ class Engine implements WorkflowEngine {
     if (existing.kind !== kind) throw new WorkflowInputConflictError(id, `kind ${existing.kind}, not ${kind}`);
     if (existing.key !== key) throw new WorkflowInputConflictError(id, `key ${existing.key}, not ${key}`);
     if (existing.input_hash !== hash) throw new WorkflowInputConflictError(id, "a different input");
-    if (existing.status === "pending" && this.canClaim(kind)) {
+    if (existing.status === "pending" && this.claimer.canClaim(kind)) {
       const claimed = await claimRun(this.pool, id, this.workerId, this.leaseMs, [kind]);
       if (claimed) {
-        this.launch(claimed, false);
+        this.claimer.launch(claimed, false);
         return { id, created: false, status: claimed.status };
       }
     }
@@ -306,53 +262,15 @@ class Engine implements WorkflowEngine {
   }
 
   async result<O = unknown>(id: string, options: ResultOptions): Promise<RunOutcome<O>> {
-    const deadline =
-      options.deadline?.getTime() ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
-    if (deadline === undefined) throw new TypeError("result: a deadline or timeoutMs is required");
+    const deadline = resultDeadline(options);
     await this.listener.start();
-    return new Promise<RunOutcome<O>>((resolve, reject) => {
-      let settled = false;
-      const finish = (settle: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const checks = this.waiters.get(id);
-        checks?.delete(check);
-        if (checks?.size === 0) this.waiters.delete(id);
-        settle();
-      };
-      const check = () => {
-        if (settled) return;
-        findRun(this.pool, id).then(
-          (run) => {
-            if (!run) return finish(() => reject(new WorkflowNotFoundError(id)));
-            const outcome = outcomeOf<O>(run, options.settleOnPause ?? false);
-            if (outcome) finish(() => resolve(outcome));
-          },
-          (error: unknown) => finish(() => reject(error)),
-        );
-      };
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(new WorkflowTimeoutError(`workflow run ${id} did not end by ${new Date(deadline).toISOString()}`)),
-          ),
-        Math.max(0, deadline - Date.now()),
-      );
-      let checks = this.waiters.get(id);
-      if (!checks) this.waiters.set(id, (checks = new Set()));
-      checks.add(check);
-      // A run executing here is read once it ends; any other is read now (then on each notification).
-      const local = this.active.get(id);
-      if (local) void local.done.then(check);
-      else check();
-    });
+    return this.waiters.wait<O>(id, deadline, options.settleOnPause ?? false, this.claimer.doneOf(id));
   }
 
   async cancel(id: string, reason: string, options: CancelOptions = {}): Promise<RunStatus> {
     const answer = await requestCancel(this.pool, id, reason, options.kind ?? "cancelled");
     if (!answer) throw new WorkflowNotFoundError(id);
-    this.active.get(id)?.execution.noteCancel();
+    this.claimer.noteCancel(id);
     return answer.current;
   }
 
@@ -373,234 +291,27 @@ class Engine implements WorkflowEngine {
   }
 
   sweep(): Promise<void> {
-    this.sweeping ??= this.sweepOnce().finally(() => {
-      this.sweeping = null;
-      this.scheduleSweep();
-    });
-    return this.sweeping;
-  }
-
-  // ---- internals ------------------------------------------------------------------------
-
-  private canClaim(kind: string): boolean {
-    return this.running && !this.stopping && this.definitions.has(kind) && this.freeSlots() > 0;
-  }
-
-  /** Executions writing their outcome already count as done: the outcome's notification can arrive before the write's reply. */
-  private freeSlots(): number {
-    let busy = 0;
-    for (const { execution } of this.active.values()) if (!execution.windingDown) busy++;
-    return this.concurrency - busy;
-  }
-
-  private launch(run: RunRow, fresh: boolean): void {
-    const definition = this.definitions.get(run.kind);
-    if (!definition) throw new Error(`claimed a run of unregistered kind ${run.kind}`);
-    const execution = new RunExecution(
-      run,
-      definition,
-      {
-        db: this.pool,
-        logger: this.logger,
-        onStepEvent: this.options.onStepEvent,
-        wakeAt: (at) => this.scheduleWake(at),
-      },
-      fresh,
-    );
-    const done = execution.execute().finally(() => {
-      if (this.active.get(run.id)?.execution === execution) this.active.delete(run.id);
-      if (this.backlog && this.running && !this.stopping) void this.claimPending();
-    });
-    this.active.set(run.id, { execution, done });
-  }
-
-  /** Claims pending runs up to the free slots; serialized, with one more pass if asked meanwhile. */
-  private claimPending(): Promise<void> {
-    if (this.claiming) {
-      this.claimAgain = true;
-      return this.claiming;
-    }
-    this.claiming = (async () => {
-      do {
-        this.claimAgain = false;
-        const free = this.freeSlots();
-        if (!this.running || this.stopping || this.definitions.size === 0) return;
-        if (free <= 0) {
-          this.backlog = true;
-          return;
-        }
-        const claimed = await claimPendingRuns(
-          this.pool,
-          this.workerId,
-          this.leaseMs,
-          [...this.definitions.keys()],
-          free,
-        );
-        this.backlog = claimed.length === free;
-        for (const run of claimed) this.launch(run, false);
-      } while (this.claimAgain);
-    })()
-      .catch((error: unknown) => this.logger.warn({ err: error }, "claiming pending runs failed"))
-      .finally(() => (this.claiming = null));
-    return this.claiming;
-  }
-
-  private async sweepOnce(): Promise<void> {
-    if (!this.running || this.stopping) return;
-    try {
-      const reclaimed = await reclaimExpiredLeases(this.pool);
-      if (reclaimed.length) this.logger.info({ runs: reclaimed.map((r) => r.id) }, "reclaimed expired workflow leases");
-      await wakeDueRuns(this.pool);
-      await this.claimPending();
-      const next = await nextWakeAt(this.pool);
-      if (next) this.scheduleWake(next);
-    } catch (error) {
-      this.logger.warn({ err: error }, "workflow sweep failed");
-    }
-  }
-
-  /**
-   * Crash recovery in well under a second (sql/reclaimDeadOwners.ts): owners whose session
-   * lock stays free for deadOwnerGraceMs are dead, and their runs are reclaimed through the same
-   * epoch bump as an expired lease. Safety never depends on this judgement: a wrongly judged
-   * owner (alive, its connection dropped for longer than the grace) is fenced out at its next
-   * checkpoint or heartbeat exactly like an owner whose lease lapsed — every checkpoint is
-   * written only where the epoch is still the one it claimed, under a row lock that a reclaim's
-   * epoch bump takes exclusively, so no two owners of a run ever both checkpoint.
-   */
-  private checkOwners(): Promise<void> {
-    this.checkingOwners ??= this.checkOwnersOnce().finally(() => (this.checkingOwners = null));
-    return this.checkingOwners;
-  }
-
-  private async checkOwnersOnce(): Promise<void> {
-    if (!this.running || this.stopping || !this.session) return;
-    const now = Date.now();
-    const heldSince = this.session.heldSince;
-    // Our own session is new (or down): after a Postgres restart every lock is free at once.
-    // Give the other owners the same grace to retake theirs before judging anyone.
-    if (heldSince === null || now - heldSince < this.deadOwnerGraceMs) {
-      this.suspects.clear();
-      return;
-    }
-    try {
-      const free = new Set(await findDeadOwners(this.listener.connection ?? this.pool, this.workerId));
-      for (const owner of this.suspects.keys()) if (!free.has(owner)) this.suspects.delete(owner);
-      const due: string[] = [];
-      for (const owner of free) {
-        const since = this.suspects.get(owner);
-        if (since === undefined) this.suspects.set(owner, now);
-        else if (now - since >= this.deadOwnerGraceMs) due.push(owner);
-      }
-      if (due.length === 0) return;
-      const reclaimed = await reclaimDeadOwners(this.pool, due);
-      for (const owner of due) this.suspects.delete(owner);
-      if (reclaimed.length)
-        this.logger.info(
-          { runs: reclaimed.map((r) => r.id), owners: due },
-          "reclaimed the runs of dead workflow owners",
-        );
-    } catch (error) {
-      this.logger.warn({ err: error }, "checking workflow owners failed");
-    }
-  }
-
-  private scheduleSweep(): void {
-    clearTimeout(this.sweepTimer);
-    if (!this.running || this.stopping) return;
-    this.sweepTimer = setTimeout(() => void this.sweep(), this.sweepMs);
-    this.sweepTimer.unref();
-  }
-
-  /** A timer is due at `at`: sweep then rather than at the next interval, so sleeps end on time. */
-  private scheduleWake(at: Date): void {
-    const when = at.getTime();
-    if (!this.running || this.stopping || when >= this.wakeTimerAt) return;
-    // Later than the next periodic sweep: that sweep will arm the timer (and no setTimeout overflows).
-    if (when - Date.now() >= this.sweepMs) return;
-    clearTimeout(this.wakeTimer);
-    this.wakeTimerAt = when;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimerAt = Infinity;
-        void this.sweep().then(() => {
-          // A sweep already in progress may have read the clock just before `at`.
-          if (Date.now() >= when) void this.sweep();
-        });
-      },
-      Math.max(0, when - Date.now()) + 2,
-    );
-    this.wakeTimer.unref();
-  }
-
-  private async heartbeat(): Promise<void> {
-    const held = [...this.active.values()].map(({ execution }) => execution);
-    if (held.length === 0) return;
-    try {
-      const db = this.listener.connection ?? this.pool;
-      const renewed = await renewLeases(
-        db,
-        held.map((e) => ({ id: e.id, epoch: e.epoch })),
-        this.leaseMs,
-      );
-      const byId = new Map(renewed.map((r) => [r.id, r]));
-      for (const execution of held) {
-        const lease = byId.get(execution.id);
-        if (this.active.get(execution.id)?.execution !== execution) continue; // ended meanwhile
-        if (!lease) execution.noteLeaseLost();
-        else if (lease.cancel_requested_at) execution.noteCancel();
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, "workflow heartbeat failed");
-    }
+    return this.sweeper.sweep();
   }
 
   private onNotification(n: Notification): void {
     switch (n.event) {
       case "ended":
-        for (const check of this.waiters.get(n.id) ?? []) check();
-        return;
+        return this.waiters.ended(n.id);
       case "cancel":
-        this.active.get(n.id)?.execution.noteCancel();
-        return;
+        return this.claimer.noteCancel(n.id);
       case "ready":
-        if (!this.running || this.stopping || !this.definitions.has(n.kind)) return;
-        if (this.freeSlots() <= 0) {
-          this.backlog = true;
-          return;
-        }
-        claimRun(this.pool, n.id, this.workerId, this.leaseMs, [n.kind]).then(
-          (run) => run && this.launch(run, false),
-          (error: unknown) => this.logger.warn({ runId: n.id, err: error }, "claiming a ready run failed"),
-        );
+        return this.claimer.claimReady(n.id, n.kind);
     }
   }
 
   private onReconnect(): void {
-    for (const checks of this.waiters.values()) for (const check of checks) check();
-    if (this.running) void this.sweep();
+    this.waiters.recheckAll();
+    if (this.running) void this.sweeper.sweep();
   }
-}
-
-function outcomeOf<O>(run: RunRow, settleOnPause: boolean): RunOutcome<O> | null {
-  if (run.status === "completed") return { id: run.id, status: "completed", output: run.output as O };
-  if (TERMINAL_STATUSES.includes(run.status) || (settleOnPause && run.status === "paused")) {
-    return {
-      id: run.id,
-      status: run.status as "failed" | "cancelled" | "paused",
-      error: run.error ?? run.status,
-      code: run.error_code,
-      kind: run.error_kind,
-    };
-  }
-  return null;
 }
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
   return value;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
