@@ -3,7 +3,7 @@
 // plays the kubelets. Deploy → READY, standby and wake through a rollback, promote, cancel, a
 // region that cannot run pods, admission refusing pods, and kill -9 of deploy-svc mid-deploy.
 // Runs under `pnpm test:kube` (needs the clusters cluster.ts starts).
-import { namespaceName, networkPolicyName, sentinelName, workloadName } from "@hydra/cluster";
+import { LABEL, namespaceName, networkPolicyName, sentinelName, workloadName } from "@hydra/cluster";
 import { DeploymentStatus } from "@hydra/proto/hydra/v1";
 import { DEPLOY_STEPS } from "../../packages/deploy/src/workflows/deploy";
 import { Hydra, type ProjectInfo, isStepLine, waitFor } from "../deploy/support/harness";
@@ -237,3 +237,78 @@ it("kill -9 of deploy-svc while it waits for readiness: the restarted one resume
   expect(await podsIn(project, id)).toEqual(REGIONS);
   expect(await h.invariantViolations(project.projectId)).toEqual([]);
 }, 180_000);
+
+it("a sentinel the cluster's policy refuses → FAILED at wait-ready at once, the reason naming the sentinel and the policy", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const ns = namespaceName(project.workspaceId);
+  const policy = `hydra-test-no-sentinels-${project.workspaceId.slice(-8)}`;
+  const label = { "hydra-test/no-sentinels": project.workspaceId.slice(-8) };
+  // The cluster admin refuses sentinel pods in this workspace's namespace (eu-west only): a
+  // ValidatingAdmissionPolicy, real admission; the deployment's own pods are allowed.
+  await kubeOk(state, "eu-west", "POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: ns, labels: label },
+  });
+  const admission = "/apis/admissionregistration.k8s.io/v1";
+  await kubeOk(state, "eu-west", "POST", `${admission}/validatingadmissionpolicies`, {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name: policy },
+    spec: {
+      failurePolicy: "Fail",
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+      },
+      validations: [
+        {
+          expression: `!has(object.metadata.labels) || !('${LABEL.component}' in object.metadata.labels) || object.metadata.labels['${LABEL.component}'] != 'sentinel'`,
+          message: "no sentinels in this namespace",
+        },
+      ],
+    },
+  });
+  await kubeOk(state, "eu-west", "POST", `${admission}/validatingadmissionpolicybindings`, {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicyBinding",
+    metadata: { name: policy },
+    spec: {
+      policyName: policy,
+      validationActions: ["Deny"],
+      matchResources: { namespaceSelector: { matchLabels: label } },
+    },
+  });
+  try {
+    // The policy is in force once a sentinel-labelled pod is refused (dry run: nothing is created).
+    await waitFor(
+      "the admission policy in force",
+      async () => {
+        const probe = await kubeRequest<{ message?: string }>(
+          state,
+          "eu-west",
+          "POST",
+          `/api/v1/namespaces/${ns}/pods?dryRun=All`,
+          {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "probe", labels: { [LABEL.component]: "sentinel" } },
+            spec: { containers: [{ name: "c", image: "x" }] },
+          },
+        );
+        return probe.status >= 400 && probe.body?.message?.includes(policy) ? true : undefined;
+      },
+      30_000,
+    );
+    const id = await h.deploy(project);
+    const row = await h.waitForStatus(id, ["ready", "failed", "cancelled"], 90_000);
+    expect({ status: row.status, step: row.failed_step }).toEqual({ status: "failed", step: "wait-ready" });
+    expect(row.failure_reason).toContain(
+      `region eu-west: the pods of sentinel ${ns}/${sentinelName(project.productionId)} are refused`,
+    );
+    expect(row.failure_reason).toContain(policy);
+    expect(await h.domains(project.projectId)).toEqual([]);
+  } finally {
+    await kubeRequest(state, "eu-west", "DELETE", `${admission}/validatingadmissionpolicybindings/${policy}`);
+    await kubeRequest(state, "eu-west", "DELETE", `${admission}/validatingadmissionpolicies/${policy}`);
+  }
+}, 150_000);
