@@ -40,12 +40,8 @@ export interface StandIn {
   setKubelet(region: string, settings: { mode?: KubeletMode; readyDelayMs?: number }): Promise<void>;
   /** Cuts every open watch connection of the region; resolves to how many. */
   dropWatches(region: string): Promise<number>;
-  /** How many watch connections of the region are open now. */
-  openWatches(region: string): Promise<number>;
-  /** Forgets the event history: watches from an older resourceVersion get 410 Expired. */
-  compact(region: string): Promise<number>;
-  /** The next `count` (default 1) matching API requests answer `status` (e.g. 500, 429, 503), or are delayed by `delayMs`. */
-  injectFault(region: string, fault: Partial<Fault>): Promise<void>;
+  /** The next `count` (default 1) matching API requests answer `status` (e.g. 500, 429, 503). */
+  injectFault(region: string, fault: Partial<Fault> & Pick<Fault, "status">): Promise<void>;
   clearFaults(region: string): Promise<void>;
   /** API requests the region received after sequence number `after`. */
   requests(region: string, after?: number): Promise<LoggedRequest[]>;
@@ -145,10 +141,6 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
     setKubelet: async (region, settings) => void (await call(port(region), "POST", "/_standin/kubelet", settings)),
     dropWatches: async (region) =>
       (await call<{ dropped: number }>(port(region), "POST", "/_standin/watches/drop")).dropped,
-    openWatches: async (region) => (await call<{ watches: number }>(port(region), "GET", "/_standin/info")).watches,
-    compact: async (region) =>
-      (await call<{ compactedResourceVersion: number }>(port(region), "POST", "/_standin/history/compact"))
-        .compactedResourceVersion,
     injectFault: async (region, fault) => void (await call(port(region), "POST", "/_standin/faults", fault)),
     clearFaults: async (region) => void (await call(port(region), "DELETE", "/_standin/faults")),
     requests: (region, after = 0) => call<LoggedRequest[]>(port(region), "GET", `/_standin/requests?after=${after}`),

@@ -6,8 +6,7 @@
  * IP after `readyDelayMs`, and keeps the Deployment's status current.
  *
  * Modes, for tests: `ready` (default); `unschedulable` (pods stay Pending: PodScheduled False,
- * Unschedulable); `not-ready` (Running, readiness probe failing); `crash-loop` (the container
- * keeps failing: CrashLoopBackOff). In every mode, a pod requesting more than the one node's
+ * Unschedulable); `not-ready` (Running, readiness probe failing). In every mode, a pod requesting more than the one node's
  * allocatable resources (4 CPUs, 16Gi memory) is Unschedulable, as on a real cluster.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -55,7 +54,7 @@ type DeploymentJson = KubeJson & {
   };
   status?: { conditions?: ConditionJson[] };
 };
-export type KubeletMode = "ready" | "unschedulable" | "not-ready" | "crash-loop";
+export type KubeletMode = "ready" | "unschedulable" | "not-ready";
 
 const CONTROLLER = "kube-controller-manager";
 const KUBELET = "kubelet";
@@ -135,15 +134,14 @@ export class FakeKubelet {
   configure(input: { mode?: KubeletMode; readyDelayMs?: number }): void {
     if (input.readyDelayMs !== undefined) this.readyDelayMs = input.readyDelayMs;
     if (input.mode === undefined || input.mode === this.mode) return;
-    if (!["ready", "unschedulable", "not-ready", "crash-loop"].includes(input.mode))
+    if (!["ready", "unschedulable", "not-ready"].includes(input.mode))
       throw new Error(`unknown kubelet mode ${input.mode}`);
     this.mode = input.mode;
     for (const pod of this.listPods()) {
       if (pod.metadata.deletionTimestamp) continue;
       if (this.mode === "ready" && !podReady(pod))
         this.later(() => this.start(pod.metadata.namespace, pod.metadata.name));
-      if ((this.mode === "not-ready" || this.mode === "crash-loop") && pod.spec.nodeName)
-        this.start(pod.metadata.namespace, pod.metadata.name);
+      if (this.mode === "not-ready" && pod.spec.nodeName) this.start(pod.metadata.namespace, pod.metadata.name);
     }
   }
 
@@ -366,7 +364,7 @@ export class FakeKubelet {
     this.later(() => this.start(namespace, name));
   }
 
-  /** The containers start: ready, not ready, or crashing, by mode. */
+  /** The containers start: ready or not ready, by mode. */
   private start(namespace: string, name: string): void {
     const pod = this.getPod(namespace, name);
     if (!pod || pod.metadata.deletionTimestamp) return;
@@ -375,7 +373,6 @@ export class FakeKubelet {
       return;
     }
     const ready = this.mode === "ready";
-    const crashing = this.mode === "crash-loop";
     this.writePod(
       namespace,
       name,
@@ -397,34 +394,21 @@ export class FakeKubelet {
         set("Ready", ready, ready ? undefined : "ContainersNotReady", ready ? undefined : unready);
         set("ContainersReady", ready, ready ? undefined : "ContainersNotReady", ready ? undefined : unready);
         p.status.containerStatuses = p.spec.containers.map((c, i) => {
-          const restarts = (p.status.containerStatuses?.[i]?.restartCount ?? 0) + (crashing ? 1 : 0);
           return {
             name: c.name,
             image: c.image,
             imageID: `docker.io/library/${c.image}@sha256:${createHash("sha256").update(c.image).digest("hex")}`,
             containerID: `containerd://${randomUUID().replace(/-/g, "")}`,
             ready,
-            restartCount: restarts,
-            started: !crashing,
-            state: crashing
-              ? {
-                  waiting: {
-                    reason: "CrashLoopBackOff",
-                    message: `back-off ${Math.min(300, 10 * 2 ** Math.max(0, restarts - 1))}s restarting failed container=${c.name} pod=${p.metadata.name}_${p.metadata.namespace}(${p.metadata.uid})`,
-                  },
-                }
-              : { running: { startedAt: now() } },
-            ...(crashing
-              ? { lastState: { terminated: { exitCode: 1, reason: "Error", startedAt: now(), finishedAt: now() } } }
-              : {}),
+            restartCount: p.status.containerStatuses?.[i]?.restartCount ?? 0,
+            started: true,
+            state: { running: { startedAt: now() } },
           };
         });
       },
       KUBELET,
       "status",
     );
-    if (crashing)
-      this.later(() => this.mode === "crash-loop" && this.start(namespace, name), Math.max(this.readyDelayMs, 500) * 2);
   }
 
   private terminate(pod: PodJson): void {

@@ -11,8 +11,10 @@
  * Status bodies. Not implemented: dryRun, pagination (limit/continue), deletecollection,
  * finalizers and graceful deletion of anything but pods, namespace termination (instant).
  *
- * Test control (no auth) under /_standin/: kubelet mode, dropping watches, compacting
- * history, injecting faults, the request log.
+ * Test control (no auth) under /_standin/: kubelet mode, dropping watches, injecting
+ * faults (a status), the request log. The driver's handling of the real API server's
+ * failure modes (delays, 410 relists, plain-text 404s, many watches) is tested against a real
+ * kube-apiserver behind test/kube/fault-proxy.ts instead.
  */
 import * as http from "node:http";
 import { randomUUID } from "node:crypto";
@@ -179,14 +181,10 @@ interface Watcher {
 }
 
 export interface Fault {
-  /** Answer with this status (a Status body, or `body` as plain text); without it the request proceeds after `delayMs`. */
-  status?: number;
+  /** Answer with this status (a Status body). */
+  status: number;
   reason?: string;
   message?: string;
-  /** A plain-text body instead of a Status (e.g. "404 page not found" of an unserved API group). */
-  body?: string;
-  /** Wait this long before answering. */
-  delayMs?: number;
   count: number;
   method?: string;
   /** Substring of the request path. */
@@ -459,33 +457,29 @@ export class ApiServer {
       if (fault) {
         fault.count--;
         this.faults = this.faults.filter((f) => f.count > 0);
-        if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-        if (fault.status !== undefined) {
-          if (fault.body !== undefined) return this.send(res, fault.status, fault.body);
-          const headers: Record<string, string> =
-            fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
-          const reason =
-            fault.reason ??
-            (
-              {
-                403: "Forbidden",
-                404: "NotFound",
-                409: "Conflict",
-                429: "TooManyRequests",
-                500: "InternalError",
-                503: "ServiceUnavailable",
-                504: "Timeout",
-              } as Record<number, string>
-            )[fault.status];
-          const details =
-            fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : undefined;
-          return this.send(
-            res,
-            fault.status,
-            status(fault.status, reason, fault.message ?? `injected fault ${fault.status}`, details),
-            headers,
-          );
-        }
+        const headers: Record<string, string> =
+          fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
+        const reason =
+          fault.reason ??
+          (
+            {
+              403: "Forbidden",
+              404: "NotFound",
+              409: "Conflict",
+              429: "TooManyRequests",
+              500: "InternalError",
+              503: "ServiceUnavailable",
+              504: "Timeout",
+            } as Record<number, string>
+          )[fault.status];
+        const details =
+          fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : undefined;
+        return this.send(
+          res,
+          fault.status,
+          status(fault.status, reason, fault.message ?? `injected fault ${fault.status}`, details),
+          headers,
+        );
       }
       await this.route(req, res, url, body);
     } catch (error) {
@@ -1128,13 +1122,6 @@ export class ApiServer {
     return n;
   }
 
-  /** Forgets the event history: watches from any resourceVersion before now answer 410 Expired. */
-  compact(): number {
-    this.history = [];
-    this.compactedRv = this.rv;
-    return this.compactedRv;
-  }
-
   addFault(fault: Fault): void {
     this.faults.push({ ...fault });
   }
@@ -1147,23 +1134,14 @@ export class ApiServer {
     const input = (body ? JSON.parse(body) : {}) as ControlInput;
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
-      case "GET /_standin/info":
-        return this.send(res, 200, {
-          region: this.region,
-          port: this.port,
-          resourceVersion: this.rv,
-          watches: this.watchers.size,
-          kubelet: this.kubelet.settings(),
-        });
       case "POST /_standin/kubelet":
         this.kubelet.configure({ mode: input.mode, readyDelayMs: input.readyDelayMs });
         return this.send(res, 200, this.kubelet.settings());
       case "POST /_standin/watches/drop":
         return this.send(res, 200, { dropped: this.dropWatches() });
-      case "POST /_standin/history/compact":
-        return this.send(res, 200, { compactedResourceVersion: this.compact() });
       case "POST /_standin/faults":
-        this.addFault({ ...input, count: input.count ?? 1 });
+        if (typeof input.status !== "number") return this.send(res, 400, { error: "a fault needs a status" });
+        this.addFault({ ...input, status: input.status, count: input.count ?? 1 });
         return this.send(res, 200, { faults: this.faults });
       case "DELETE /_standin/faults":
         this.clearFaults();

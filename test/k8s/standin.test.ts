@@ -155,13 +155,21 @@ function deployment(name: string, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** Events the stand-in keeps for watches from a resourceVersion. */
+const HISTORY = 300;
+
 describe("Kubernetes API stand-in", () => {
   let standIn: StandIn;
   let port: number;
   const ns = "standin-test";
 
   beforeAll(async () => {
-    standIn = await startStandIn({ regions: ["one"], readyDelayMs: 50, bookmarkIntervalMs: 200 });
+    standIn = await startStandIn({
+      regions: ["one"],
+      readyDelayMs: 50,
+      bookmarkIntervalMs: 200,
+      historyLimit: HISTORY,
+    });
     port = standIn.regions.one!.port;
     const created = await raw(
       port,
@@ -519,7 +527,11 @@ describe("Kubernetes API stand-in", () => {
     replay.stop();
     expect(replay.events.map((e) => e.type)).toEqual(w.events.filter((e) => e.type !== "BOOKMARK").map((e) => e.type));
 
-    await standIn.compact("one");
+    // More writes than the history keeps: `start` is older than any event still held.
+    for (let i = 0; i <= HISTORY; i++) {
+      const labelled = { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { n: String(i) } } };
+      await raw(port, "PATCH", `/api/v1/namespaces/${ns}?fieldManager=test`, labelled, APPLY);
+    }
     const expired = watch(port, `${base}?watch=true&resourceVersion=${start}`);
     await expired.ended;
     expect(expired.events).toEqual([
