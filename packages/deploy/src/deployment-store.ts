@@ -9,6 +9,7 @@ import { listDeployments } from "./sql/listDeployments";
 import { listDomainsOfDeployment, type DomainRow } from "./sql/listDomainsOfDeployment";
 import { listInstances, type InstanceRow } from "./sql/listInstances";
 import { listTopologies, type TopologyRow } from "./sql/listTopologies";
+import { projectExists } from "./sql/projectExists";
 import type { DeploymentRow } from "./sql/rows";
 
 /** The workflow id of a deployment's Deploy run: stable, so Deploy is idempotent per deployment. */
@@ -122,12 +123,8 @@ export class DeploymentStore {
     }
     const limit = params.pageSize || DEFAULT_PAGE_SIZE;
     const beforeSequence = params.pageToken ? decodePageToken(params.pageToken) : null;
-    const exists = await this.pool.query({
-      name: "deploy_projectExists",
-      text: "SELECT 1 FROM projects WHERE id = $1",
-      values: [params.projectId],
-    });
-    if (exists.rowCount === 0) throw new ConnectError(`project ${params.projectId} not found`, Code.NotFound);
+    if (!(await projectExists(this.pool, params.projectId)))
+      throw new ConnectError(`project ${params.projectId} not found`, Code.NotFound);
     const rows = await listDeployments(this.pool, {
       projectId: params.projectId,
       environmentSlug: params.environmentSlug || null,

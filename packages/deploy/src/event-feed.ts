@@ -1,6 +1,7 @@
 import { setTimeout as sleepUntilAborted } from "node:timers/promises";
 import type { Pool } from "@hydra/db";
 import { findDeployment } from "./sql/findDeployment";
+import { findRunStatus } from "./sql/findRunStatus";
 import { listDeploymentEvents } from "./sql/listDeploymentEvents";
 import { TERMINAL_DEPLOYMENT_STATUSES, type DeploymentEventRow } from "./sql/rows";
 
@@ -18,15 +19,6 @@ export interface Wakeups {
 export interface EventFeedOptions {
   /** Safety net when no wake-up arrives. */
   pollMs?: number;
-}
-
-async function runStatus(pool: Pool, runId: string): Promise<string | null> {
-  const result = await pool.query<{ status: string }>({
-    name: "deploy_runStatus",
-    text: "SELECT status::text AS status FROM workflow_runs WHERE id = $1",
-    values: [runId],
-  });
-  return result.rows[0]?.status ?? null;
 }
 
 export async function* deploymentEvents(
@@ -51,7 +43,7 @@ export async function* deploymentEvents(
       // Read the status before the events: events written before a terminal status are then
       // certainly in the batch read after it.
       const deployment = await findDeployment(pool, deploymentId);
-      const run = deployment?.workflow_id ? await runStatus(pool, deployment.workflow_id) : null;
+      const run = deployment?.workflow_id ? await findRunStatus(pool, deployment.workflow_id) : null;
       // The stream ends when the status is final and the Deploy run has ended too (update-live
       // and schedule-standby come after READY), or when the run is paused: it waits for an
       // operator, and a watcher can resume from its last event id after `resume`.
