@@ -109,7 +109,9 @@ export async function startService(name: ServiceName, options: StartOptions = {}
   };
 
   try {
-    const listening = await waitForLine((line) => line.includes('"msg":"listening"'), options.timeoutMs ?? 30_000);
+    // A start deadline, not a speed check: beside a CPU hog, a first start that transpiles the
+    // Kubernetes client took over 30 s from "database ready" to "listening".
+    const listening = await waitForLine((line) => line.includes('"msg":"listening"'), options.timeoutMs ?? 90_000);
     const url = (JSON.parse(listening) as { url: string }).url;
     return { name, url, child, lines, exited, stop, waitForLine };
   } catch (error) {

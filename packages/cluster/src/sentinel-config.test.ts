@@ -7,7 +7,12 @@ import { ClusterDns } from "./local/dns";
 import { NginxProcess, nginxAvailable } from "./local/nginx";
 import { sentinelClusterConfig } from "./manifests";
 import { deploymentServiceName, serviceHost } from "./names";
-import { renderSentinelConfig, type SentinelConfigInput } from "./sentinel-config";
+import {
+  renderSentinelConfig,
+  SENTINEL_CONFIG_HEADER,
+  sentinelConfigDigest,
+  type SentinelConfigInput,
+} from "./sentinel-config";
 import { askSentinel, startEchoServer, type EchoServer } from "./testing";
 
 const run = promisify(execFile);
@@ -76,6 +81,7 @@ describeNginx("the sentinel's nginx config", () => {
     let nginx: NginxProcess;
     let replica: EchoServer;
     let activatorEcho: EchoServer;
+    let renderInput: SentinelConfigInput;
     const listen = `${block}.1:18480`;
     const upstreamPort = 18490;
 
@@ -92,24 +98,22 @@ describeNginx("the sentinel's nginx config", () => {
       dns = new ClusterDns((name) => addresses[name] ?? null);
       const resolver = await dns.listen("127.0.0.1", 0);
       const dir = mkdtempSync(join(tmpdir(), "hydra-sentinel-run-"));
-      nginx = new NginxProcess({
-        dir,
-        config: renderSentinelConfig({
-          environmentId,
-          namespace,
-          listen,
-          healthListen: `${block}.1:18481`,
-          resolver: `${resolver.host}:${resolver.port}`,
-          upstreamPort,
-          paths: {
-            pid: join(dir, "nginx.pid"),
-            temp: dir,
-            accessLog: join(dir, "access.log"),
-            errorLog: join(dir, "error.log"),
-          },
-          activator: `${block}.30:${upstreamPort}`,
-        }),
-      });
+      renderInput = {
+        environmentId,
+        namespace,
+        listen,
+        healthListen: `${block}.1:18481`,
+        resolver: `${resolver.host}:${resolver.port}`,
+        upstreamPort,
+        paths: {
+          pid: join(dir, "nginx.pid"),
+          temp: dir,
+          accessLog: join(dir, "access.log"),
+          errorLog: join(dir, "error.log"),
+        },
+        activator: `${block}.30:${upstreamPort}`,
+      };
+      nginx = new NginxProcess({ dir, config: renderSentinelConfig(renderInput) });
       await nginx.start({ healthUrl: `http://${block}.1:18481/healthz`, deadline: new Date(Date.now() + 20_000) });
     });
 
@@ -162,6 +166,25 @@ describeNginx("the sentinel's nginx config", () => {
         deploymentId: standby,
         host: "web-acme.hydra.run",
       });
+    });
+
+    it("a reload resolves once the new config serves (its digest on the health endpoint)", async () => {
+      const healthUrl = `http://${block}.1:18481/healthz`;
+      const deadline = () => new Date(Date.now() + 10_000);
+      const { activator, ...withoutActivator } = renderInput;
+      const without = renderSentinelConfig(withoutActivator);
+      expect(sentinelConfigDigest(without)).not.toBe(sentinelConfigDigest(renderSentinelConfig(renderInput)));
+      for (let round = 0; round < 3; round++) {
+        await nginx.reload(without, { healthUrl, deadline: deadline() });
+        expect((await fetch(healthUrl)).headers.get(SENTINEL_CONFIG_HEADER)).toBe(sentinelConfigDigest(without));
+        // At once, no waiting: the new config answers (no activator: 503 for a standby deployment).
+        expect((await get(standby)).status).toBe(503);
+        await nginx.reload(renderSentinelConfig({ ...withoutActivator, activator }), {
+          healthUrl,
+          deadline: deadline(),
+        });
+        expect(JSON.parse((await get(standby)).body)).toMatchObject({ name: "activator", deploymentId: standby });
+      }
     });
 
     it("serves its health endpoint and logs each request with its deployment id", async () => {

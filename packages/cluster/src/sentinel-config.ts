@@ -12,6 +12,7 @@
  * idempotent methods (nginx never retries POST/PATCH/LOCK); a deployment whose Service has no
  * ready endpoint is handed to the activator when one is configured (wake on request).
  */
+import { createHash } from "node:crypto";
 import { CLUSTER_DOMAIN, deploymentServiceName } from "./names";
 
 /** The header the frontline sets (after stripping the client's copy). */
@@ -21,6 +22,19 @@ export const DEPLOYMENT_ID_HEADER = "X-Hydra-Deployment-Id";
 export const DEPLOYMENT_ID_PATTERN = "^dep_(?<hydra_suffix>[0-7][0-9a-hjkmnp-tv-z]{25})$";
 
 export const SENTINEL_HEALTH_PATH = "/healthz";
+
+/**
+ * The health endpoint names the config it runs (a digest of the rest of it) in this header,
+ * so whoever reloads a running sentinel can tell when the new config serves (nginx applies a
+ * reload asynchronously: new workers start, old ones finish what they hold).
+ */
+export const SENTINEL_CONFIG_HEADER = "X-Hydra-Sentinel-Config";
+const DIGEST_PLACEHOLDER = "@@hydra-config-digest@@";
+
+/** The digest a rendered config's health endpoint answers with (null for a config not rendered here). */
+export function sentinelConfigDigest(config: string): string | null {
+  return new RegExp(`add_header ${SENTINEL_CONFIG_HEADER} ([0-9a-f]+) always;`).exec(config)?.[1] ?? null;
+}
 
 export interface SentinelConfigInput {
   environmentId: string;
@@ -157,12 +171,14 @@ export function renderSentinelConfig(input: SentinelConfigInput): string {
     "  server {",
     `    listen ${input.healthListen};`,
     "    access_log off;",
-    `    location = ${SENTINEL_HEALTH_PATH} { return 200 "ok\\n"; }`,
+    `    location = ${SENTINEL_HEALTH_PATH} { add_header ${SENTINEL_CONFIG_HEADER} ${DIGEST_PLACEHOLDER} always; return 200 "ok\\n"; }`,
     "    location = /status { stub_status; }",
     '    location / { return 404 "not found\\n"; }',
     "  }",
     "}",
     "",
   ];
-  return lines.join("\n");
+  const text = lines.join("\n");
+  const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return text.replace(DIGEST_PLACEHOLDER, digest);
 }

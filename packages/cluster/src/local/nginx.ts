@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SENTINEL_CONFIG_HEADER, sentinelConfigDigest } from "../sentinel-config";
 
 let available: boolean | undefined;
 
@@ -94,10 +95,27 @@ export class NginxProcess {
     );
   }
 
-  /** Replaces the config and has the running nginx load it (SIGHUP: new workers, no dropped connection). */
-  reload(config: string): void {
+  /**
+   * Replaces the config and has the running nginx load it (SIGHUP: new workers, no dropped
+   * connection). nginx applies it asynchronously; this resolves once `healthUrl` answers with the
+   * new config's digest (SENTINEL_CONFIG_HEADER), and rejects at the deadline.
+   */
+  async reload(config: string, opts: { healthUrl: string; deadline: Date }): Promise<void> {
     writeFileSync(this.configPath, config);
     this.child?.kill("SIGHUP");
+    const digest = sentinelConfigDigest(config);
+    if (!digest) return;
+    while (Date.now() < opts.deadline.getTime()) {
+      try {
+        const response = await fetch(opts.healthUrl, { signal: AbortSignal.timeout(1_000) });
+        await response.body?.cancel();
+        if (response.headers.get(SENTINEL_CONFIG_HEADER) === digest) return;
+      } catch {
+        // between the old workers and the new ones
+      }
+      await sleep(20);
+    }
+    throw new Error(`nginx did not serve its new config (${digest}) before ${opts.deadline.toISOString()}`);
   }
 
   /** Graceful stop (SIGQUIT: finish in-flight requests), SIGKILL after `graceMs`. */

@@ -4,6 +4,9 @@ import { ClusterDns, type ResolveName } from "./dns";
 import { startInstanceServer, type InstanceServer } from "./instance-server";
 import { NginxProcess, stopOrphanNginx } from "./nginx";
 
+/** How long a reconfigured sentinel may take to serve its new config. */
+const RELOAD_WAIT_MS = 10_000;
+
 /** The port every instance listens on, on its own loopback address: the local Services' one port. */
 export const LOCAL_SERVICE_PORT = 8080;
 
@@ -122,6 +125,10 @@ export class LocalServing {
     });
   }
 
+  private healthUrl(spec: LocalSentinelSpec): string {
+    return `http://${spec.ip}:${spec.port + 1}${SENTINEL_HEALTH_PATH}`;
+  }
+
   /** Runs the environment's sentinel (idempotent); resolves once its health endpoint answers. */
   async ensureSentinel(spec: LocalSentinelSpec, deadline: Date): Promise<void> {
     if (this.closed) throw new Error("the local cluster is closed");
@@ -131,17 +138,18 @@ export class LocalServing {
     const config = this.sentinelConfig(spec, dir, dnsPort);
     const running = this.sentinels.get(key);
     if (running?.process.alive) {
+      await running.starting;
       if (running.config !== config) {
         running.config = config;
-        running.process.reload(config);
+        await running.process.reload(config, { healthUrl: this.healthUrl(spec), deadline });
       }
-      return running.starting;
+      return;
     }
     // Not running, or it exited (was killed) since: like a pod the kubelet restarts, start it again.
     stopOrphanNginx(dir);
     const process = new NginxProcess({ dir, config });
     const starting = process.start({
-      healthUrl: `http://${spec.ip}:${spec.port + 1}${SENTINEL_HEALTH_PATH}`,
+      healthUrl: this.healthUrl(spec),
       deadline,
     });
     this.sentinels.set(key, { spec, process, config, starting });
@@ -162,7 +170,14 @@ export class LocalServing {
         const config = this.sentinelConfig(running.spec, dir, (await this.regionDns(running.spec.region)).port);
         if (config === running.config) return;
         running.config = config;
-        running.process.reload(config);
+        // Awaited, so whoever changed the activator knows the sentinels hand requests to it now.
+        await running.process
+          .reload(config, { healthUrl: this.healthUrl(running.spec), deadline: new Date(Date.now() + RELOAD_WAIT_MS) })
+          .catch((error: Error) =>
+            process.stderr.write(
+              `${JSON.stringify({ level: "warn", msg: "local sentinel reload", region: running.spec.region, environmentId: running.spec.environmentId, error: error.message })}\n`,
+            ),
+          );
       }),
     );
   }
