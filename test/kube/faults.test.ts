@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { ClusterError, type DriverEvent, type WorkloadSpec, errorFromResponse, workloadName } from "@hydra/cluster";
+import { ClusterError, type DriverEvent, type WorkloadSpec, workloadName } from "@hydra/cluster";
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { fakeId } from "../cluster-contract/targets";
 import { kubeRequest, readState } from "./control";
@@ -178,25 +178,6 @@ describe("kubernetes driver against a real API server's failure modes (through t
       1,
     );
     expect(events.slice(mark).filter((e) => e.type === "retry")).toHaveLength(2);
-  });
-
-  it("classifies the server's own 410 for a watch from a resourceVersion it no longer keeps", async () => {
-    const s = await spec();
-    const what = "watch from resourceVersion 1";
-    const error = await failure(
-      driver.client(REGION).watch(
-        `/api/v1/namespaces/${s.namespace}/pods`,
-        { resourceVersion: "1" },
-        (event) => {
-          // As the driver's watches do: an ERROR event ends the watch with its Status.
-          if (event.type === "ERROR")
-            throw errorFromResponse({ region: REGION, status: event.object.code ?? 500, body: event.object, what });
-        },
-        { idleTimeoutMs: 10_000, signal: AbortSignal.timeout(20_000), what },
-      ),
-    );
-    expect(error).toMatchObject({ kind: "gone", status: 410, reason: "Expired", transient: true });
-    expect(error.message).toContain("too old resource version");
   });
 
   it("lists again when its resourceVersion has expired (410)", async () => {
