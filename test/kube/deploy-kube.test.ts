@@ -152,10 +152,22 @@ describe("deploy, standby, rollback (wake) and promote", () => {
   }, 120_000);
 
   it("a rollback to the deployment in standby wakes it (pods scheduled and ready again) before it takes the traffic", async () => {
+    // The environment's sentinel deleted behind hydra's back in one region: the wake applies
+    // it again and waits for it too, since traffic reaches the deployment only through it.
+    const ns = namespaceName(project.workspaceId);
+    const sentinelPath = deploymentPath(ns, sentinelName(project.productionId));
+    await kubeOk(state, "us-east", "DELETE", sentinelPath);
+    await waitFor(
+      "the deleted sentinel to be gone",
+      async () => ((await get("us-east", sentinelPath)) === undefined ? true : undefined),
+      30_000,
+    );
     const response = await h.deploys.rollback({ sourceDeploymentId: second, targetDeploymentId: first });
     expect(response).toMatchObject({ previousLiveDeploymentId: second, liveDeploymentId: first });
     expect(await replicasIn(project, first)).toEqual(REGIONS);
     expect(await podsIn(project, first)).toEqual(REGIONS);
+    const sentinel = await get<DeploymentJson>("us-east", sentinelPath);
+    expect(sentinel?.status?.readyReplicas).toBeGreaterThanOrEqual(1);
     expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: first, is_rolled_back: true });
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
   }, 120_000);
