@@ -389,3 +389,88 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
     },
   );
 });
+
+describe("an exec credential plugin (client.authentication.k8s.io/v1) supplies hydra's credentials", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hydra-exec-"));
+  const calls = join(dir, "calls");
+
+  /** A kubeconfig for `region` whose user runs `plugin` (a Node script) for its credentials. */
+  function execKubeconfig(name: string, plugin: string): string {
+    const script = join(dir, `${name}.js`);
+    writeFileSync(script, plugin);
+    const path = join(dir, `${name}.kubeconfig`);
+    writeFileSync(
+      path,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+          { name: region, cluster: { server: state.regions[region]!.server, "certificate-authority": state.pki.ca } },
+        ],
+        users: [
+          {
+            name: "hydra-exec",
+            user: {
+              exec: {
+                apiVersion: "client.authentication.k8s.io/v1",
+                command: process.execPath,
+                args: [script],
+                interactiveMode: "Never",
+              },
+            },
+          },
+        ],
+        contexts: [{ name: region, context: { cluster: region, user: "hydra-exec" } }],
+        "current-context": region,
+      }),
+    );
+    const clusters = join(dir, `${name}.clusters.json`);
+    writeFileSync(clusters, JSON.stringify({ [region]: { kubeconfig: path, context: region } }));
+    return clusters;
+  }
+
+  const driverFor = (clustersPath: string) =>
+    new KubernetesDriver({ kind: "kubernetes", clusters: parseClusters(clustersPath), policyVerdictWaitMs: 0 });
+
+  it("the plugin's client certificate authenticates as the hydra user (RBAC applies), and the plugin ran", async () => {
+    const clustersPath = execKubeconfig(
+      "good",
+      `const fs = require("fs");
+fs.appendFileSync(${JSON.stringify(calls)}, "x");
+process.stdout.write(JSON.stringify({
+  apiVersion: "client.authentication.k8s.io/v1",
+  kind: "ExecCredential",
+  status: {
+    clientCertificateData: fs.readFileSync(${JSON.stringify(state.pki.hydraCert)}, "utf8"),
+    clientKeyData: fs.readFileSync(${JSON.stringify(state.pki.hydraKey)}, "utf8"),
+  },
+}));`,
+    );
+    const driver = driverFor(clustersPath);
+    try {
+      const ns = newNamespace();
+      await driver.ensureNamespace(region, ns);
+      const created = await kubeOk<{ metadata: { name: string } }>(state, region, "GET", `/api/v1/namespaces/${ns}`);
+      expect(created.metadata.name).toBe(ns);
+      expect(readFileSync(calls, "utf8").length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it("a plugin that fails is a terminal configuration error carrying the plugin's own words", async () => {
+    const clustersPath = execKubeconfig(
+      "failing",
+      `process.stderr.write("no credentials for this cluster: log in first"); process.exit(1);`,
+    );
+    const driver = driverFor(clustersPath);
+    try {
+      const error = await rejection(driver.ensureNamespace(region, newNamespace()));
+      expect(error).toBeInstanceOf(ClusterError);
+      expect(error).toMatchObject({ kind: "configuration", transient: false });
+      expect(error.message).toContain("no credentials for this cluster: log in first");
+    } finally {
+      await driver.close();
+    }
+  });
+});
