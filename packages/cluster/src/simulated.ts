@@ -46,6 +46,7 @@ import {
 } from "./manifests";
 import { CLUSTER_DOMAIN, isDns1035Label, isDns1123Label, isDns1123Subdomain, workloadName } from "./names";
 import { formatAddress } from "./pods";
+import { logLocal } from "./local/log";
 import { LOCAL_SERVICE_PORT, LocalServing } from "./local/serving";
 import { StateLog } from "./local/state-log";
 
@@ -270,9 +271,11 @@ export class SimulatedDriver implements ClusterDriver {
         for (const k of state.pods.keys()) void this.syncServers(state, k);
         for (const [environmentId, local] of state.sentinels) {
           this.startSentinel(state, environmentId, local).catch((error: Error) =>
-            process.stderr.write(
-              `${JSON.stringify({ level: "error", msg: "local sentinel did not start", region: state.name, environmentId, error: error.message })}\n`,
-            ),
+            logLocal("error", "local sentinel did not start", {
+              region: state.name,
+              environmentId,
+              error: error.message,
+            }),
           );
         }
       }

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { renderSentinelConfig, SENTINEL_HEALTH_PATH } from "../sentinel-config";
 import { ClusterDns, type ResolveName } from "./dns";
 import { startInstanceServer, type InstanceServer } from "./instance-server";
+import { logLocal } from "./log";
 import { NginxProcess, stopOrphanNginx } from "./nginx";
 
 /** How long a reconfigured sentinel may take to serve its new config. */
@@ -174,9 +175,11 @@ export class LocalServing {
         await running.process
           .reload(config, { healthUrl: this.healthUrl(running.spec), deadline: new Date(Date.now() + RELOAD_WAIT_MS) })
           .catch((error: Error) =>
-            process.stderr.write(
-              `${JSON.stringify({ level: "warn", msg: "local sentinel reload", region: running.spec.region, environmentId: running.spec.environmentId, error: error.message })}\n`,
-            ),
+            logLocal("warn", "local sentinel reload", {
+              region: running.spec.region,
+              environmentId: running.spec.environmentId,
+              error: error.message,
+            }),
           );
       }),
     );
