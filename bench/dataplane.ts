@@ -32,6 +32,8 @@ import { type BenchSuite, type Figure, percentile, round } from "./report";
 const SERVER_URL = process.env.HYDRA_BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const SWITCH_PAIRS = Number(process.env.HYDRA_BENCH_SWITCH_PAIRS ?? 100);
 const SNAPSHOT_HOSTNAMES = 100_000;
+const SNAPSHOT_DEPLOYMENTS = 25_000;
+const SNAPSHOT_ENVIRONMENTS = 4;
 const TOKEN = "bench-dataplane";
 
 async function admin(sql: string): Promise<void> {
@@ -164,11 +166,24 @@ export const suite: BenchSuite = {
       if (!(during.requests > 0)) throw new Error("wrk reported no requests for the load during the switches");
 
       progress(`switches done: p50 ${percentile(visibleMs, 50)} ms; ${during.requests} requests under load`);
-      // Snapshot of 100,000 hostnames into a freshly started agent (no saved position).
+      // Snapshot of 100,000 hostnames into a freshly started agent (no saved position): 25,000
+      // deployments of 4 hostnames each (not adjacent in hostname order), in 4 environments,
+      // each its own sentinel (two answered by each target).
+      const suffix = project.projectId.slice(-8);
       await pool.query(
-        `INSERT INTO gateway_configs (hostname, workspace_id, project_id, environment_id, deployment_id, config, updated_at)
-         SELECT 'h' || g || '-${project.projectId.slice(-8)}.hydra.test', $1, $2, $3, $4, $5::jsonb, now() FROM generate_series(1, ${SNAPSHOT_HOSTNAMES}) g`,
-        [project.workspaceId, project.projectId, project.productionId, a.id, JSON.stringify(configFor(a.id, targetA))],
+        `WITH h AS (SELECT g, 'dep_bench' || (g % ${SNAPSHOT_DEPLOYMENTS}) AS dep,
+                           g % ${SNAPSHOT_DEPLOYMENTS} % ${SNAPSHOT_ENVIRONMENTS} AS env
+                      FROM generate_series(1, ${SNAPSHOT_HOSTNAMES}) g)
+         INSERT INTO gateway_configs (hostname, workspace_id, project_id, environment_id, deployment_id, config, updated_at)
+         SELECT 'h' || g || '-${suffix}.hydra.test', $1, $2, 'env_bench' || env, dep,
+                jsonb_build_object('deploymentId', dep, 'isEnabled', true, 'workspaceId', $1::text, 'projectId', $2::text,
+                  'environmentId', 'env_bench' || env, 'port', 8080,
+                  'sentinels', jsonb_build_array(jsonb_build_object('region', 'local',
+                    'serviceHost', 'sentinel-env-bench' || env || '.svc.cluster.local', 'servicePort', 80,
+                    'externalAddress', CASE WHEN env % 2 = 0 THEN $3 ELSE $4 END))),
+                now()
+           FROM h`,
+        [project.workspaceId, project.projectId, targetA.address, targetB.address],
       );
       await frontline.stop();
       await unlink(path.join(stateDir, "applied.json"));
@@ -179,7 +194,7 @@ export const suite: BenchSuite = {
       // Served at the edge: any one hostname of the snapshot means all (one map commit, one flip).
       await eventually(
         "the snapshot served at the edge",
-        () => edgeGet(edgeUrl, `h${SNAPSHOT_HOSTNAMES}-${project.projectId.slice(-8)}.hydra.test`),
+        () => edgeGet(edgeUrl, `h${SNAPSHOT_HOSTNAMES}-${suffix}.hydra.test`),
         (response) => response.status === 200,
         180_000,
       );
@@ -234,7 +249,7 @@ export const suite: BenchSuite = {
           name: "frontline.snapshot_100k_ms",
           value: Math.round(snapshotMs),
           unit: "ms",
-          baseline: `agent start → HAProxy serving ${SNAPSHOT_HOSTNAMES} hostnames (goal < 5,000); ${snapshotPhases}`,
+          baseline: `agent start → HAProxy serving ${SNAPSHOT_HOSTNAMES} hostnames of ${SNAPSHOT_DEPLOYMENTS} deployments in ${SNAPSHOT_ENVIRONMENTS} environments (goal < 5,000); ${snapshotPhases}`,
         },
         {
           name: "frontline.agent_rss_mb",

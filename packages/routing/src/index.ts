@@ -7,7 +7,7 @@ export * from "./rename-domains";
 export * from "./route-stream";
 export * from "./route-sequencer";
 export * from "./route-wakeups";
-export { routeInRegion, validateRegion } from "./route-projection";
+export { routeInRegion, type RouteTarget, targetInRegion, validateRegion } from "./route-projection";
 export { pruneRouteHistory } from "./route-history";
 export * from "./route-table";
 export { deleteExpiredOperations } from "./sql/deleteExpiredOperations";

@@ -1,7 +1,7 @@
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { GatewayConfigSchema, type Route, RouteSchema } from "@hydra/proto/hydra/v1";
+import { GatewayConfigSchema, type Route, RouteSchema, type SentinelTarget } from "@hydra/proto/hydra/v1";
 import { RoutingError } from "./errors";
-import type { StoredRoute } from "./sql/rows";
+import type { GatewayConfigJson, StoredRoute } from "./sql/rows";
 
 const REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -19,6 +19,12 @@ export function validateRegion(region: string): string {
   return region;
 }
 
+/** Where the edge of one region sends a hostname's requests: a deployment, through that region's sentinel. */
+export interface RouteTarget {
+  readonly deploymentId: string;
+  readonly sentinel?: SentinelTarget;
+}
+
 /**
  * A stored route as the edge of `region` sees it, or undefined when the hostname is not routed
  * there: a local hostname (defence in depth: they never get a gateway config), a disabled
@@ -30,13 +36,23 @@ export function routeInRegion(
   isLocal: (hostname: string) => boolean,
 ): Route | undefined {
   if (isLocal(stored.hostname)) return undefined;
-  const config = fromJson(GatewayConfigSchema, stored.config as JsonValue, { ignoreUnknownFields: true });
-  if (!config.isEnabled) return undefined;
-  const sentinel = config.sentinels.find((s) => s.region === region);
+  const target = targetInRegion(stored.config, stored.deploymentId, region);
+  return target && create(RouteSchema, { hostname: stored.hostname, ...target });
+}
+
+/**
+ * The target of every hostname stored with this config (a snapshot projects each distinct
+ * config once), or undefined when they are not routed in `region`. Local hostnames are the
+ * caller's to leave out.
+ */
+export function targetInRegion(
+  config: GatewayConfigJson,
+  rowDeploymentId: string,
+  region: string,
+): RouteTarget | undefined {
+  const parsed = fromJson(GatewayConfigSchema, config as JsonValue, { ignoreUnknownFields: true });
+  if (!parsed.isEnabled) return undefined;
+  const sentinel = parsed.sentinels.find((s) => s.region === region);
   if (!sentinel) return undefined;
-  return create(RouteSchema, {
-    hostname: stored.hostname,
-    deploymentId: config.deploymentId || stored.deploymentId,
-    sentinel,
-  });
+  return { deploymentId: parsed.deploymentId || rowDeploymentId, sentinel };
 }

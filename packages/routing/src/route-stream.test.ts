@@ -105,6 +105,27 @@ it("a snapshot at a position, then one message per routing commit: a SwitchDomai
   await stream.stop();
 });
 
+it("a snapshot groups hostnames by target, in chunks of at most pageSize hostnames; only the last says so", async () => {
+  const dep = await createDeploymentFixture(h.pool, h.project);
+  const names = ["g1", "g2", "g3", "g4", "g5"].map((label) => h.apex(label));
+  await h.assign({ deploymentId: dep.id, domains: names.map((name) => ({ name, sticky: DomainSticky.BRANCH })) });
+  const stream = watch();
+  await stream.until("the snapshot", () => stream.table.position > 0n);
+  const chunks = stream.received.flatMap((m) => (m.event.case === "snapshot" ? [m.event.value] : []));
+  expect(chunks.map((c) => c.last)).toEqual([...Array<boolean>(chunks.length - 1).fill(false), true]);
+  for (const chunk of chunks) {
+    expect(chunk.position).toBe(stream.table.position);
+    expect(chunk.groups.reduce((n, g) => n + g.hostnames.length, 0)).toBeLessThanOrEqual(options.pageSize!);
+  }
+  // The deployment's five hostnames: one group (pageSize 3), continued in the next chunk.
+  const groups = chunks.flatMap((c) => c.groups).filter((g) => g.deploymentId === dep.id);
+  expect(groups.flatMap((g) => g.hostnames).sort()).toEqual([...names].sort());
+  expect(groups.length).toBeGreaterThanOrEqual(2);
+  expect(groups.every((g) => g.sentinel?.region === "r0")).toBe(true);
+  expect(tableOf(stream.table)).toEqual(await servedRoutes());
+  await stream.stop();
+});
+
 it("a change is in the stream if and only if it committed", async () => {
   const other = await createProjectFixture(h.pool);
   const theirs = await createDeploymentFixture(h.pool, other);

@@ -4,16 +4,19 @@ import type { Pool } from "@hydra/db";
 import {
   type Route,
   RouteChangeSchema,
+  type RouteGroup,
+  RouteGroupSchema,
   type WatchRoutesResponse,
   WatchRoutesResponseSchema,
 } from "@hydra/proto/hydra/v1";
 import { classifyDatabaseError } from "./errors";
-import { routeInRegion, validateRegion } from "./route-projection";
+import { routeInRegion, targetInRegion, validateRegion } from "./route-projection";
 import type { RouteSequencer } from "./route-sequencer";
 import type { RouteWakeups } from "./route-wakeups";
+import { declareRouteSnapshotCursor } from "./sql/declareRouteSnapshotCursor";
+import { fetchRouteSnapshotGroups } from "./sql/fetchRouteSnapshotGroups";
 import { findOldestRouteChange } from "./sql/findOldestRouteChange";
 import { findRouteStreamHead } from "./sql/findRouteStreamHead";
-import { listGatewayConfigsPage } from "./sql/listGatewayConfigsPage";
 import { listRouteChanges } from "./sql/listRouteChanges";
 import type { RouteChangeRow } from "./sql/rows";
 
@@ -23,7 +26,7 @@ export interface RouteStreamOptions {
   /** This process's sequencer: gives committed changes their positions (route-sequencer.ts). */
   sequencer: RouteSequencer;
   isLocal: (hostname: string) => boolean;
-  /** Routes a snapshot chunk, and changes read at once (default 2,000). */
+  /** Hostnames a snapshot chunk holds at most, and changes read at once (default 2,000). */
   pageSize?: number;
   /** A heartbeat after this long without a change (default 5 s). */
   heartbeatMs?: number;
@@ -110,38 +113,58 @@ async function resumeProblem(pool: Pool, position: bigint): Promise<string | und
   return undefined;
 }
 
-/** Every routed hostname at one position, in chunks read from one database snapshot; returns the position. */
+/**
+ * Every routed hostname at one position, read from one database snapshot, grouped by target in
+ * chunks of at most `chunkHostnames` hostnames (a group may continue in the next chunk);
+ * returns the position.
+ */
 async function* snapshot(
   options: RouteStreamOptions,
   region: string,
-  pageSize: number,
+  chunkHostnames: number,
   reason: string,
 ): AsyncGenerator<WatchRoutesResponse, bigint> {
   const client = await guard(() => options.pool.connect());
   try {
     const position = await guard(() => options.sequencer.beginSnapshotAtHead(client));
-    let page = await guard(() => listGatewayConfigsPage(client, "", pageSize));
+    await guard(() => declareRouteSnapshotCursor(client));
+    const chunk = (groups: RouteGroup[], last: boolean) =>
+      create(WatchRoutesResponseSchema, { event: { case: "snapshot", value: { position, groups, last, reason } } });
+    // A full chunk is held until more follows, so that the last chunk is the one saying `last`.
+    let full: RouteGroup[] | undefined;
+    let groups: RouteGroup[] = [];
+    let count = 0;
+    const fetchGroups = () => {
+      const fetched = guard(() => fetchRouteSnapshotGroups(client, chunkHostnames));
+      fetched.catch(() => {}); // awaited below, unless the caller stops reading first
+      return fetched;
+    };
+    // The next groups are read while these are encoded and sent.
+    let fetching = fetchGroups();
     for (;;) {
-      const next =
-        page.length === pageSize
-          ? await guard(() => listGatewayConfigsPage(client, page[page.length - 1]!.hostname, pageSize))
-          : [];
-      const routes: Route[] = [];
-      for (const row of page) {
-        const route = routeInRegion(
-          { hostname: row.hostname, deploymentId: row.deployment_id, config: row.config },
-          region,
-          options.isLocal,
-        );
-        if (route) routes.push(route);
+      const rows = await fetching;
+      const more = rows.length === chunkHostnames;
+      if (more) fetching = fetchGroups();
+      for (const row of rows) {
+        const target = targetInRegion(row.config, row.deployment_id, region);
+        if (!target) continue;
+        const hostnames = row.hostnames.filter((hostname) => !options.isLocal(hostname));
+        for (let start = 0; start < hostnames.length;) {
+          if (count === chunkHostnames) {
+            if (full) yield chunk(full, false);
+            [full, groups, count] = [groups, [], 0];
+          }
+          const end = Math.min(hostnames.length, start + chunkHostnames - count);
+          groups.push(create(RouteGroupSchema, { ...target, hostnames: hostnames.slice(start, end) }));
+          count += end - start;
+          start = end;
+        }
       }
-      const last = next.length === 0;
-      yield create(WatchRoutesResponseSchema, {
-        event: { case: "snapshot", value: { position, routes, last, reason } },
-      });
-      if (last) return position;
-      page = next;
+      if (!more) break;
     }
+    if (full) yield chunk(full, false);
+    yield chunk(groups, true);
+    return position;
   } finally {
     await client.query("ROLLBACK").catch(() => {});
     client.release();

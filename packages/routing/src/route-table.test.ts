@@ -2,14 +2,11 @@ import { create } from "@bufbuild/protobuf";
 import { WatchRoutesResponseSchema } from "@hydra/proto/hydra/v1";
 import { RouteStreamGapError, RouteTable } from "./route-table";
 
-const route = (hostname: string, deploymentId: string) => ({
-  hostname,
-  deploymentId,
-  sentinel: { region: "local", serviceHost: "s", servicePort: 80 },
-});
-const snapshot = (position: bigint, hostnames: string[], last: boolean) =>
+const sentinel = { region: "local", serviceHost: "s", servicePort: 80 };
+const route = (hostname: string, deploymentId: string) => ({ hostname, deploymentId, sentinel });
+const snapshot = (position: bigint, hostnames: string[], last: boolean, deploymentId = "dep_s") =>
   create(WatchRoutesResponseSchema, {
-    event: { case: "snapshot", value: { position, last, routes: hostnames.map((h) => route(h, "dep_s")) } },
+    event: { case: "snapshot", value: { position, last, groups: [{ deploymentId, sentinel, hostnames }] } },
   });
 const change = (position: bigint, routes: Array<[string, string]>, removedHostnames: string[] = []) =>
   create(WatchRoutesResponseSchema, {
@@ -25,6 +22,19 @@ describe("RouteTable", () => {
     expect(table.apply(snapshot(9n, ["b.example"], true))).toMatchObject({ kind: "snapshot", position: 9n });
     expect([...table.routes.keys()].sort()).toEqual(["a.example", "b.example"]);
     expect(table.position).toBe(9n);
+  });
+
+  it("routes every hostname of a group to its target, a group continuing across chunks", () => {
+    const table = new RouteTable();
+    table.apply(snapshot(3n, ["a.example", "b.example"], false, "dep_a"));
+    table.apply(snapshot(3n, ["c.example"], true, "dep_a"));
+    expect(Object.fromEntries([...table.routes].map(([h, r]) => [h, r.deploymentId]))).toEqual({
+      "a.example": "dep_a",
+      "b.example": "dep_a",
+      "c.example": "dep_a",
+    });
+    expect(table.routes.get("a.example")?.sentinel?.serviceHost).toBe("s");
+    expect(table.routes.get("a.example")).toBe(table.routes.get("b.example"));
   });
 
   it("applies each change as a whole, in position order", () => {

@@ -1,4 +1,7 @@
 import type { Route, WatchRoutesResponse } from "@hydra/proto/hydra/v1";
+import type { RouteTarget } from "./route-projection";
+
+export type { RouteTarget };
 
 /** The stream skipped a position or went backwards: the table can no longer be trusted. */
 export class RouteStreamGapError extends Error {
@@ -15,21 +18,28 @@ export class RouteStreamGapError extends Error {
 export type RouteTableUpdate =
   | { kind: "pending" }
   | { kind: "heartbeat"; headPosition: bigint }
-  | { kind: "snapshot"; position: bigint; routes: Map<string, Route> }
+  | { kind: "snapshot"; position: bigint; routes: ReadonlyMap<string, RouteTarget> }
   | { kind: "change"; position: bigint; routes: Route[]; removed: string[]; committedAtMs: bigint };
 
 /**
- * A WatchRoutes consumer's table: hostname → route at `position`. Snapshot chunks accumulate
+ * A WatchRoutes consumer's table: hostname → target at `position`. Snapshot chunks accumulate
  * and replace the table at once with the last one; each change must be the next position.
- * Pure bookkeeping, so the edge (frontline) and tests apply the stream the same way.
+ * The hostnames of a snapshot group share one target object (100,000 hostnames are one map
+ * of shared values, not 100,000 routes). Pure bookkeeping, so the edge (frontline) and tests
+ * apply the stream the same way.
  */
 export class RouteTable {
-  readonly routes = new Map<string, Route>();
+  private table = new Map<string, RouteTarget>();
   position: bigint;
-  private pendingSnapshot: Map<string, Route> | undefined;
+  private pendingSnapshot: Map<string, RouteTarget> | undefined;
 
   constructor(position = 0n) {
     this.position = position;
+  }
+
+  /** Hostname → target at `position` (a change's Route is its own target). */
+  get routes(): ReadonlyMap<string, RouteTarget> {
+    return this.table;
   }
 
   apply(message: WatchRoutesResponse): RouteTableUpdate {
@@ -37,22 +47,23 @@ export class RouteTable {
     switch (event.case) {
       case "snapshot": {
         const chunk = event.value;
-        this.pendingSnapshot ??= new Map();
-        for (const route of chunk.routes) this.pendingSnapshot.set(route.hostname, route);
+        const pending = (this.pendingSnapshot ??= new Map());
+        for (const group of chunk.groups) {
+          const target: RouteTarget = { deploymentId: group.deploymentId, sentinel: group.sentinel };
+          for (const hostname of group.hostnames) pending.set(hostname, target);
+        }
         if (!chunk.last) return { kind: "pending" };
-        const routes = this.pendingSnapshot;
         this.pendingSnapshot = undefined;
-        this.routes.clear();
-        for (const [hostname, route] of routes) this.routes.set(hostname, route);
+        this.table = pending;
         this.position = chunk.position;
-        return { kind: "snapshot", position: chunk.position, routes };
+        return { kind: "snapshot", position: chunk.position, routes: pending };
       }
       case "change": {
         const change = event.value;
         if (this.pendingSnapshot || change.position !== this.position + 1n)
           throw new RouteStreamGapError(this.position + 1n, change.position);
-        for (const route of change.routes) this.routes.set(route.hostname, route);
-        for (const hostname of change.removedHostnames) this.routes.delete(hostname);
+        for (const route of change.routes) this.table.set(route.hostname, route);
+        for (const hostname of change.removedHostnames) this.table.delete(hostname);
         this.position = change.position;
         return {
           kind: "change",

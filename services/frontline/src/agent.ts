@@ -1,7 +1,7 @@
-import { isLocalHostname, RouteStreamGapError, RouteTable } from "@hydra/routing";
 import type { RoutingClient } from "@hydra/routing/client";
-import type { Logger } from "@hydra/server-kit";
-import type { Route } from "@hydra/proto/hydra/v1";
+import { isLocalHostname } from "@hydra/routing/hostname";
+import { RouteStreamGapError, RouteTable, type RouteTarget } from "@hydra/routing/route-table";
+import type { Logger } from "@hydra/server-kit/logger";
 import { backoffDelayMs, type Backoff } from "@hydra/db/backoff";
 import type { EdgeMaps } from "./edge-maps";
 import type { FrontlineMetrics } from "./frontline-metrics";
@@ -135,8 +135,47 @@ export class FrontlineAgent {
     this.wakeApplier?.();
   }
 
-  private served(route: Route): boolean {
-    return !isLocalHostname(route.hostname, this.options.defaultDomain);
+  /**
+   * What HAProxy must get to reach the table's position: the map values of every hostname
+   * (full) or of the dirty ones, made in one synchronous pass so they are one position's, each
+   * distinct target's value made once. Undefined, with nothing taken, while a sentinel name is
+   * unresolved (`missing`).
+   */
+  private capture(missing: Set<string>): Capture | undefined {
+    const { resolver, defaultDomain } = this.options;
+    const routes = this.table.routes;
+    const full = this.fullSync;
+    const hostnames = full ? routes.keys() : this.dirty.values();
+    const valueOf = new Map<RouteTarget, string | undefined>();
+    const values = new Map<string, string>();
+    const removals: string[] = [];
+    for (const hostname of hostnames) {
+      const target = isLocalHostname(hostname, defaultDomain) ? undefined : routes.get(hostname);
+      let value: string | undefined;
+      if (target) {
+        if (valueOf.has(target)) value = valueOf.get(target);
+        else {
+          const host = resolver.unresolvedHost(target);
+          if (host) missing.add(host);
+          else valueOf.set(target, (value = resolver.valueOf(target)));
+        }
+      }
+      if (value) values.set(hostname, value);
+      else if (!full) removals.push(hostname);
+    }
+    if (missing.size > 0) return undefined;
+    const capture = {
+      position: this.table.position,
+      full,
+      values,
+      removals,
+      hostnames: full ? routes.size : this.dirty.size,
+      generation: this.lastGeneration,
+      committedAtMs: this.lastCommittedAtMs,
+    };
+    this.fullSync = false;
+    this.dirty.clear();
+    return capture;
   }
 
   private async applyLoop(): Promise<void> {
@@ -149,24 +188,15 @@ export class FrontlineAgent {
         this.wakeApplier = undefined;
         continue;
       }
-      // Capture synchronously: the table at one position, whole commits only.
-      const position = this.table.position;
-      const full = this.fullSync;
-      const hostnames = full ? [...this.table.routes.keys()] : [...this.dirty];
-      const routes = hostnames.map((hostname) => [hostname, this.table.routes.get(hostname)] as const);
-      const generation = this.lastGeneration;
-      const committedAtMs = this.lastCommittedAtMs;
-      const changes = Number(position - this.appliedPosition);
-      this.fullSync = false;
-      this.dirty.clear();
       try {
-        const values = new Map<string, string>();
-        const removals: string[] = [];
-        for (const [hostname, route] of routes) {
-          const value = route && this.served(route) ? await resolver.valueOf(route) : undefined;
-          if (value) values.set(hostname, value);
-          else removals.push(hostname);
+        const missing = new Set<string>();
+        let capture: Capture | undefined;
+        while (!(capture = this.capture(missing))) {
+          await resolver.resolve(missing);
+          missing.clear();
         }
+        const { position, full, values, removals } = capture;
+        const changes = Number(position - this.appliedPosition);
         if (full) {
           const started = performance.now();
           await maps.replaceAll(values, () => {
@@ -183,13 +213,14 @@ export class FrontlineAgent {
         await positions.save({ position, haproxyPid: this.options.haproxyPid });
         if (full) metrics.snapshots.inc();
         else metrics.appliedChanges.inc(Math.max(0, changes));
-        if (!full && committedAtMs > 0) metrics.commitToEdge.observe(Math.max(0, Date.now() - committedAtMs) / 1000);
+        if (!full && capture.committedAtMs > 0)
+          metrics.commitToEdge.observe(Math.max(0, Date.now() - capture.committedAtMs) / 1000);
         metrics.appliedPosition.set(Number(position));
-        metrics.lastGeneration.set(Number(generation));
+        metrics.lastGeneration.set(Number(capture.generation));
         metrics.routes.set(maps.size);
         metrics.positionLag.set(Math.max(0, Number(this.table.position - position)));
         logger.info(
-          { position: position.toString(), full, hostnames: hostnames.length, routes: maps.size },
+          { position: position.toString(), full, hostnames: capture.hostnames, routes: maps.size },
           full ? "snapshot applied" : "routes applied",
         );
         failures = 0;
@@ -206,4 +237,17 @@ export class FrontlineAgent {
       }
     }
   }
+}
+
+/** One position of the table as HAProxy map values (FrontlineAgent.capture). */
+interface Capture {
+  position: bigint;
+  full: boolean;
+  /** Hostname → map value: every served hostname (full), or the dirty ones still served. */
+  values: Map<string, string>;
+  /** Dirty hostnames no longer served (empty when full). */
+  removals: string[];
+  hostnames: number;
+  generation: bigint;
+  committedAtMs: number;
 }

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { httpUrl, listenAddress, loadConfig, logLevel, optionalSecret } from "@hydra/server-kit";
+import { httpUrl, listenAddress, loadConfig, logLevel, optionalSecret } from "@hydra/server-kit/config";
 
 /** frontline's configuration (SPEC §1 data plane), from the environment, with its defaults. */
 const schema = z

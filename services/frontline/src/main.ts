@@ -3,7 +3,9 @@
 // routes whatever else dies.
 import { mkdir } from "node:fs/promises";
 import { createRoutingClient } from "@hydra/routing/client";
-import { createLogger, exitOnSignals, failStartup } from "@hydra/server-kit";
+// Narrow imports (not the packages' indexes): the agent's start is on the path of a snapshot.
+import { exitOnSignals, failStartup } from "@hydra/server-kit/lifecycle";
+import { createLogger } from "@hydra/server-kit/logger";
 import { startAdminServer } from "./admin-server";
 import { FrontlineAgent } from "./agent";
 import { loadFrontlineConfig } from "./config";

@@ -34,11 +34,18 @@ describe("sentinelAddress", () => {
 
 describe("SentinelResolver", () => {
   const resolver = new SentinelResolver();
-  it("makes `<deployment>/<ip>/<port>`, resolving names", async () => {
-    expect(await resolver.valueOf(route({ externalAddress: "127.0.0.9:8123" }))).toBe("dep_01abc/127.0.0.9/8123");
-    expect(await resolver.valueOf(route({ serviceHost: "localhost", servicePort: 80 }))).toBe("dep_01abc/127.0.0.1/80");
+  it("makes `<deployment>/<ip>/<port>`, once the name is resolved", async () => {
+    const byIp = route({ externalAddress: "127.0.0.9:8123" });
+    expect(resolver.unresolvedHost(byIp)).toBeUndefined();
+    expect(resolver.valueOf(byIp)).toBe("dep_01abc/127.0.0.9/8123");
+    const byName = route({ serviceHost: "localhost", servicePort: 80 });
+    expect(resolver.unresolvedHost(byName)).toBe("localhost");
+    expect(resolver.valueOf(byName)).toBeUndefined();
+    await resolver.resolve(["localhost"]);
+    expect(resolver.unresolvedHost(byName)).toBeUndefined();
+    expect(resolver.valueOf(byName)).toBe("dep_01abc/127.0.0.1/80");
   });
-  it("refuses a deployment id that could break the map value", async () => {
-    expect(await resolver.valueOf(route({ externalAddress: "127.0.0.9:8123" }, "dep/x y"))).toBeUndefined();
+  it("refuses a deployment id that could break the map value", () => {
+    expect(resolver.valueOf(route({ externalAddress: "127.0.0.9:8123" }, "dep/x y"))).toBeUndefined();
   });
 });

@@ -1,14 +1,14 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { Route } from "@hydra/proto/hydra/v1";
+import type { RouteTarget } from "@hydra/routing/route-table";
 
 /**
  * Where the edge sends a route's requests: the sentinel's externally reachable address when
  * the cluster names one (`host:port`), else its Service's cluster DNS name and port (an edge
  * running inside the cluster).
  */
-export function sentinelAddress(route: Route): { host: string; port: number } | undefined {
-  const sentinel = route.sentinel;
+export function sentinelAddress(target: RouteTarget): { host: string; port: number } | undefined {
+  const sentinel = target.sentinel;
   if (!sentinel) return undefined;
   if (sentinel.externalAddress) {
     const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(sentinel.externalAddress);
@@ -24,18 +24,33 @@ export function mapValue(deploymentId: string, ip: string, port: number): string
   return `${deploymentId}/${ip}/${port}`;
 }
 
-/** Resolves sentinel host names to addresses (HAProxy's set-dst takes an IP), cached: a Service's cluster IP is stable. */
+/**
+ * Sentinel host names resolved to addresses (HAProxy's set-dst takes an IP), kept: a Service's
+ * cluster IP is stable. Resolving is separate from making values, so that the agent makes the
+ * values of a whole table in one synchronous pass (one consistent position), resolving only
+ * each distinct name beforehand.
+ */
 export class SentinelResolver {
   private readonly cache = new Map<string, string>();
 
-  async valueOf(route: Route): Promise<string | undefined> {
-    const address = sentinelAddress(route);
-    if (!address || !/^[a-z0-9_]+$/i.test(route.deploymentId)) return undefined;
-    let ip = isIP(address.host) ? address.host : this.cache.get(address.host);
-    if (!ip) {
-      ip = (await lookup(address.host, { family: 4 })).address;
-      this.cache.set(address.host, ip);
+  /** The sentinel name `target` needs resolved before `valueOf`, if any. */
+  unresolvedHost(target: RouteTarget): string | undefined {
+    const address = sentinelAddress(target);
+    if (!address || isIP(address.host) || this.cache.has(address.host)) return undefined;
+    return address.host;
+  }
+
+  async resolve(hosts: Iterable<string>): Promise<void> {
+    for (const host of hosts) {
+      if (!this.cache.has(host)) this.cache.set(host, (await lookup(host, { family: 4 })).address);
     }
-    return mapValue(route.deploymentId, ip, address.port);
+  }
+
+  /** The map value of `target`, or undefined when it cannot be routed (or its sentinel name is unresolved). */
+  valueOf(target: RouteTarget): string | undefined {
+    const address = sentinelAddress(target);
+    if (!address || !/^[a-z0-9_]+$/i.test(target.deploymentId)) return undefined;
+    const ip = isIP(address.host) ? address.host : this.cache.get(address.host);
+    return ip && mapValue(target.deploymentId, ip, address.port);
   }
 }

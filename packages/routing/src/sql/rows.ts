@@ -76,6 +76,13 @@ export interface GatewayConfigRow {
   config: GatewayConfigJson;
 }
 
+/** Every hostname stored with one deployment and config (a snapshot's unit). */
+export interface RouteSnapshotGroupRow {
+  deployment_id: string;
+  config: GatewayConfigJson;
+  hostnames: string[];
+}
+
 /**
  * Route changes are announced on this channel, at commit: a routing transaction's change
  * (payload ROUTE_CHANGE_COMMITTED: something to sequence), and the sequencer's new positions
