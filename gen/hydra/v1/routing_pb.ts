@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hydra/v1/routing.proto.
  */
 export const file_hydra_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("ChZoeWRyYS92MS9yb3V0aW5nLnByb3RvEghoeWRyYS52MSKOAgoUQXNzaWduRG9tYWluc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSFQoNZGVwbG95bWVudF9pZBgEIAEoCRIpCgdkb21haW5zGAUgAygLMhguaHlkcmEudjEuRG9tYWluVG9Bc3NpZ24SLwoOZ2F0ZXdheV9jb25maWcYBiABKAsyFy5oeWRyYS52MS5HYXRld2F5Q29uZmlnEhYKDmlzX3JvbGxlZF9iYWNrGAcgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIQCghzZXRfbGl2ZRgJIAEoCCJGCg5Eb21haW5Ub0Fzc2lnbhIMCgRuYW1lGAEgASgJEiYKBnN0aWNreRgCIAEoDjIWLmh5ZHJhLnYxLkRvbWFpblN0aWNreSJ2ChVBc3NpZ25Eb21haW5zUmVzcG9uc2USHAoUY2hhbmdlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSKtAQoUU3dpdGNoRG9tYWluc1JlcXVlc3QSHAoUdGFyZ2V0X2RlcGxveW1lbnRfaWQYASABKAkSEgoKZG9tYWluX2lkcxgCIAMoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEAoIc2V0X2xpdmUYBCABKAgSEwoLcm9sbGVkX2JhY2sYBSABKAgSIwobZXhwZWN0ZWRfbGl2ZV9kZXBsb3ltZW50X2lkGAYgASgJIncKFVN3aXRjaERvbWFpbnNSZXNwb25zZRIdChVzd2l0Y2hlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSLIAQoNR2F0ZXdheUNvbmZpZxIVCg1kZXBsb3ltZW50X2lkGAEgASgJEhIKCmlzX2VuYWJsZWQYAiABKAgSFAoMd29ya3NwYWNlX2lkGAQgASgJEhIKCnByb2plY3RfaWQYBSABKAkSFgoOZW52aXJvbm1lbnRfaWQYBiABKAkSDAoEcG9ydBgHIAEoDRIrCglzZW50aW5lbHMYCCADKAsyGC5oeWRyYS52MS5TZW50aW5lbFRhcmdldEoECAMQBFIJaW5zdGFuY2VzImYKDlNlbnRpbmVsVGFyZ2V0Eg4KBnJlZ2lvbhgBIAEoCRIUCgxzZXJ2aWNlX2hvc3QYAiABKAkSFAoMc2VydmljZV9wb3J0GAMgASgNEhgKEGV4dGVybmFsX2FkZHJlc3MYBCABKAkiPAoSV2F0Y2hSb3V0ZXNSZXF1ZXN0Eg4KBnJlZ2lvbhgBIAEoCRIWCg5hZnRlcl9wb3NpdGlvbhgCIAEoBCKjAQoTV2F0Y2hSb3V0ZXNSZXNwb25zZRIrCghzbmFwc2hvdBgBIAEoCzIXLmh5ZHJhLnYxLlJvdXRlU25hcHNob3RIABInCgZjaGFuZ2UYAiABKAsyFS5oeWRyYS52MS5Sb3V0ZUNoYW5nZUgAEi0KCWhlYXJ0YmVhdBgDIAEoCzIYLmh5ZHJhLnYxLlJvdXRlSGVhcnRiZWF0SABCBwoFZXZlbnQicwoNUm91dGVTbmFwc2hvdBIQCghwb3NpdGlvbhgBIAEoBBIMCgRsYXN0GAMgASgIEg4KBnJlYXNvbhgEIAEoCRIkCgZncm91cHMYBSADKAsyFC5oeWRyYS52MS5Sb3V0ZUdyb3VwSgQIAhADUgZyb3V0ZXMiYgoKUm91dGVHcm91cBIVCg1kZXBsb3ltZW50X2lkGAEgASgJEioKCHNlbnRpbmVsGAIgASgLMhguaHlkcmEudjEuU2VudGluZWxUYXJnZXQSEQoJaG9zdG5hbWVzGAMgAygJIqQBCgtSb3V0ZUNoYW5nZRIQCghwb3NpdGlvbhgBIAEoBBIfCgZyb3V0ZXMYAiADKAsyDy5oeWRyYS52MS5Sb3V0ZRIZChFyZW1vdmVkX2hvc3RuYW1lcxgDIAMoCRISCgpwcm9qZWN0X2lkGAQgASgJEhoKEnJvdXRpbmdfZ2VuZXJhdGlvbhgFIAEoBBIXCg9jb21taXR0ZWRfYXRfbXMYBiABKAMiJwoOUm91dGVIZWFydGJlYXQSFQoNaGVhZF9wb3NpdGlvbhgBIAEoBCJcCgVSb3V0ZRIQCghob3N0bmFtZRgBIAEoCRIVCg1kZXBsb3ltZW50X2lkGAIgASgJEioKCHNlbnRpbmVsGAMgASgLMhguaHlkcmEudjEuU2VudGluZWxUYXJnZXQqfgoMRG9tYWluU3RpY2t5Eh0KGURPTUFJTl9TVElDS1lfVU5TUEVDSUZJRUQQABIYChRET01BSU5fU1RJQ0tZX0JSQU5DSBABEh0KGURPTUFJTl9TVElDS1lfRU5WSVJPTk1FTlQQAhIWChJET01BSU5fU1RJQ0tZX0xJVkUQAzKCAgoOUm91dGluZ1NlcnZpY2USUAoNQXNzaWduRG9tYWlucxIeLmh5ZHJhLnYxLkFzc2lnbkRvbWFpbnNSZXF1ZXN0Gh8uaHlkcmEudjEuQXNzaWduRG9tYWluc1Jlc3BvbnNlElAKDVN3aXRjaERvbWFpbnMSHi5oeWRyYS52MS5Td2l0Y2hEb21haW5zUmVxdWVzdBofLmh5ZHJhLnYxLlN3aXRjaERvbWFpbnNSZXNwb25zZRJMCgtXYXRjaFJvdXRlcxIcLmh5ZHJhLnYxLldhdGNoUm91dGVzUmVxdWVzdBodLmh5ZHJhLnYxLldhdGNoUm91dGVzUmVzcG9uc2UwAWIGcHJvdG8z");
+  fileDesc("ChZoeWRyYS92MS9yb3V0aW5nLnByb3RvEghoeWRyYS52MSKOAgoUQXNzaWduRG9tYWluc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkSFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSFQoNZGVwbG95bWVudF9pZBgEIAEoCRIpCgdkb21haW5zGAUgAygLMhguaHlkcmEudjEuRG9tYWluVG9Bc3NpZ24SLwoOZ2F0ZXdheV9jb25maWcYBiABKAsyFy5oeWRyYS52MS5HYXRld2F5Q29uZmlnEhYKDmlzX3JvbGxlZF9iYWNrGAcgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgIIAEoCRIQCghzZXRfbGl2ZRgJIAEoCCJGCg5Eb21haW5Ub0Fzc2lnbhIMCgRuYW1lGAEgASgJEiYKBnN0aWNreRgCIAEoDjIWLmh5ZHJhLnYxLkRvbWFpblN0aWNreSJ2ChVBc3NpZ25Eb21haW5zUmVzcG9uc2USHAoUY2hhbmdlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSKtAQoUU3dpdGNoRG9tYWluc1JlcXVlc3QSHAoUdGFyZ2V0X2RlcGxveW1lbnRfaWQYASABKAkSEgoKZG9tYWluX2lkcxgCIAMoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkSEAoIc2V0X2xpdmUYBCABKAgSEwoLcm9sbGVkX2JhY2sYBSABKAgSIwobZXhwZWN0ZWRfbGl2ZV9kZXBsb3ltZW50X2lkGAYgASgJIncKFVN3aXRjaERvbWFpbnNSZXNwb25zZRIdChVzd2l0Y2hlZF9kb21haW5fbmFtZXMYASADKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAIgASgEEiMKG3ByZXZpb3VzX2xpdmVfZGVwbG95bWVudF9pZBgDIAEoCSLIAQoNR2F0ZXdheUNvbmZpZxIVCg1kZXBsb3ltZW50X2lkGAEgASgJEhIKCmlzX2VuYWJsZWQYAiABKAgSFAoMd29ya3NwYWNlX2lkGAQgASgJEhIKCnByb2plY3RfaWQYBSABKAkSFgoOZW52aXJvbm1lbnRfaWQYBiABKAkSDAoEcG9ydBgHIAEoDRIrCglzZW50aW5lbHMYCCADKAsyGC5oeWRyYS52MS5TZW50aW5lbFRhcmdldEoECAMQBFIJaW5zdGFuY2VzImYKDlNlbnRpbmVsVGFyZ2V0Eg4KBnJlZ2lvbhgBIAEoCRIUCgxzZXJ2aWNlX2hvc3QYAiABKAkSFAoMc2VydmljZV9wb3J0GAMgASgNEhgKEGV4dGVybmFsX2FkZHJlc3MYBCABKAkiPAoSV2F0Y2hSb3V0ZXNSZXF1ZXN0Eg4KBnJlZ2lvbhgBIAEoCRIWCg5hZnRlcl9wb3NpdGlvbhgCIAEoBCKjAQoTV2F0Y2hSb3V0ZXNSZXNwb25zZRIrCghzbmFwc2hvdBgBIAEoCzIXLmh5ZHJhLnYxLlJvdXRlU25hcHNob3RIABInCgZjaGFuZ2UYAiABKAsyFS5oeWRyYS52MS5Sb3V0ZUNoYW5nZUgAEi0KCWhlYXJ0YmVhdBgDIAEoCzIYLmh5ZHJhLnYxLlJvdXRlSGVhcnRiZWF0SABCBwoFZXZlbnQiiAEKDVJvdXRlU25hcHNob3QSEAoIcG9zaXRpb24YASABKAQSDAoEbGFzdBgDIAEoCBIOCgZyZWFzb24YBCABKAkSKwoJc2VudGluZWxzGAYgAygLMhguaHlkcmEudjEuU2VudGluZWxSb3V0ZXNKBAgCEANKBAgFEAZSBnJvdXRlc1IGZ3JvdXBzInAKDlNlbnRpbmVsUm91dGVzEioKCHNlbnRpbmVsGAEgASgLMhguaHlkcmEudjEuU2VudGluZWxUYXJnZXQSMgoLZGVwbG95bWVudHMYAiADKAsyHS5oeWRyYS52MS5EZXBsb3ltZW50SG9zdG5hbWVzIj8KE0RlcGxveW1lbnRIb3N0bmFtZXMSFQoNZGVwbG95bWVudF9pZBgBIAEoCRIRCglob3N0bmFtZXMYAiADKAkipAEKC1JvdXRlQ2hhbmdlEhAKCHBvc2l0aW9uGAEgASgEEh8KBnJvdXRlcxgCIAMoCzIPLmh5ZHJhLnYxLlJvdXRlEhkKEXJlbW92ZWRfaG9zdG5hbWVzGAMgAygJEhIKCnByb2plY3RfaWQYBCABKAkSGgoScm91dGluZ19nZW5lcmF0aW9uGAUgASgEEhcKD2NvbW1pdHRlZF9hdF9tcxgGIAEoAyInCg5Sb3V0ZUhlYXJ0YmVhdBIVCg1oZWFkX3Bvc2l0aW9uGAEgASgEIlwKBVJvdXRlEhAKCGhvc3RuYW1lGAEgASgJEhUKDWRlcGxveW1lbnRfaWQYAiABKAkSKgoIc2VudGluZWwYAyABKAsyGC5oeWRyYS52MS5TZW50aW5lbFRhcmdldCp+CgxEb21haW5TdGlja3kSHQoZRE9NQUlOX1NUSUNLWV9VTlNQRUNJRklFRBAAEhgKFERPTUFJTl9TVElDS1lfQlJBTkNIEAESHQoZRE9NQUlOX1NUSUNLWV9FTlZJUk9OTUVOVBACEhYKEkRPTUFJTl9TVElDS1lfTElWRRADMoICCg5Sb3V0aW5nU2VydmljZRJQCg1Bc3NpZ25Eb21haW5zEh4uaHlkcmEudjEuQXNzaWduRG9tYWluc1JlcXVlc3QaHy5oeWRyYS52MS5Bc3NpZ25Eb21haW5zUmVzcG9uc2USUAoNU3dpdGNoRG9tYWlucxIeLmh5ZHJhLnYxLlN3aXRjaERvbWFpbnNSZXF1ZXN0Gh8uaHlkcmEudjEuU3dpdGNoRG9tYWluc1Jlc3BvbnNlEkwKC1dhdGNoUm91dGVzEhwuaHlkcmEudjEuV2F0Y2hSb3V0ZXNSZXF1ZXN0Gh0uaHlkcmEudjEuV2F0Y2hSb3V0ZXNSZXNwb25zZTABYgZwcm90bzM");
 
 /**
  * @generated from message hydra.v1.AssignDomainsRequest
@@ -383,11 +383,12 @@ export type RouteSnapshot = Message<"hydra.v1.RouteSnapshot"> & {
   reason: string;
 
   /**
-   * The routed hostnames, grouped by target. A group may continue in a later chunk.
+   * The routed hostnames by sentinel, then by deployment. A sentinel (or a deployment) may
+   * appear again in a later chunk.
    *
-   * @generated from field: repeated hydra.v1.RouteGroup groups = 5;
+   * @generated from field: repeated hydra.v1.SentinelRoutes sentinels = 6;
    */
-  groups: RouteGroup[];
+  sentinels: SentinelRoutes[];
 };
 
 /**
@@ -398,35 +399,50 @@ export const RouteSnapshotSchema: GenMessage<RouteSnapshot> = /*@__PURE__*/
   messageDesc(file_hydra_v1_routing, 9);
 
 /**
- * Hostnames that share one target: a deployment and the requested region's sentinel.
+ * The hostnames that one sentinel of the requested region receives, by deployment.
  *
- * @generated from message hydra.v1.RouteGroup
+ * @generated from message hydra.v1.SentinelRoutes
  */
-export type RouteGroup = Message<"hydra.v1.RouteGroup"> & {
+export type SentinelRoutes = Message<"hydra.v1.SentinelRoutes"> & {
+  /**
+   * @generated from field: hydra.v1.SentinelTarget sentinel = 1;
+   */
+  sentinel?: SentinelTarget | undefined;
+
+  /**
+   * @generated from field: repeated hydra.v1.DeploymentHostnames deployments = 2;
+   */
+  deployments: DeploymentHostnames[];
+};
+
+/**
+ * Describes the message hydra.v1.SentinelRoutes.
+ * Use `create(SentinelRoutesSchema)` to create a new message.
+ */
+export const SentinelRoutesSchema: GenMessage<SentinelRoutes> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 10);
+
+/**
+ * @generated from message hydra.v1.DeploymentHostnames
+ */
+export type DeploymentHostnames = Message<"hydra.v1.DeploymentHostnames"> & {
   /**
    * @generated from field: string deployment_id = 1;
    */
   deploymentId: string;
 
   /**
-   * The sentinel of the requested region.
-   *
-   * @generated from field: hydra.v1.SentinelTarget sentinel = 2;
-   */
-  sentinel?: SentinelTarget | undefined;
-
-  /**
-   * @generated from field: repeated string hostnames = 3;
+   * @generated from field: repeated string hostnames = 2;
    */
   hostnames: string[];
 };
 
 /**
- * Describes the message hydra.v1.RouteGroup.
- * Use `create(RouteGroupSchema)` to create a new message.
+ * Describes the message hydra.v1.DeploymentHostnames.
+ * Use `create(DeploymentHostnamesSchema)` to create a new message.
  */
-export const RouteGroupSchema: GenMessage<RouteGroup> = /*@__PURE__*/
-  messageDesc(file_hydra_v1_routing, 10);
+export const DeploymentHostnamesSchema: GenMessage<DeploymentHostnames> = /*@__PURE__*/
+  messageDesc(file_hydra_v1_routing, 11);
 
 /**
  * One committed routing transaction (e.g. every hostname of one SwitchDomains): the caller
@@ -475,7 +491,7 @@ export type RouteChange = Message<"hydra.v1.RouteChange"> & {
  * Use `create(RouteChangeSchema)` to create a new message.
  */
 export const RouteChangeSchema: GenMessage<RouteChange> = /*@__PURE__*/
-  messageDesc(file_hydra_v1_routing, 11);
+  messageDesc(file_hydra_v1_routing, 12);
 
 /**
  * Sent while nothing changes, so the caller knows its position is current.
@@ -494,7 +510,7 @@ export type RouteHeartbeat = Message<"hydra.v1.RouteHeartbeat"> & {
  * Use `create(RouteHeartbeatSchema)` to create a new message.
  */
 export const RouteHeartbeatSchema: GenMessage<RouteHeartbeat> = /*@__PURE__*/
-  messageDesc(file_hydra_v1_routing, 12);
+  messageDesc(file_hydra_v1_routing, 13);
 
 /**
  * @generated from message hydra.v1.Route
@@ -523,7 +539,7 @@ export type Route = Message<"hydra.v1.Route"> & {
  * Use `create(RouteSchema)` to create a new message.
  */
 export const RouteSchema: GenMessage<Route> = /*@__PURE__*/
-  messageDesc(file_hydra_v1_routing, 13);
+  messageDesc(file_hydra_v1_routing, 14);
 
 /**
  * @generated from enum hydra.v1.DomainSticky

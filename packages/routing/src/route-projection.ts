@@ -49,7 +49,7 @@ export function targetInRegion(
   config: GatewayConfigJson,
   rowDeploymentId: string,
   region: string,
-): RouteTarget | undefined {
+): Required<RouteTarget> | undefined {
   const parsed = fromJson(GatewayConfigSchema, config as JsonValue, { ignoreUnknownFields: true });
   if (!parsed.isEnabled) return undefined;
   const sentinel = parsed.sentinels.find((s) => s.region === region);

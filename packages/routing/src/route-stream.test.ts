@@ -105,7 +105,7 @@ it("a snapshot at a position, then one message per routing commit: a SwitchDomai
   await stream.stop();
 });
 
-it("a snapshot groups hostnames by target, in chunks of at most pageSize hostnames; only the last says so", async () => {
+it("a snapshot groups hostnames by sentinel and deployment, in chunks of at most pageSize hostnames; only the last says so", async () => {
   const dep = await createDeploymentFixture(h.pool, h.project);
   const names = ["g1", "g2", "g3", "g4", "g5"].map((label) => h.apex(label));
   await h.assign({ deploymentId: dep.id, domains: names.map((name) => ({ name, sticky: DomainSticky.BRANCH })) });
@@ -115,13 +115,19 @@ it("a snapshot groups hostnames by target, in chunks of at most pageSize hostnam
   expect(chunks.map((c) => c.last)).toEqual([...Array<boolean>(chunks.length - 1).fill(false), true]);
   for (const chunk of chunks) {
     expect(chunk.position).toBe(stream.table.position);
-    expect(chunk.groups.reduce((n, g) => n + g.hostnames.length, 0)).toBeLessThanOrEqual(options.pageSize!);
+    const hostnames = chunk.sentinels.flatMap((s) => s.deployments.flatMap((d) => d.hostnames));
+    expect(hostnames.length).toBeLessThanOrEqual(options.pageSize!);
+    // A sentinel once a chunk.
+    const sentinels = chunk.sentinels.map((s) => JSON.stringify(s.sentinel));
+    expect(new Set(sentinels).size).toBe(sentinels.length);
+    expect(chunk.sentinels.every((s) => s.sentinel?.region === "r0")).toBe(true);
   }
-  // The deployment's five hostnames: one group (pageSize 3), continued in the next chunk.
-  const groups = chunks.flatMap((c) => c.groups).filter((g) => g.deploymentId === dep.id);
-  expect(groups.flatMap((g) => g.hostnames).sort()).toEqual([...names].sort());
-  expect(groups.length).toBeGreaterThanOrEqual(2);
-  expect(groups.every((g) => g.sentinel?.region === "r0")).toBe(true);
+  // The deployment's five hostnames (pageSize 3): continued in the next chunk.
+  const parts = chunks
+    .flatMap((c) => c.sentinels.flatMap((s) => s.deployments))
+    .filter((d) => d.deploymentId === dep.id);
+  expect(parts.flatMap((d) => d.hostnames).sort()).toEqual([...names].sort());
+  expect(parts.length).toBeGreaterThanOrEqual(2);
   expect(tableOf(stream.table)).toEqual(await servedRoutes());
   await stream.stop();
 });

@@ -4,8 +4,7 @@ import type { Pool } from "@hydra/db";
 import {
   type Route,
   RouteChangeSchema,
-  type RouteGroup,
-  RouteGroupSchema,
+  type SentinelRoutes,
   type WatchRoutesResponse,
   WatchRoutesResponseSchema,
 } from "@hydra/proto/hydra/v1";
@@ -13,6 +12,7 @@ import { classifyDatabaseError } from "./errors";
 import { routeInRegion, targetInRegion, validateRegion } from "./route-projection";
 import type { RouteSequencer } from "./route-sequencer";
 import type { RouteWakeups } from "./route-wakeups";
+import { SnapshotChunker } from "./snapshot-chunker";
 import { declareRouteSnapshotCursor } from "./sql/declareRouteSnapshotCursor";
 import { fetchRouteSnapshotGroups } from "./sql/fetchRouteSnapshotGroups";
 import { findOldestRouteChange } from "./sql/findOldestRouteChange";
@@ -114,9 +114,9 @@ async function resumeProblem(pool: Pool, position: bigint): Promise<string | und
 }
 
 /**
- * Every routed hostname at one position, read from one database snapshot, grouped by target in
- * chunks of at most `chunkHostnames` hostnames (a group may continue in the next chunk);
- * returns the position.
+ * Every routed hostname at one position, read from one database snapshot, in chunks of at most
+ * `chunkHostnames` hostnames grouped by sentinel and deployment (snapshot-chunker.ts); returns
+ * the position.
  */
 async function* snapshot(
   options: RouteStreamOptions,
@@ -128,12 +128,9 @@ async function* snapshot(
   try {
     const position = await guard(() => options.sequencer.beginSnapshotAtHead(client));
     await guard(() => declareRouteSnapshotCursor(client));
-    const chunk = (groups: RouteGroup[], last: boolean) =>
-      create(WatchRoutesResponseSchema, { event: { case: "snapshot", value: { position, groups, last, reason } } });
-    // A full chunk is held until more follows, so that the last chunk is the one saying `last`.
-    let full: RouteGroup[] | undefined;
-    let groups: RouteGroup[] = [];
-    let count = 0;
+    const chunk = (sentinels: SentinelRoutes[], last: boolean) =>
+      create(WatchRoutesResponseSchema, { event: { case: "snapshot", value: { position, sentinels, last, reason } } });
+    const chunker = new SnapshotChunker(chunkHostnames);
     const fetchGroups = () => {
       const fetched = guard(() => fetchRouteSnapshotGroups(client, chunkHostnames));
       fetched.catch(() => {}); // awaited below, unless the caller stops reading first
@@ -149,21 +146,12 @@ async function* snapshot(
         const target = targetInRegion(row.config, row.deployment_id, region);
         if (!target) continue;
         const hostnames = row.hostnames.filter((hostname) => !options.isLocal(hostname));
-        for (let start = 0; start < hostnames.length;) {
-          if (count === chunkHostnames) {
-            if (full) yield chunk(full, false);
-            [full, groups, count] = [groups, [], 0];
-          }
-          const end = Math.min(hostnames.length, start + chunkHostnames - count);
-          groups.push(create(RouteGroupSchema, { ...target, hostnames: hostnames.slice(start, end) }));
-          count += end - start;
-          start = end;
-        }
+        chunker.add(target.deploymentId, target.sentinel, hostnames);
       }
+      for (const sentinels of chunker.takeFull()) yield chunk(sentinels, false);
       if (!more) break;
     }
-    if (full) yield chunk(full, false);
-    yield chunk(groups, true);
+    yield chunk(chunker.finish(), true);
     return position;
   } finally {
     await client.query("ROLLBACK").catch(() => {});

@@ -6,7 +6,10 @@ const sentinel = { region: "local", serviceHost: "s", servicePort: 80 };
 const route = (hostname: string, deploymentId: string) => ({ hostname, deploymentId, sentinel });
 const snapshot = (position: bigint, hostnames: string[], last: boolean, deploymentId = "dep_s") =>
   create(WatchRoutesResponseSchema, {
-    event: { case: "snapshot", value: { position, last, groups: [{ deploymentId, sentinel, hostnames }] } },
+    event: {
+      case: "snapshot",
+      value: { position, last, sentinels: [{ sentinel, deployments: [{ deploymentId, hostnames }] }] },
+    },
   });
 const change = (position: bigint, routes: Array<[string, string]>, removedHostnames: string[] = []) =>
   create(WatchRoutesResponseSchema, {
@@ -24,7 +27,7 @@ describe("RouteTable", () => {
     expect(table.position).toBe(9n);
   });
 
-  it("routes every hostname of a group to its target, a group continuing across chunks", () => {
+  it("routes every hostname of a deployment to its target, a deployment continuing across chunks", () => {
     const table = new RouteTable();
     table.apply(snapshot(3n, ["a.example", "b.example"], false, "dep_a"));
     table.apply(snapshot(3n, ["c.example"], true, "dep_a"));

@@ -24,8 +24,8 @@ export type RouteTableUpdate =
 /**
  * A WatchRoutes consumer's table: hostname → target at `position`. Snapshot chunks accumulate
  * and replace the table at once with the last one; each change must be the next position.
- * The hostnames of a snapshot group share one target object (100,000 hostnames are one map
- * of shared values, not 100,000 routes). Pure bookkeeping, so the edge (frontline) and tests
+ * The hostnames of a deployment in a snapshot chunk share one target object, and its sentinel
+ * is the chunk's (100,000 hostnames are one map of shared values, not 100,000 routes). Pure bookkeeping, so the edge (frontline) and tests
  * apply the stream the same way.
  */
 export class RouteTable {
@@ -48,9 +48,11 @@ export class RouteTable {
       case "snapshot": {
         const chunk = event.value;
         const pending = (this.pendingSnapshot ??= new Map());
-        for (const group of chunk.groups) {
-          const target: RouteTarget = { deploymentId: group.deploymentId, sentinel: group.sentinel };
-          for (const hostname of group.hostnames) pending.set(hostname, target);
+        for (const { sentinel, deployments } of chunk.sentinels) {
+          for (const { deploymentId, hostnames } of deployments) {
+            const target: RouteTarget = { deploymentId, sentinel };
+            for (const hostname of hostnames) pending.set(hostname, target);
+          }
         }
         if (!chunk.last) return { kind: "pending" };
         this.pendingSnapshot = undefined;
