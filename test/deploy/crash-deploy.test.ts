@@ -1,29 +1,34 @@
 // Kill -9 deploy-svc while each of the 13 Deploy steps runs, restart it, and the deployment
 // still reaches READY: every step recorded once, in order, none completed twice, and the
 // SPEC §4 routing invariants hold. One project: each case's deployment replaces the previous
-// one as live, so update-live and schedule-standby have real work to do. On the Kubernetes
-// stand-in: the simulated driver keeps its workloads in the deploy-svc process, so they do not
-// survive the crash a real cluster's would.
+// one as live, so update-live and schedule-standby have real work to do. Crash recovery is
+// hydra's, not the cluster's: on the simulated driver with its state file (HYDRA_SIMULATED_STATE),
+// whose workloads outlive deploy-svc as a real cluster's do.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { DEPLOY_STEPS } from "../../packages/deploy/src/workflows/deploy";
-import { startStandIn, type StandIn } from "../k8s";
 import { Hydra, isStepLine, type ProjectInfo } from "./support/harness";
 
 const STEP_DELAY_MS = 500;
 
 let h: Hydra;
-let standIn: StandIn;
+let dir: string;
 let project: ProjectInfo;
 /** The step the running deploy-svc delays (so it can be killed inside it). */
 let delayedStep: string | null = null;
 let previous: string | null = null;
 
 beforeAll(async () => {
-  standIn = await startStandIn({ regions: ["us-east", "eu-west"], readyDelayMs: 30 });
+  dir = mkdtempSync(path.join(tmpdir(), "hydra-crash-deploy-"));
   h = await Hydra.start({
     label: "crash_deploy",
     deployEnv: {
-      HYDRA_CLUSTER_DRIVER: "kubernetes",
-      HYDRA_CLUSTERS: standIn.clustersPath,
+      HYDRA_CLUSTER_DRIVER: "simulated",
+      HYDRA_SIMULATED_REGIONS: "us-east,eu-west",
+      HYDRA_SIMULATED_STATE: path.join(dir, "cluster.log"),
+      // Pods take a while to become ready, so a crash can land inside wait-ready's wait.
+      HYDRA_SIMULATED_READY_MS: "100",
       HYDRA_STANDBY_DELAY: "1h",
       HYDRA_TEST_STEP_DELAY: `${DEPLOY_STEPS[0]}=${STEP_DELAY_MS}`,
     },
@@ -34,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
-  await standIn?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const delayEnv = (step: string | undefined): Record<string, string> => ({

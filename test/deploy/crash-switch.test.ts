@@ -1,8 +1,11 @@
 // Kill -9 deploy-svc while each step of Rollback and of Promote runs, restart it: the caller's
 // RPC may fail, but the run completes after the restart, each step recorded once, the traffic
-// on the target and the SPEC §4 invariants holding. On the Kubernetes stand-in, whose
-// workloads outlive deploy-svc (wake-target scales them).
-import { startStandIn, type StandIn } from "../k8s";
+// on the target and the SPEC §4 invariants holding. And a standby timer outlives a crash.
+// On the simulated driver with its state file (HYDRA_SIMULATED_STATE), whose workloads outlive
+// deploy-svc as a real cluster's do (wake-target scales them).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { expectedDomains, Hydra, randomSha, waitFor, type ProjectInfo } from "./support/harness";
 
 const STEP_DELAY_MS = 500;
@@ -13,7 +16,7 @@ const CASES = [
 ];
 
 let h: Hydra;
-let standIn: StandIn;
+let dir: string;
 let project: ProjectInfo;
 const sha = { a: randomSha(), b: randomSha() };
 const ids = { a: "", b: "" };
@@ -24,12 +27,14 @@ const delayEnv = (step: string | undefined): Record<string, string> => ({
 });
 
 beforeAll(async () => {
-  standIn = await startStandIn({ regions: ["us-east", "eu-west"], readyDelayMs: 30 });
+  dir = mkdtempSync(path.join(tmpdir(), "hydra-crash-switch-"));
   h = await Hydra.start({
     label: "crash_switch",
     deployEnv: {
-      HYDRA_CLUSTER_DRIVER: "kubernetes",
-      HYDRA_CLUSTERS: standIn.clustersPath,
+      HYDRA_CLUSTER_DRIVER: "simulated",
+      HYDRA_SIMULATED_REGIONS: "us-east,eu-west",
+      HYDRA_SIMULATED_STATE: path.join(dir, "cluster.log"),
+      HYDRA_SIMULATED_READY_MS: "30",
       HYDRA_STANDBY_DELAY: "1h",
       ...delayEnv(CASES[0]![1]),
     },
@@ -42,7 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
-  await standIn?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 it.each(CASES.map(([kind, step], index) => [kind, step, index] as const))(
@@ -132,3 +137,19 @@ it.each(CASES.map(([kind, step], index) => [kind, step, index] as const))(
     );
   },
 );
+
+it("the standby timer survives a crash of deploy-svc: the replaced deployment goes to standby after the restart", async () => {
+  await h.deploySvc.stop();
+  await h.startDeploy({ HYDRA_STANDBY_DELAY: "5s", ...delayEnv(undefined) });
+  const other = await h.createProject({ regions: { "us-east": 1, "eu-west": 1 } });
+  const first = await h.deployReady(other);
+  const second = await h.deployReady(other);
+  const runId = `standby:${first}:deploy:${second}`;
+  expect((await h.run(runId))?.status).toBe("sleeping");
+  await h.crashAndRestart({ HYDRA_STANDBY_DELAY: "5s", ...delayEnv(undefined) });
+  const run = await h.waitForRunEnd(runId, 30_000);
+  expect({ status: run.status, error: run.error }).toEqual({ status: "completed", error: null });
+  expect((await h.deployment(first)).desired_state).toBe("standby");
+  expect((await h.deployment(second)).desired_state).toBe("running");
+  expect(await h.invariantViolations(other.projectId)).toEqual([]);
+});
