@@ -1,7 +1,7 @@
 /**
- * The cluster driver contract, end to end through the driver: against the Kubernetes API
- * stand-in and the simulated driver always, and against a real cluster when HYDRA_CLUSTERS or
- * KUBECONFIG is set (see targets.ts).
+ * The cluster driver contract, end to end through the driver: against the simulated driver
+ * always, and against a real cluster when HYDRA_CLUSTERS or KUBECONFIG is set (`pnpm test:kube`
+ * runs it against its clusters; see targets.ts).
  */
 import {
   ClusterDeadlineError,
@@ -19,7 +19,7 @@ import {
   workloadRef,
 } from "@hydra/cluster";
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
-import { STAND_IN_READY_MS, type Target, fakeId, targets } from "./targets";
+import { type Target, fakeId, targets } from "./targets";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -248,11 +248,9 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       const namespaces = t.namespaces();
       const ids = newIds();
       const refs = await Promise.all(t.regions.map((region, i) => deploy(region, namespaces[i]!, ids)));
-      const started = Date.now();
       const results = await Promise.all(
         t.regions.map((region, i) => t.driver.waitReady(region, refs[i]!, 2, deadline())),
       );
-      const elapsed = Date.now() - started;
       results.forEach((instances: InstanceInfo[], i) => {
         const region = t.regions[i]!;
         expect(instances).toHaveLength(2);
@@ -264,8 +262,6 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       });
       const ids2 = results.flat().map((x) => x.id);
       expect(new Set(ids2).size).toBe(ids2.length);
-      // Sequential waits would take at least two readiness delays.
-      if (t.standIn) expect(elapsed).toBeLessThan(2 * STAND_IN_READY_MS + 250);
     },
     factory.timeoutMs,
   );
@@ -279,7 +275,7 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       const override = await t.neverReady(bad);
       try {
         const [refGood, refBad] = await Promise.all([deploy(good, nsGood, ids), deploy(bad, nsBad, ids, override)]);
-        const waitMs = t.standIn || t.name === "simulated" ? 1_500 : 30_000;
+        const waitMs = t.name === "simulated" ? 1_500 : 30_000;
         const results = await Promise.allSettled([
           t.driver.waitReady(good, refGood, 2, { deadline: new Date(Date.now() + t.readyWithinMs) }),
           t.driver.waitReady(bad, refBad, 2, { deadline: new Date(Date.now() + waitMs) }),
@@ -324,7 +320,7 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
           ...sentinelSpec(t, ids, nsBad),
           ...(override.resources ? { resources: override.resources } : {}),
         });
-        const waitMs = t.standIn || t.name === "simulated" ? 1_500 : 10_000;
+        const waitMs = t.name === "simulated" ? 1_500 : 10_000;
         const error = await t.driver.waitSentinel(bad, stuck, 1, deadline(waitMs)).then(
           () => undefined,
           (e: unknown) => e,
@@ -372,7 +368,7 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
       const override = await t.neverReady(region);
       try {
         await t.driver.applyWorkload(region, workloadSpec(t, ids, ns, { ...override, env: { TEMPLATE: "2" } }));
-        const error = await t.driver.waitReady(region, ref, 2, deadline(t.standIn ? 1_500 : 10_000)).then(
+        const error = await t.driver.waitReady(region, ref, 2, deadline(10_000)).then(
           () => undefined,
           (e: unknown) => e,
         );
@@ -488,75 +484,14 @@ describe.each(targets().map((f) => [f.name, f] as const))("cluster driver contra
   );
 
   it(
-    "resumes a dropped watch from the last resourceVersion it saw",
+    "resumes a watch the server ended from the last resourceVersion it saw",
     async () => {
       if (t.name === "simulated") return; // no watches in memory
       const [region] = t.regions;
       const [ns] = t.namespaces();
       const ids = newIds();
 
-      if (t.standIn) {
-        const standIn = t.standIn;
-        await standIn.setKubelet(region, { mode: "unschedulable" });
-        try {
-          const ref = await deploy(region, ns, ids);
-          const mark = t.events.length;
-          const waiting = t.driver.waitReady(region, ref, 2, deadline());
-          // waitReady follows the Deployment and its pods; these are the pods' watches.
-          const podsPath = `/api/v1/namespaces/${ns}/pods`;
-          const onPods = (e: (typeof t.events)[number]) => e.region === region && "path" in e && e.path === podsPath;
-          const started = await eventually(
-            "the first watch",
-            async () => t.events.slice(mark).find((e) => e.type === "watch-start" && onPods(e)),
-            5_000,
-          );
-          expect(started).toMatchObject({ reason: "initial" });
-          // Events the driver sees on this watch: one pod goes away (scale to 1).
-          await t.driver.scale(region, ref, 1);
-          await sleep(300);
-          const log = await standIn.requests(region);
-          const lastSeq = log[log.length - 1]!.seq;
-          expect(await standIn.dropWatches(region)).toBeGreaterThanOrEqual(1);
-          const resumed = await eventually(
-            "the resumed watch",
-            async () =>
-              t.events.slice(mark).find((e) => e.type === "watch-start" && onPods(e) && e.reason === "resume"),
-            5_000,
-          );
-          const ended = t.events.slice(mark).flatMap((e) => (e.type === "watch-end" && onPods(e) ? [e] : []));
-          expect(ended.length).toBeGreaterThanOrEqual(1);
-          expect(ended[0]!.error).toBeDefined(); // cut, not ended by the server
-          if (resumed.type !== "watch-start" || started.type !== "watch-start") throw new Error("unreachable");
-          // It resumed where it stopped: from the last event's resourceVersion, later than the list's, without listing again.
-          expect(resumed.resourceVersion).toBe(ended[0]!.resourceVersion);
-          expect(Number(resumed.resourceVersion)).toBeGreaterThan(Number(started.resourceVersion));
-          // watch-start is emitted just before the request goes out: wait for the stand-in to see it.
-          const podRequests = await eventually(
-            "the resumed watch's request",
-            async () => {
-              const after = await standIn.requests(region, lastSeq);
-              const pods = after.filter((r) => r.path === `/api/v1/namespaces/${ns}/pods`);
-              return pods.length > 0 ? pods : undefined;
-            },
-            5_000,
-          );
-          expect(podRequests[0]).toMatchObject({
-            method: "GET",
-            query: expect.objectContaining({ watch: "true", resourceVersion: resumed.resourceVersion }),
-          });
-          expect(podRequests.filter((r) => r.query.watch !== "true")).toHaveLength(0);
-
-          // Events missed while disconnected are replayed: the pods become ready while it waits.
-          await t.driver.scale(region, ref, 2);
-          await standIn.setKubelet(region, { mode: "ready" });
-          await expect(waiting).resolves.toHaveLength(2);
-        } finally {
-          await standIn.setKubelet(region, { mode: "ready" });
-        }
-        return;
-      }
-
-      // A real API server cannot be told to cut a connection; it ends watches after timeoutSeconds.
+      // The API server ends watches after timeoutSeconds; a cut connection is faults.test.ts's (the fault proxy).
       const clusters = process.env.HYDRA_CLUSTERS ? parseClusters(process.env.HYDRA_CLUSTERS) : { [region]: {} };
       const events: typeof t.events = [];
       const driver = new KubernetesDriver({

@@ -1,10 +1,10 @@
 /**
  * The clusters the contract suite runs against:
- * - `stand-in`: the Kubernetes API stand-in (test/k8s), two regions — always.
- * - `simulated`: the in-memory driver, two regions — always.
+ * - `simulated`: the in-memory driver, two regions — always (`pnpm test`).
  * - `real`: when `HYDRA_CLUSTERS` (region → kubeconfig/context, as deploy-svc reads it) or
- *   `KUBECONFIG` is set (`pnpm test:kube` sets it to its own clusters, and runs only this one). With `KUBECONFIG` alone both regions use its current context, in
- *   different namespaces. Opt out with `HYDRA_CONTRACT_REAL=0`.
+ *   `KUBECONFIG` is set (`pnpm test:kube` sets it to its own clusters, and runs only this one).
+ *   With `KUBECONFIG` alone both regions use its current context, in different namespaces.
+ *   Opt out with `HYDRA_CONTRACT_REAL=0`.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -17,7 +17,6 @@ import {
   parseClusters,
 } from "@hydra/cluster";
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
-import { type StandIn, startStandIn } from "../k8s";
 
 /** The fields of stored objects that the contract asserts. */
 interface StoredMeta {
@@ -94,7 +93,6 @@ export interface Target {
   ): Promise<ObjectState<StoredKinds[K]> | undefined>;
   /** Events the driver reported (watch lifecycle). */
   events: DriverEvent[];
-  standIn?: StandIn;
   close(): Promise<void>;
 }
 
@@ -145,47 +143,6 @@ async function deleteNamespaces(driver: KubernetesDriver, created: Array<[string
     ),
   );
 }
-
-export const STAND_IN_READY_MS = 300;
-
-export const standInTarget: TargetFactory = {
-  name: "stand-in",
-  timeoutMs: 30_000,
-  async create() {
-    const standIn = await startStandIn({
-      regions: ["us-east", "eu-west"],
-      readyDelayMs: STAND_IN_READY_MS,
-      bookmarkIntervalMs: 1_000,
-    });
-    const events: DriverEvent[] = [];
-    const driver = new KubernetesDriver({
-      kind: "kubernetes",
-      clusters: parseClusters(standIn.clustersPath),
-      onEvent: (e) => events.push(e),
-    });
-    return {
-      name: "stand-in",
-      driver,
-      regions: ["eu-west", "us-east"],
-      namespaces: namespacePair,
-      image: "registry.k8s.io/e2e-test-images/agnhost:2.53",
-      command: ["/agnhost", "netexec", "--http-port=8080"],
-      readyWithinMs: 10_000,
-      events,
-      standIn,
-      neverReady: async (region) => {
-        await standIn.setKubelet(region, { mode: "unschedulable" });
-        return {};
-      },
-      healthy: (region) => standIn.setKubelet(region, { mode: "ready" }),
-      get: (region, kind, ns, name) => getVia(driver, region, kind, ns, name),
-      close: async () => {
-        await driver.close();
-        await standIn.stop();
-      },
-    };
-  },
-};
 
 export const simulatedTarget: TargetFactory = {
   name: "simulated",
@@ -271,7 +228,7 @@ export const realTarget: TargetFactory = {
 
 /** Every target available here; `HYDRA_CONTRACT_TARGETS=real` (as `pnpm test:kube` sets) keeps only the real cluster. */
 export function targets(): TargetFactory[] {
-  const all = [standInTarget, simulatedTarget, ...(realClusters() ? [realTarget] : [])];
+  const all = [simulatedTarget, ...(realClusters() ? [realTarget] : [])];
   const only = process.env.HYDRA_CONTRACT_TARGETS?.trim();
   if (only === "real") {
     if (!realClusters()) throw new Error("HYDRA_CONTRACT_TARGETS=real needs HYDRA_CLUSTERS or KUBECONFIG");

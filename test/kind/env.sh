@@ -5,7 +5,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HYDRA_KIND_DIR="${HYDRA_KIND_DIR:-$REPO_ROOT/.tmp/kind}"
 KIND_KUBECONFIG="$HYDRA_KIND_DIR/kubeconfig"
 KIND_CLUSTERS_FILE="$HYDRA_KIND_DIR/clusters.json"
-CILIUM_CRD="$REPO_ROOT/test/k8s/crds/ciliumnetworkpolicies.cilium.io.yaml"
+CILIUM_CRD="$REPO_ROOT/test/kube/crds/ciliumnetworkpolicies.cilium.io.yaml"
 # Images the suites run; loaded into the nodes so pods do not depend on a registry at test time.
 HYDRA_KIND_IMAGES="${HYDRA_KIND_IMAGES:-registry.k8s.io/e2e-test-images/agnhost:2.53}"
 

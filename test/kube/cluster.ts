@@ -8,7 +8,8 @@
  * One etcd (each region's API server under its own key prefix), and per region: kube-apiserver
  * (RBAC, the default admission plugins with PodSecurity defaulting to enforce "baseline"),
  * kube-controller-manager, kube-scheduler and kwok (the kubelet stand-in: fake Nodes with Lease
- * heartbeats, scheduled pods made Running/Ready with a pod IP). Certificates come from openssl:
+ * heartbeats, scheduled pods made Running/Ready with a pod IP; kwok/hydra-stages.yaml lets a test
+ * keep a region's pods unready, or make them ready late). Certificates come from openssl:
  * a CA, the API servers' serving certificate for 127.0.0.1, client certificates for the admin,
  * hydra and each component, and the service-account signing key. Then it applies Cilium's
  * CiliumNetworkPolicy CRD and hydra's least-privilege role (deploy/rbac.yaml), registers the fake
@@ -26,9 +27,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseAllDocuments, stringify } from "yaml";
 import { type KubeState, REPO_ROOT, kubeDir, kubeOk, kubeRequest, readState } from "./control";
 
-const CRD = join(REPO_ROOT, "test", "k8s", "crds", "ciliumnetworkpolicies.cilium.io.yaml");
+const CRD = join(__dirname, "crds", "ciliumnetworkpolicies.cilium.io.yaml");
 const RBAC = join(REPO_ROOT, "deploy", "rbac.yaml");
-const STAGES = join(__dirname, "kwok", "stages.yaml");
+/** kwok's own stages, and hydra's (a region's pods never Ready, or Ready late, picked by the image a test deploys). */
+const STAGES = [join(__dirname, "kwok", "stages.yaml"), join(__dirname, "kwok", "hydra-stages.yaml")];
 /** Each fake node's allocatable resources (kwok would default a node without them to 1,000 CPUs). */
 const NODE_ALLOCATABLE = { cpu: "16", memory: "64Gi", pods: "110" };
 const NODES_PER_REGION = 2;
@@ -380,7 +382,7 @@ async function startRegion(input: {
       join(bin, "kwok"),
       [
         `--kubeconfig=${componentConfig("kwok")}`,
-        `--config=${STAGES}`,
+        ...STAGES.map((file) => `--config=${file}`),
         "--manage-all-nodes=false",
         "--manage-nodes-with-label-selector=hydra.test/kwok=true",
         `--cidr=10.${100 + index}.0.1/16`,

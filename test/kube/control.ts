@@ -146,3 +146,11 @@ export async function cordon(state: KubeState, region: string, unschedulable: bo
     );
   }
 }
+
+/**
+ * Images a test deploys to tell kwok how one region treats their pods (kwok/hydra-stages.yaml;
+ * nothing is pulled): Running but never Ready there, or Ready only 15 s after being scheduled.
+ * The other regions run them as any other pod.
+ */
+export const neverReadyIn = (region: string): string => `hydra.test/kwok:never-ready-in-${region}`;
+export const readyAfter15sIn = (region: string): string => `hydra.test/kwok:ready-after-15s-in-${region}`;

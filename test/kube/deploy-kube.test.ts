@@ -1,27 +1,45 @@
 // Deploy end to end against the real control plane (two clusters, one per region): the API
 // servers, controller-managers (Deployment → ReplicaSet → pods) and schedulers are real, kwok
 // plays the kubelets. Deploy → READY, standby and wake through a rollback, promote, cancel, a
-// region that cannot run pods, admission refusing pods, and kill -9 of deploy-svc mid-deploy.
+// region that cannot run pods, pods that never become Ready, a region whose pods are ready late
+// (out-of-order finishes), admission refusing pods, a wake that fails, Deployments deleted behind
+// hydra's back, transient API errors, and kill -9 of deploy-svc mid-deploy.
+// deploy-svc talks to each region's API server as `hydra` through a fault proxy (fault-proxy.ts),
+// which forwards everything unless a test injects a fault.
 // Runs under `pnpm test:kube` (needs the clusters cluster.ts starts).
+import { readFileSync } from "node:fs";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { LABEL, namespaceName, networkPolicyName, sentinelName, workloadName } from "@hydra/cluster";
 import { DeploymentStatus } from "@hydra/proto/hydra/v1";
 import { DEPLOY_STEPS } from "../../packages/deploy/src/workflows/deploy";
-import { Hydra, type ProjectInfo, isStepLine, waitFor } from "../deploy/support/harness";
-import { cordon, kubeOk, kubeRequest, readState } from "./control";
+import { expectedDomains, Hydra, type ProjectInfo, isStepLine, randomSha, waitFor } from "../deploy/support/harness";
+import { cordon, kubeOk, kubeRequest, neverReadyIn, readState, readyAfter15sIn } from "./control";
+import { FaultProxy, proxyKubeconfig } from "./fault-proxy";
 
 const state = readState();
 const REGIONS = { "us-east": 1, "eu-west": 2 };
 const REGION_NAMES = Object.keys(REGIONS) as Array<keyof typeof REGIONS>;
 let h: Hydra;
+const proxies: Partial<Record<string, FaultProxy>> = {};
+let viaProxies: ReturnType<typeof proxyKubeconfig> | undefined;
 
 beforeAll(async () => {
   for (const region of REGION_NAMES)
     if (!state.regions[region]) throw new Error(`the test clusters lack region ${region}`);
+  for (const region of REGION_NAMES) {
+    proxies[region] = await FaultProxy.start({
+      server: state.regions[region]!.server,
+      ca: readFileSync(state.pki.ca),
+      cert: readFileSync(state.pki.hydraCert),
+      key: readFileSync(state.pki.hydraKey),
+    });
+  }
+  viaProxies = proxyKubeconfig(proxies as Record<string, FaultProxy>);
   h = await Hydra.start({
     label: "deploy_kube",
     deployEnv: {
       HYDRA_CLUSTER_DRIVER: "kubernetes",
-      HYDRA_CLUSTERS: state.clustersPath,
+      HYDRA_CLUSTERS: JSON.stringify(viaProxies.clusters),
       HYDRA_STANDBY_DELAY: "1s",
       HYDRA_READY_TIMEOUT: "30s",
       // No Cilium agent here to judge policies: don't wait for a verdict that never comes.
@@ -33,7 +51,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
+  for (const proxy of Object.values(proxies)) await proxy?.close();
+  viaProxies?.remove();
 });
+
+const proxy = (region: string): FaultProxy => proxies[region]!;
 
 interface DeploymentJson {
   spec: { replicas?: number };
@@ -133,6 +155,24 @@ describe("deploy, standby, rollback (wake) and promote", () => {
       ).toBeDefined();
     }
     expect(await podsIn(project, first)).toEqual(REGIONS);
+    // Its four domains, each with a gateway config sending the edge to the environment's sentinel
+    // Service in each region (cluster DNS), never to pod addresses.
+    const domains = await h.domains(project.projectId);
+    expect(domains.map((d) => [d.sticky, d.deployment_id]).sort()).toEqual(
+      ["branch", "environment", "live", "unspecified"].map((sticky) => [sticky, first]),
+    );
+    const gateway = await h.pool.query<{ hostname: string; config: { deploymentId: string; sentinels: unknown[] } }>(
+      "SELECT hostname, config FROM gateway_configs WHERE deployment_id = $1 ORDER BY hostname",
+      [first],
+    );
+    expect(gateway.rows.map((g) => g.hostname)).toEqual(domains.map((d) => d.name));
+    const serviceHost = `${sentinelName(project.productionId)}.${ns}.svc.cluster.local`;
+    for (const row of gateway.rows) {
+      expect(row.config.deploymentId).toBe(first);
+      expect(row.config.sentinels).toEqual(
+        [...REGION_NAMES].sort().map((region) => ({ region, serviceHost, servicePort: 80, externalAddress: "" })),
+      );
+    }
     expect(await h.invariantViolations(project.projectId)).toEqual([]);
   }, 120_000);
 
@@ -324,3 +364,164 @@ it("a sentinel the cluster's policy refuses → FAILED at wait-ready at once, th
     await kubeRequest(state, "eu-west", "DELETE", `${admission}/validatingadmissionpolicies/${policy}`);
   }
 }, 150_000);
+
+it("transient API errors while applying (503s, a 429 with Retry-After) are retried: the deploy still becomes READY", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const ns = namespaceName(project.workspaceId);
+  const since = Object.fromEntries(REGION_NAMES.map((r) => [r, proxy(r).requests().at(-1)?.seq ?? 0]));
+  proxy("eu-west").injectFault({ status: 503, count: 3, method: "PATCH", path: `/namespaces/${ns}/deployments/` });
+  proxy("us-east").injectFault({
+    status: 429,
+    count: 1,
+    method: "PATCH",
+    path: `/namespaces/${ns}/ciliumnetworkpolicies/`,
+    retryAfterSeconds: 1,
+  });
+  let id: string;
+  try {
+    id = await h.deployReady(project);
+  } finally {
+    proxy("eu-west").clearFaults();
+    proxy("us-east").clearFaults();
+  }
+  expect(await replicasIn(project, id)).toEqual(REGIONS);
+  expect(await podsIn(project, id)).toEqual(REGIONS);
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  // The faults were answered, and the same requests then went through to the API servers.
+  const patches = (region: string, kind: string) =>
+    proxy(region)
+      .requests(since[region])
+      .filter((r) => r.method === "PATCH" && r.path.includes(`/namespaces/${ns}/${kind}/`));
+  const eu = patches("eu-west", "deployments");
+  expect(eu.filter((r) => r.injected).map((r) => r.status)).toEqual([503, 503, 503]);
+  expect(eu.filter((r) => !r.injected && r.status! < 300).length).toBeGreaterThanOrEqual(1);
+  const us = patches("us-east", "ciliumnetworkpolicies");
+  expect(us.filter((r) => r.injected).map((r) => r.status)).toEqual([429]);
+  expect(us.filter((r) => !r.injected && r.status! < 300).length).toBeGreaterThanOrEqual(1);
+}, 150_000);
+
+it("out of order: the older deployment, whose pods in one region are ready late, finishing last leaves the newer one live", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const olderSha = randomSha();
+  const newerSha = randomSha();
+  // kwok makes the older one's pods in eu-west Ready 15 s after they are scheduled; the newer one's at once.
+  const older = await h.deploy(project, { sha: olderSha, branch: "feature-a", image: readyAfter15sIn("eu-west") });
+  await waitFor(
+    "the older deployment's pods in eu-west",
+    async () => ((await podsIn(project, older))["eu-west"] === REGIONS["eu-west"] ? true : undefined),
+    60_000,
+  );
+  const newer = await h.deployReady(project, { sha: newerSha, branch: "feature-b" });
+  expect((await h.waitForStatus(older, ["ready", "failed", "cancelled"], 90_000)).status).toBe("ready");
+  await h.waitForRunEnd(`deploy:${older}`, 30_000);
+
+  // The scenario happened: the older deployment's routing came after the newer one's.
+  const generations = await h.pool.query<{ key: string }>(
+    "SELECT idempotency_key AS key FROM routing_operations WHERE project_id = $1 ORDER BY routing_generation",
+    [project.projectId],
+  );
+  expect(generations.rows.map((r) => r.key)).toEqual([`assign:${newer}`, `assign:${older}`]);
+
+  const o = expectedDomains(project, { sha: olderSha, branch: "feature-a", environment: "production" });
+  const n = expectedDomains(project, { sha: newerSha, branch: "feature-b", environment: "production" });
+  expect(await h.domainMap(project.projectId)).toEqual({
+    [o.commit]: older,
+    [o.branch]: older,
+    [n.commit]: newer,
+    [n.branch]: newer,
+    [n.environment]: newer,
+    [n.live]: newer,
+  });
+  expect(await h.projectRow(project.projectId)).toMatchObject({ live_deployment_id: newer, is_rolled_back: false });
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  // The older one never was live: nothing scheduled the newer one's standby.
+  expect((await h.deployment(newer)).desired_state).toBe("running");
+}, 180_000);
+
+it("pods that run but never become Ready in one region → FAILED at wait-ready at the deadline, scaled down, no route moved", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const live = await h.deployReady(project);
+  const domainsBefore = await h.domainMap(project.projectId);
+  const before = await h.projectRow(project.projectId);
+
+  const failed = await h.deploy(project, { image: neverReadyIn("eu-west") });
+  const row = await h.waitForStatus(failed, ["ready", "failed", "cancelled"], 120_000);
+  expect({ status: row.status, step: row.failed_step }).toEqual({ status: "failed", step: "wait-ready" });
+  expect(row.failure_reason).toContain("region eu-west");
+  expect(row.failure_reason).toContain("readiness probe failing");
+  expect((await h.waitForRunEnd(`deploy:${failed}`, 30_000)).status).toBe("failed");
+  await scaledToZero(project, failed);
+
+  expect(await h.domainMap(project.projectId)).toEqual(domainsBefore);
+  expect(await h.projectRow(project.projectId)).toMatchObject({
+    live_deployment_id: live,
+    routing_generation: before.routing_generation,
+  });
+  const gateway = await h.pool.query("SELECT hostname FROM gateway_configs WHERE deployment_id = $1", [failed]);
+  expect(gateway.rows).toEqual([]);
+  const instances = await h.pool.query(
+    "SELECT status FROM instances WHERE deployment_id = $1 AND status <> 'stopped'",
+    [failed],
+  );
+  expect(instances.rows).toEqual([]);
+  expect(await replicasIn(project, live)).toEqual(REGIONS);
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
+  // GetDeployment names the failed step and its error.
+  const got = await h.deployments.getDeployment({ deploymentId: failed });
+  expect(got.deployment).toMatchObject({ status: DeploymentStatus.FAILED, failedStep: "wait-ready" });
+  expect(got.steps.find((s) => s.name === "wait-ready")).toMatchObject({ status: "failed" });
+  expect(got.steps.find((s) => s.name === "wait-ready")?.error).toContain("region eu-west");
+}, 210_000);
+
+it("a rollback to a standby deployment that cannot be woken (its region takes no pods) → failed_precondition, nothing moved, back to 0 replicas", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const sleeping = await h.deployReady(project);
+  const live = await h.deployReady(project);
+  expect((await h.waitForRunEnd(`standby:${sleeping}:deploy:${live}`, 30_000)).status).toBe("completed");
+  await scaledToZero(project, sleeping);
+  const domainsBefore = await h.domainMap(project.projectId);
+  const projectBefore = await h.projectRow(project.projectId);
+
+  const error = await withCordoned("eu-west", () =>
+    h.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: sleeping }).then(
+      () => null,
+      (e: unknown) => e,
+    ),
+  );
+  expect(error).toBeInstanceOf(ConnectError);
+  expect(Code[(error as ConnectError).code]).toBe("FailedPrecondition");
+  expect((error as ConnectError).rawMessage).toContain(sleeping);
+  expect((error as ConnectError).rawMessage).toContain("eu-west");
+
+  expect(await h.domainMap(project.projectId)).toEqual(domainsBefore);
+  expect(await h.projectRow(project.projectId)).toEqual(projectBefore);
+  await scaledToZero(project, sleeping);
+  expect((await h.deployment(sleeping)).desired_state).toBe("standby");
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
+}, 210_000);
+
+it("a standby deployment whose Deployments were deleted behind hydra's back is re-applied when a rollback wakes it", async () => {
+  const project = await h.createProject({ regions: REGIONS });
+  const gone = await h.deployReady(project, { branch: "deleted" });
+  const live = await h.deployReady(project, { branch: "deleted" }); // takes the branch: `gone` goes to standby
+  expect((await h.waitForRunEnd(`standby:${gone}:deploy:${live}`, 30_000)).status).toBe("completed");
+  await scaledToZero(project, gone);
+  const ns = namespaceName(project.workspaceId);
+  for (const region of REGION_NAMES) await kubeOk(state, region, "DELETE", deploymentPath(ns, workloadName(gone)));
+  await waitFor(
+    "the Deployments to be gone",
+    async () => (Object.values(await replicasIn(project, gone)).every((r) => r === undefined) ? true : undefined),
+    30_000,
+  );
+
+  const response = await h.deploys.rollback({ sourceDeploymentId: live, targetDeploymentId: gone });
+  expect(response.liveDeploymentId).toBe(gone);
+  expect(await replicasIn(project, gone)).toEqual(REGIONS);
+  expect(await podsIn(project, gone)).toEqual(REGIONS);
+  const instances = await h.pool.query<{ region: string }>(
+    "SELECT region FROM instances WHERE deployment_id = $1 AND status = 'ready' ORDER BY region",
+    [gone],
+  );
+  expect(instances.rows.map((i) => i.region)).toEqual(["eu-west", "eu-west", "us-east"]);
+  expect(await h.invariantViolations(project.projectId)).toEqual([]);
+}, 180_000);

@@ -11,8 +11,6 @@
  * - delays them (`delayMs`, then forwarded unless a status is given);
  * - cuts the open watch connections;
  * - logs every request (method, path, query, status).
- *
- * The same control surface as the stand-in's `/_standin/` API (test/k8s), in process.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";

@@ -2,7 +2,7 @@
  * The kubernetes driver under the API server's failure modes: a real kube-apiserver (the
  * clusters `pnpm test:kube` starts) behind a fault-injecting proxy (fault-proxy.ts). Transient
  * vs terminal classification of responses, retries inside waitReady, 410 relists, timeouts,
- * aborts, the socket pool under many watches, and the NotFound/Forbidden fallbacks.
+ * aborts, cut watches resumed, the socket pool under many watches, and the NotFound/Forbidden fallbacks.
  *
  * Pods that must not become ready ask for more CPU than any node has (Unschedulable): the
  * scheduler and kwok decide, no kubelet is told anything.
@@ -196,6 +196,39 @@ describe("kubernetes driver against a real API server's failure modes (through t
     expect((await waiting).length).toBeGreaterThanOrEqual(1);
     const starts = events.slice(mark).flatMap((e) => (e.type === "watch-start" ? [e.reason] : []));
     expect(starts).toEqual(expect.arrayContaining(["initial", "resume", "relist"]));
+  });
+
+  it("resumes a cut watch from where it stopped, without listing again; events missed meanwhile are replayed", async () => {
+    const s = await spec(UNSCHEDULABLE);
+    const ref = await driver.applyWorkload(REGION, s);
+    const podsPath = `/api/v1/namespaces/${s.namespace}/pods`;
+    const onPods = (e: DriverEvent) => e.region === REGION && "path" in e && e.path === podsPath;
+    const mark = events.length;
+    const waiting = driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 90_000) });
+    await until(() => proxy.openWatches() >= 2);
+    expect(events.slice(mark).find((e) => e.type === "watch-start" && onPods(e))).toMatchObject({ reason: "initial" });
+    const cutAt = proxy.requests().at(-1)!.seq;
+    // The resumed watch reaches the API server late: what happens meanwhile must come from the server's history.
+    proxy.injectFault({ delayMs: 2_000, path: podsPath, watch: true });
+    expect(proxy.dropWatches()).toBeGreaterThanOrEqual(2);
+    // A template that fits, applied while the pods are unwatched: its pods become ready during the gap.
+    await driver.applyWorkload(REGION, { ...s, resources: { cpu: "50m", memory: "64Mi" } });
+    expect((await waiting).length).toBeGreaterThanOrEqual(1);
+
+    const seen = events.slice(mark).filter(onPods);
+    const ended = seen.find((e) => e.type === "watch-end");
+    const resumed = seen.find((e) => e.type === "watch-start" && e.reason === "resume");
+    if (ended?.type !== "watch-end" || resumed?.type !== "watch-start") throw new Error(JSON.stringify(seen));
+    expect(ended.error).toBeDefined(); // cut, not ended by the server
+    expect(resumed.resourceVersion).toBe(ended.resourceVersion);
+    expect(seen.filter((e) => e.type === "relist")).toEqual([]);
+    // On the wire: the pods were watched again from that resourceVersion, and never listed again.
+    const after = proxy.requests(cutAt).filter((r) => r.path === podsPath);
+    expect(after[0]).toMatchObject({
+      method: "GET",
+      query: expect.objectContaining({ watch: "true", resourceVersion: resumed.resourceVersion }),
+    });
+    expect(after.filter((r) => r.query.watch !== "true")).toEqual([]);
   });
 
   it("keeps sockets for requests while many waits hold watches open (40 waits: 80 watches)", async () => {

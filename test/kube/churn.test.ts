@@ -1,5 +1,6 @@
 // Several instances under churn (issue 9): three deploy-svc and two routing-svc processes on
-// one database, one Redis and one cluster (the Kubernetes stand-in, which all deploy-svc see),
+// one database, one Redis and one cluster (a region of the real control plane `pnpm test:kube`
+// starts: all deploy-svc must see the same cluster, which the simulated driver, one per process, is not),
 // SIGKILLed and restarted at random for many rounds while deploys, rollbacks and promotes run
 // through whichever deploy-svc is up (callers retry on `unavailable`). Checked all along, in
 // one consistent read each time: the live pointer equals the LIVE domains' deployment, SPEC §4
@@ -12,14 +13,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createPool, type Pool } from "@hydra/db";
 import { createTestDatabase, type TestDatabase } from "@hydra/db/testing";
-import { startStandIn, type StandIn } from "../k8s";
-import { Fleet } from "./support/fleet";
-import { InvariantWatch } from "./support/invariants";
-import { Rng } from "./support/rng";
-import { OperationDriver, type ChurnProject } from "./support/operations";
+import { Fleet } from "../churn/support/fleet";
+import { InvariantWatch } from "../churn/support/invariants";
+import { Rng } from "../churn/support/rng";
+import { OperationDriver, type ChurnProject } from "../churn/support/operations";
+import { kubeRequest, readState } from "./control";
 
 const APEX = "hydra.run";
-const REGION = "local";
+const state = readState();
+const REGION = Object.keys(state.regions).sort()[0]!;
 const SEED = Rng.seedFromEnv();
 const ROUNDS = roundsFromEnv(process.env.HYDRA_CHURN_ROUNDS, 10);
 const PROJECT_COUNT = 3;
@@ -36,13 +38,11 @@ function roundsFromEnv(raw: string | undefined, fallback: number): number {
   return Number(raw);
 }
 
-let standIn: StandIn;
 let db: TestDatabase;
 let pool: Pool;
 let fleet: Fleet;
 
 beforeAll(async () => {
-  standIn = await startStandIn({ regions: [REGION], readyDelayMs: 50 });
   db = await createTestDatabase("churn");
   pool = createPool(db.url, { max: 4 });
   fleet = await Fleet.start({
@@ -51,7 +51,9 @@ beforeAll(async () => {
     env: { DATABASE_URL: db.url, HYDRA_DEFAULT_DOMAIN: APEX },
     deployEnv: {
       HYDRA_CLUSTER_DRIVER: "kubernetes",
-      HYDRA_CLUSTERS: standIn.clustersPath,
+      HYDRA_CLUSTERS: state.clustersPath,
+      // No Cilium agent here to judge policies: don't wait for a verdict that never comes.
+      HYDRA_CILIUM_VERDICT_WAIT_MS: "0",
       HYDRA_LEASE_MS: "1500",
       HYDRA_STANDBY_DELAY: STANDBY_DELAY,
       HYDRA_TEST_STEP_DELAY: "",
@@ -63,7 +65,6 @@ afterAll(async () => {
   await fleet?.stop();
   await pool?.end();
   await db?.drop();
-  await standIn?.stop();
 });
 
 /** Completed step checkpoints so far: the measure of progress the churn paces itself on. */
@@ -102,16 +103,14 @@ async function sessions(): Promise<string> {
 }
 
 async function replicasOf(region: string, namespace: string, name: string): Promise<number | null> {
-  const response = await fetch(
-    `${standIn.regions[region]!.url}/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
-    {
-      headers: { authorization: "Bearer standin-token" },
-    },
-  );
+  const path = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`;
+  const response = await kubeRequest<{ spec: { replicas?: number } }>(state, region, "GET", path);
   if (response.status === 404) return null;
-  if (!response.ok)
-    throw new Error(`GET deployment ${namespace}/${name} in ${region}: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { spec: { replicas?: number } }).spec.replicas ?? 1;
+  if (response.status !== 200)
+    throw new Error(
+      `GET deployment ${namespace}/${name} in ${region}: ${response.status} ${JSON.stringify(response.body)}`,
+    );
+  return response.body.spec.replicas ?? 1;
 }
 
 async function createProjects(rng: Rng): Promise<ChurnProject[]> {
