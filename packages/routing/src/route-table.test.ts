@@ -40,6 +40,14 @@ describe("RouteTable", () => {
     expect(table.routes.get("a.example")).toBe(table.routes.get("b.example"));
   });
 
+  it("drops the chunks of a snapshot broken off when one of another position starts", () => {
+    const table = new RouteTable();
+    table.apply(snapshot(5n, ["gone.example"], false));
+    table.apply(snapshot(7n, ["a.example"], true));
+    expect([...table.routes.keys()]).toEqual(["a.example"]);
+    expect(table.position).toBe(7n);
+  });
+
   it("applies each change as a whole, in position order", () => {
     const table = new RouteTable();
     table.apply(snapshot(1n, ["a.example", "b.example"], true));

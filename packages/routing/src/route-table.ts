@@ -25,13 +25,13 @@ export type RouteTableUpdate =
  * A WatchRoutes consumer's table: hostname → target at `position`. Snapshot chunks accumulate
  * and replace the table at once with the last one; each change must be the next position.
  * The hostnames of a deployment in a snapshot chunk share one target object, and its sentinel
- * is the chunk's (100,000 hostnames are one map of shared values, not 100,000 routes). Pure bookkeeping, so the edge (frontline) and tests
- * apply the stream the same way.
+ * is the chunk's (100,000 hostnames are one map of shared values, not 100,000 routes). Pure
+ * bookkeeping, so the edge (frontline) and tests apply the stream the same way.
  */
 export class RouteTable {
   private table = new Map<string, RouteTarget>();
   position: bigint;
-  private pendingSnapshot: Map<string, RouteTarget> | undefined;
+  private pendingSnapshot: { position: bigint; routes: Map<string, RouteTarget> } | undefined;
 
   constructor(position = 0n) {
     this.position = position;
@@ -47,7 +47,10 @@ export class RouteTable {
     switch (event.case) {
       case "snapshot": {
         const chunk = event.value;
-        const pending = (this.pendingSnapshot ??= new Map());
+        // A snapshot of another position (the stream broke off one and started another) starts afresh.
+        if (this.pendingSnapshot?.position !== chunk.position)
+          this.pendingSnapshot = { position: chunk.position, routes: new Map() };
+        const pending = this.pendingSnapshot.routes;
         for (const { sentinel, deployments } of chunk.sentinels) {
           for (const { deploymentId, hostnames } of deployments) {
             const target: RouteTarget = { deploymentId, sentinel };
