@@ -7,7 +7,8 @@
 //   added_latency_p99: wrk p99 through HAProxy minus straight to the target, same fixed rate.
 //   rps: unthrottled wrk through HAProxy, and straight to the target.
 //   snapshot_100k: agent start (no saved position) → the edge answers for a hostname of a
-//     100,000-hostname snapshot (one map commit: any one served means all), with its phases.
+//     100,000-hostname snapshot (one map commit: any one served means all), with its phases;
+//     25,000 deployments of 4 hostnames in 4 environments, so grouping is not flattered.
 //   agent_rss: the agent's peak RSS (VmHWM) after loading those 100,000 hostnames.
 import { mkdtemp, readFile, rm, unlink } from "node:fs/promises";
 import os from "node:os";
