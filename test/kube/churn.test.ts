@@ -23,7 +23,7 @@ const APEX = "hydra.run";
 const state = readState();
 const REGION = Object.keys(state.regions).sort()[0]!;
 const SEED = Rng.seedFromEnv();
-const ROUNDS = roundsFromEnv(process.env.HYDRA_CHURN_ROUNDS, 10);
+const ROUNDS = roundsFromEnv(process.env.HYDRA_CHURN_ROUNDS, 30);
 const PROJECT_COUNT = 3;
 const CALLERS = 3;
 /** After the churn: every deployment and run must have ended by then. */
