@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import * as https from "node:https";
 import { join, resolve } from "node:path";
+import type { ClusterError } from "@hydra/cluster";
 
 export const REPO_ROOT = resolve(__dirname, "..", "..");
 
@@ -154,3 +155,12 @@ export async function cordon(state: KubeState, region: string, unschedulable: bo
  */
 export const neverReadyIn = (region: string): string => `hydra.test/kwok:never-ready-in-${region}`;
 export const readyAfter15sIn = (region: string): string => `hydra.test/kwok:ready-after-15s-in-${region}`;
+
+/** The driver's rejection of `p` (a test that expects one fails if `p` resolves). */
+export const driverRejection = (p: Promise<unknown>): Promise<ClusterError> =>
+  p.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (e: unknown) => e as ClusterError,
+  );

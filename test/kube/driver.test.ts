@@ -19,7 +19,7 @@ import {
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { parseAllDocuments, stringify } from "yaml";
 import { fakeId } from "../cluster-contract/targets";
-import { REPO_ROOT, kubeOk, kubeRequest, readState } from "./control";
+import { REPO_ROOT, driverRejection, kubeOk, kubeRequest, readState } from "./control";
 
 const state = readState();
 const region = Object.keys(state.regions).sort()[0]!;
@@ -27,6 +27,24 @@ const run = randomBytes(3).toString("hex");
 let n = 0;
 const newNamespace = () => `kt-${run}-${++n}`;
 const farDeadline = () => ({ deadline: new Date(Date.now() + 10 * 60_000) });
+
+/** Writes a kubeconfig for `region`'s API server whose one user authenticates with `credentials`; returns its path. */
+function writeKubeconfig(path: string, user: string, credentials: Record<string, unknown>): string {
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        { name: region, cluster: { server: state.regions[region]!.server, "certificate-authority": state.pki.ca } },
+      ],
+      users: [{ name: user, user: credentials }],
+      contexts: [{ name: region, context: { cluster: region, user } }],
+      "current-context": region,
+    }),
+  );
+  return path;
+}
 
 function hydraDriver(extra: { policyVerdictWaitMs?: number } = {}): KubernetesDriver {
   return new KubernetesDriver({
@@ -61,14 +79,6 @@ async function adminNamespace(name: string, labels: Record<string, string> = {})
   });
 }
 
-const rejection = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (e: unknown) => e as ClusterError,
-  );
-
 let driver: KubernetesDriver;
 beforeAll(() => {
   driver = hydraDriver();
@@ -84,7 +94,7 @@ describe("admission refusing pods surfaces at once as a terminal error naming th
     await driver.ensureNamespace(region, ns);
     const refused = await driver.applyWorkload(region, spec(ns));
     // The deadline is far away: only the ReplicaSet's FailedCreate can end this wait in time.
-    const error = await rejection(driver.waitReady(region, refused, 1, farDeadline()));
+    const error = await driverRejection(driver.waitReady(region, refused, 1, farDeadline()));
     expect(error).toBeInstanceOf(ClusterError);
     expect(error).toMatchObject({
       code: "failed_precondition",
@@ -118,7 +128,7 @@ describe("admission refusing pods surfaces at once as a terminal error naming th
     });
     await driver.ensureNamespace(region, ns);
     const ref = await driver.applyWorkload(region, spec(ns, { resources: { cpu: "250m", memory: "64Mi" } }));
-    const error = await rejection(driver.waitReady(region, ref, 1, farDeadline()));
+    const error = await driverRejection(driver.waitReady(region, ref, 1, farDeadline()));
     expect(error).toMatchObject({ code: "failed_precondition", kind: "refused", transient: false });
     expect(error.message).toContain("exceeded quota: hydra-tight");
   });
@@ -140,7 +150,7 @@ it("waits out a namespace being deleted, then creates it anew (creating inside i
     if (phase === "Terminating") break;
     await sleep(100);
   }
-  const inside = await rejection(driver.applyWorkload(region, spec(ns)));
+  const inside = await driverRejection(driver.applyWorkload(region, spec(ns)));
   expect(inside).toMatchObject({ code: "unavailable", kind: "terminating", transient: true, status: 403 });
 
   let settled = false;
@@ -315,21 +325,7 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
       if (i > 200) throw new Error(`RBAC never granted ${user} its role`);
       await sleep(50);
     }
-    const path = join(dir, `${name}.kubeconfig`);
-    writeFileSync(
-      path,
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [
-          { name: region, cluster: { server: state.regions[region]!.server, "certificate-authority": state.pki.ca } },
-        ],
-        users: [{ name, user: { token: token.status.token } }],
-        contexts: [{ name: region, context: { cluster: region, user: name } }],
-        "current-context": region,
-      }),
-    );
-    return path;
+    return writeKubeconfig(join(dir, `${name}.kubeconfig`), name, { token: token.status.token });
   }
 
   /** Everything a deploy, standby and clean-up ask of a cluster, in the workflow's order. */
@@ -382,7 +378,7 @@ describe("RBAC: hydra works with exactly the verbs of deploy/rbac.yaml", () => {
       const rules = shipped
         .map((r) => (r.resources.includes(resource) ? { ...r, verbs: r.verbs.filter((v) => v !== verb) } : r))
         .filter((r) => r.verbs.length > 0);
-      const error = await rejection(fullCycle(await identity(rules)));
+      const error = await driverRejection(fullCycle(await identity(rules)));
       expect(error).toBeInstanceOf(ClusterError);
       expect(error).toMatchObject({ code: "permission_denied", kind: "forbidden", transient: false, status: 403 });
       expect(error.message).toContain(`cannot ${verb} resource "${resource}"`);
@@ -398,32 +394,14 @@ describe("an exec credential plugin (client.authentication.k8s.io/v1) supplies h
   function execKubeconfig(name: string, plugin: string): string {
     const script = join(dir, `${name}.js`);
     writeFileSync(script, plugin);
-    const path = join(dir, `${name}.kubeconfig`);
-    writeFileSync(
-      path,
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [
-          { name: region, cluster: { server: state.regions[region]!.server, "certificate-authority": state.pki.ca } },
-        ],
-        users: [
-          {
-            name: "hydra-exec",
-            user: {
-              exec: {
-                apiVersion: "client.authentication.k8s.io/v1",
-                command: process.execPath,
-                args: [script],
-                interactiveMode: "Never",
-              },
-            },
-          },
-        ],
-        contexts: [{ name: region, context: { cluster: region, user: "hydra-exec" } }],
-        "current-context": region,
-      }),
-    );
+    const path = writeKubeconfig(join(dir, `${name}.kubeconfig`), "hydra-exec", {
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1",
+        command: process.execPath,
+        args: [script],
+        interactiveMode: "Never",
+      },
+    });
     const clusters = join(dir, `${name}.clusters.json`);
     writeFileSync(clusters, JSON.stringify({ [region]: { kubeconfig: path, context: region } }));
     return clusters;
@@ -465,7 +443,7 @@ process.stdout.write(JSON.stringify({
     );
     const driver = driverFor(clustersPath);
     try {
-      const error = await rejection(driver.ensureNamespace(region, newNamespace()));
+      const error = await driverRejection(driver.ensureNamespace(region, newNamespace()));
       expect(error).toBeInstanceOf(ClusterError);
       expect(error).toMatchObject({ kind: "configuration", transient: false });
       expect(error.message).toContain("no credentials for this cluster: log in first");

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { ClusterError, type DriverEvent, type WorkloadSpec, workloadName } from "@hydra/cluster";
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
 import { fakeId } from "../cluster-contract/targets";
-import { kubeRequest, readState } from "./control";
+import { driverRejection, kubeRequest, readState } from "./control";
 import { FaultProxy, proxyKubeconfig } from "./fault-proxy";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -83,14 +83,6 @@ describe("kubernetes driver against a real API server's failure modes (through t
     };
   }
 
-  const failure = (p: Promise<unknown>) =>
-    p.then(
-      () => {
-        throw new Error("expected a rejection");
-      },
-      (e: unknown) => e as ClusterError,
-    );
-
   it.each([
     [503, undefined, { code: "unavailable", kind: "service_unavailable", transient: true }],
     [500, undefined, { code: "internal", kind: "internal_error", transient: true }],
@@ -101,7 +93,7 @@ describe("kubernetes driver against a real API server's failure modes (through t
   ] as const)("classifies an HTTP %i from the server", async (status, retryAfterSeconds, expected) => {
     const s = await spec();
     proxy.injectFault({ status, retryAfterSeconds, path: "/deployments/" });
-    const error = await failure(driver.applyWorkload(REGION, s));
+    const error = await driverRejection(driver.applyWorkload(REGION, s));
     expect(error).toBeInstanceOf(ClusterError);
     expect(error).toMatchObject({ ...expected, status, region: REGION });
     expect(error.message).toContain(`apply Deployment ${s.namespace}/${workloadName(s.deploymentId)}`);
@@ -109,7 +101,7 @@ describe("kubernetes driver against a real API server's failure modes (through t
 
   it("treats the server's answer to an undeclared field in an apply as terminal, naming the field", async () => {
     const s = await spec();
-    const error = await failure(
+    const error = await driverRejection(
       driver.client(REGION).request("PATCH", `/api/v1/namespaces/${s.namespace}/services/x`, {
         query: { fieldManager: "hydra", force: true },
         contentType: "application/apply-patch+yaml",
@@ -135,7 +127,7 @@ describe("kubernetes driver against a real API server's failure modes (through t
     });
     try {
       proxy.injectFault({ delayMs: 2_500, path: "/deployments/" });
-      const error = await failure(impatient.applyWorkload(REGION, s));
+      const error = await driverRejection(impatient.applyWorkload(REGION, s));
       expect(error).toMatchObject({ code: "deadline_exceeded", kind: "timeout", transient: true });
     } finally {
       await impatient.close();
@@ -145,7 +137,7 @@ describe("kubernetes driver against a real API server's failure modes (through t
   it("reports a cluster without Cilium's CRD as terminal NotServed", async () => {
     const s = await spec();
     proxy.injectFault({ status: 404, body: "404 page not found\n", path: "/ciliumnetworkpolicies/" });
-    const error = await failure(
+    const error = await driverRejection(
       driver.ensureNetworkPolicy(REGION, {
         ...s,
         port: 8080,
@@ -255,7 +247,7 @@ describe("kubernetes driver against a real API server's failure modes (through t
     const ref = await driver.applyWorkload(REGION, await spec(UNSCHEDULABLE));
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("shutting down")), 300);
-    const error = await failure(
+    const error = await driverRejection(
       driver.waitReady(REGION, ref, 1, { deadline: new Date(Date.now() + 10_000), signal: controller.signal }),
     );
     expect(error).toMatchObject({ code: "canceled", kind: "aborted", transient: true, region: REGION });
@@ -264,7 +256,7 @@ describe("kubernetes driver against a real API server's failure modes (through t
 
   it("reports why instances are not ready at the deadline, in the scheduler's words", async () => {
     const ref = await driver.applyWorkload(REGION, await spec({ ...UNSCHEDULABLE, replicas: 2 }));
-    const error = await failure(driver.waitReady(REGION, ref, 2, { deadline: new Date(Date.now() + 15_000) }));
+    const error = await driverRejection(driver.waitReady(REGION, ref, 2, { deadline: new Date(Date.now() + 15_000) }));
     expect(error).toMatchObject({ kind: "deadline_exceeded", transient: false, ready: 0, required: 2 });
     expect(error.message).toMatch(
       new RegExp(
