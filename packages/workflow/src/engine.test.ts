@@ -55,6 +55,36 @@ describe("workflow engine", () => {
     ).rejects.toBeInstanceOf(WorkflowInputConflictError);
   });
 
+  it("starts at most one exclusive run per kind and key, however many callers race; a cancelled one makes room", async () => {
+    const client = h.engine(); // registers nothing: the runs stay pending
+    const racers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        client.startRun({ kind: "timer", id: `timer-${i}`, key: "dep_1", input: {}, exclusive: true }),
+      ),
+    );
+    const created = racers.filter((r) => r.created);
+    expect(created).toHaveLength(1);
+    expect(new Set(racers.map((r) => r.id))).toEqual(new Set([created[0]?.id]));
+    expect((await client.list({ kind: "timer" })).map((r) => r.id)).toEqual([created[0]?.id]);
+    // Another key, and a non-exclusive start, are not held back.
+    expect(
+      await client.startRun({ kind: "timer", id: "timer-other", key: "dep_2", input: {}, exclusive: true }),
+    ).toMatchObject({ created: true });
+    expect(await client.startRun({ kind: "timer", id: "timer-plain", key: "dep_1", input: {} })).toMatchObject({
+      created: true,
+    });
+    // Once cancelled (plain one too), the next exclusive start creates a run again.
+    await client.cancel(created[0]?.id ?? "", "live again");
+    await client.cancel("timer-plain", "live again");
+    expect(
+      await client.startRun({ kind: "timer", id: "timer-next", key: "dep_1", input: {}, exclusive: true }),
+    ).toEqual({
+      id: "timer-next",
+      created: true,
+      status: "pending",
+    });
+  });
+
   it("wakes another instance by notification when the starter does not run the kind", async () => {
     const client = h.engine(); // registers nothing: a client only
     const worker = h.engine().register(greet);

@@ -10,7 +10,8 @@ import { workflowListener, type Notification } from "./listener";
 import { OwnerSession } from "./owner-session";
 import { ResultWaiters, resultDeadline, type ResultOptions, type RunOutcome } from "./result-waiters";
 import { claimRun } from "./sql/claimRun";
-import { createRun } from "./sql/createRun";
+import { createExclusiveRun } from "./sql/createExclusiveRun";
+import { createRun, type CreateRunParams } from "./sql/createRun";
 import { findRun } from "./sql/findRun";
 import { listRuns, type RunFilter } from "./sql/listRuns";
 import { listSteps } from "./sql/listSteps";
@@ -61,6 +62,12 @@ export interface StartRunRequest<I> {
   input: I;
   /** The run fails (after its compensations) if it has not ended this long after it was created. */
   deadlineMs?: number;
+  /**
+   * At most one run of this kind and key at a time: when one has not ended and nobody asked to
+   * cancel it, no run is created and that one is returned (created false). For timers several
+   * callers may arm at once (a deployment's standby).
+   */
+  exclusive?: boolean;
 }
 
 export interface StartedRun {
@@ -232,7 +239,7 @@ class Engine implements WorkflowEngine {
       throw new RangeError(`startRun: deadlineMs must be a positive integer, got ${request.deadlineMs}`);
     }
     const hash = inputHash(request.input);
-    const created = await createRun(this.pool, {
+    const params: CreateRunParams = {
       id,
       kind,
       key,
@@ -241,10 +248,14 @@ class Engine implements WorkflowEngine {
       owner: this.claimer.canClaim(kind) ? this.workerId : null,
       leaseMs: this.leaseMs,
       deadlineMs: request.deadlineMs ?? null,
-    });
-    if (created) {
-      if (created.owner === this.workerId) this.claimer.launch(created, true);
-      return { id, created: true, status: created.status };
+    };
+    const created = request.exclusive
+      ? await createExclusiveRun(this.pool, params)
+      : { run: await createRun(this.pool, params), active: null };
+    if (created.active) return { id: created.active.id, created: false, status: created.active.status };
+    if (created.run) {
+      if (created.run.owner === this.workerId) this.claimer.launch(created.run, true);
+      return { id, created: true, status: created.run.status };
     }
     const existing = await findRun(this.pool, id);
     if (!existing) throw new Error(`workflow run ${id} vanished while starting`);

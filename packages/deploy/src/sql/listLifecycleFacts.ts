@@ -9,7 +9,7 @@ export interface LifecycleFacts {
   live: boolean;
   /** Sticky levels of the domains pointing at it. */
   domains: StickyLevel[];
-  /** A standby run of it has not ended. */
+  /** A standby run of it has not ended and nobody asked to cancel it. */
   standbyPending: boolean;
 }
 
@@ -35,7 +35,8 @@ export async function listLifecycleFacts(
     text: `SELECT d.id, d.status, d.desired_state, coalesce(p.live_deployment_id = d.id, false) AS live,
                   coalesce(array_agg(DISTINCT m.sticky::text) FILTER (WHERE m.id IS NOT NULL), '{}') AS domains,
                   EXISTS (SELECT 1 FROM workflow_runs r
-                          WHERE r.kind = 'standby' AND r.key = d.id AND r.status NOT IN ('completed', 'failed', 'cancelled')) AS standby_pending
+                          WHERE r.kind = 'standby' AND r.key = d.id AND r.status NOT IN ('completed', 'failed', 'cancelled')
+                            AND r.cancel_requested_at IS NULL) AS standby_pending
            FROM deployments d
            JOIN projects p ON p.id = d.project_id
            LEFT JOIN domains m ON m.deployment_id = d.id

@@ -11,9 +11,10 @@ export interface StandbyInput {
 }
 
 /**
- * Starts the standby timer of `deploymentId`. The run id names the deployment and the run
- * that scheduled it: a replayed step finds its own timer, and a later replacement (a promote
- * after a rollback) schedules a new one.
+ * Starts the standby timer of `deploymentId` unless it has one pending (exclusive: a switch's
+ * schedule-standby and a refused switch's restore may arm it at the same moment). The run id
+ * names the deployment and the run that scheduled it: a replayed step finds its own timer, and
+ * a later replacement (a promote after a rollback) schedules a new one. Returns the timer's id.
  */
 export async function scheduleStandby(
   deps: DeployDeps,
@@ -22,13 +23,14 @@ export async function scheduleStandby(
   scheduledBy: string,
 ): Promise<string> {
   const runId = `standby:${deploymentId}:${scheduledBy}`;
-  await deps.engine.startRun<StandbyInput>({
+  const started = await deps.engine.startRun<StandbyInput>({
     kind: STANDBY_KIND,
     id: runId,
     key: deploymentId,
     input: { deploymentId, delayMs: deps.settings.standbyDelayMs, replacedBy },
+    exclusive: true,
   });
-  return runId;
+  return started.id;
 }
 
 /** Cancels any pending standby of a deployment that is (again) live. */
