@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleepUntilAborted } from "node:timers/promises";
 import { backoffDelayMs, type Backoff } from "@hydra/db/backoff";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -137,6 +138,9 @@ export class KubernetesDriver implements ClusterDriver {
   private readonly emit: (event: DriverEvent) => void;
 
   constructor(config: KubernetesDriverConfig) {
+    // Every wait in flight listens here (each removes its listener when it ends): hundreds of
+    // concurrent rollouts are normal, not a leak.
+    setMaxListeners(0, this.closing.signal);
     const requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
     this.watchTimeoutSeconds = config.watchTimeoutSeconds ?? 240;
     this.policyVerdictWaitMs = config.policyVerdictWaitMs ?? 2_000;

@@ -15,6 +15,7 @@
  * there is none, as a ClusterIP without endpoints does).
  */
 import { createHash, randomInt } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -241,6 +242,8 @@ export class SimulatedDriver implements ClusterDriver {
   private readonly serving: LocalServing | undefined;
 
   constructor(config: Omit<SimulatedDriverConfig, "kind"> = {}) {
+    // Every wait in flight listens here and removes its listener when it ends: not a leak.
+    setMaxListeners(0, this.closing.signal);
     this.readyMs = config.readyMs ?? 50;
     this.log = config.statePath ? new StateLog<LogRecord>(config.statePath) : undefined;
     this.base = randomInt(16, 100);
