@@ -8,6 +8,7 @@
  * scheduler and kwok decide, no kubelet is told anything.
  */
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { ClusterError, type DriverEvent, type WorkloadSpec, workloadName } from "@hydra/cluster";
 import { KubernetesDriver } from "@hydra/cluster/kubernetes";
@@ -226,6 +227,7 @@ describe("kubernetes driver against a real API server's failure modes (through t
   it("keeps sockets for requests while many waits hold watches open (40 waits: 80 watches)", async () => {
     const ref = await driver.applyWorkload(REGION, await spec(UNSCHEDULABLE));
     const controller = new AbortController();
+    setMaxListeners(40, controller.signal); // one signal stops all 40 waits
     const mark = events.length;
     const waits = Array.from({ length: 40 }, () =>
       driver
