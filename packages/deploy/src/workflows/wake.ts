@@ -1,5 +1,5 @@
+import { randomBytes } from "node:crypto";
 import { defineWorkflow } from "@hydra/workflow";
-import { findActiveRuns } from "../sql/findActiveRuns";
 import { isTerminalError, type DeployDeps } from "./deps";
 import { scheduleStandby, wakeDeployment } from "./standby";
 
@@ -38,22 +38,19 @@ export function wakeWorkflow(deps: DeployDeps) {
 
 /**
  * The wake run of a deployment: the one under way if there is one (concurrent requests share
- * it), else a new one. Two deploy-svc instances racing here may start two; they serialize on
- * the deployment's lock and the second finds it running.
+ * it, on any deploy-svc instance: the start is exclusive per deployment), else a new one.
  */
 export async function requestWake(
-  deps: Pick<DeployDeps, "pool"> & { engine: DeployDeps["engine"] },
+  deps: Pick<DeployDeps, "engine">,
   deploymentId: string,
   deadline: Date,
 ): Promise<string> {
-  const [active] = await findActiveRuns(deps.pool, WAKE_KIND, deploymentId);
-  if (active) return active;
-  const id = `wake:${deploymentId}:${Date.now().toString(36)}`;
-  await deps.engine.startRun<WakeInput>({
+  const started = await deps.engine.startRun<WakeInput>({
     kind: WAKE_KIND,
-    id,
+    id: `wake:${deploymentId}:${Date.now().toString(36)}${randomBytes(3).toString("hex")}`,
     key: deploymentId,
     input: { deploymentId, deadline: deadline.toISOString() },
+    exclusive: true,
   });
-  return id;
+  return started.id;
 }
