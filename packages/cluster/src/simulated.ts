@@ -33,7 +33,7 @@ import type {
   WorkloadRef,
   WorkloadSpec,
 } from "./driver";
-import { ClusterDeadlineError, ClusterError, type StatusCause } from "./errors";
+import { ClusterDeadlineError, ClusterError } from "./errors";
 import {
   DEFAULT_PORT,
   type KubeObject,
@@ -45,8 +45,9 @@ import {
   workloadManifests,
   workloadRef,
 } from "./manifests";
-import { CLUSTER_DOMAIN, isDns1035Label, isDns1123Label, isDns1123Subdomain, workloadName } from "./names";
+import { CLUSTER_DOMAIN, workloadName } from "./names";
 import { formatAddress } from "./pods";
+import { type DeploymentSpecFields, invalid, validate } from "./local/api-validation";
 import { logLocal } from "./local/log";
 import { LOCAL_SERVICE_PORT, LocalServing } from "./local/serving";
 import { StateLog } from "./local/state-log";
@@ -113,8 +114,6 @@ const saved = (p: SimPod): SavedPod => ({ ...p, readyAt: Number.isFinite(p.ready
 const restored = (p: SavedPod): SimPod => ({ ...p, readyAt: p.readyAt ?? Infinity });
 
 const key = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ""}/${name}`;
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$/;
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** The 404 the API server answers for a missing object, e.g. `deployments.apps "web"`. */
 function notFound(region: string | undefined, what: string): ClusterError {
@@ -125,91 +124,6 @@ function notFound(region: string | undefined, what: string): ClusterError {
     status: 404,
     reason: "NotFound",
   });
-}
-
-function invalid(region: string, object: KubeObject, causes: StatusCause[]): ClusterError {
-  const group = object.apiVersion.includes("/") ? `.${object.apiVersion.split("/")[0]}` : "";
-  const detail = causes.map((c) => `${c.field}: ${c.message}`);
-  const message = `${object.kind}${group} "${object.metadata.name}" is invalid: ${detail.length === 1 ? detail[0] : `[${detail.join(", ")}]`}`;
-  return new ClusterError(`region ${region}: ${message}`, {
-    kind: "invalid",
-    transient: false,
-    region,
-    status: 422,
-    reason: "Invalid",
-    causes,
-  });
-}
-
-/** The fields of a Deployment's spec (as manifests.ts builds it) that the simulation reads. */
-interface DeploymentSpecFields {
-  replicas: number;
-  selector: unknown;
-  template: { spec: { containers: ContainerFields[] } };
-}
-
-interface ContainerFields {
-  image?: unknown;
-  ports?: Array<{ containerPort?: unknown }>;
-  env?: Array<{ name: string }>;
-  resources?: Partial<Record<"requests" | "limits", Record<string, string>>>;
-}
-
-interface ServiceSpecFields {
-  ports: Array<{ port?: unknown }>;
-}
-
-/** The checks of the API server that hydra's inputs can fail (names, ports, replicas, quantities, env). */
-function validate(object: KubeObject): StatusCause[] {
-  const causes: StatusCause[] = [];
-  const bad = (field: string, value: unknown, why: string) =>
-    causes.push({ reason: "FieldValueInvalid", field, message: `Invalid value: ${JSON.stringify(value)}: ${why}` });
-  const name = object.metadata.name;
-  const nameOk =
-    object.kind === "Namespace"
-      ? isDns1123Label(name)
-      : object.kind === "Service"
-        ? isDns1035Label(name)
-        : isDns1123Subdomain(name);
-  if (!nameOk) bad("metadata.name", name, "must be a valid DNS name");
-  const checkPort = (field: string, port: unknown) => {
-    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)
-      bad(field, port, "must be between 1 and 65535, inclusive");
-  };
-  if (object.kind === "Deployment" && object.spec) {
-    const spec = object.spec as DeploymentSpecFields;
-    if (!Number.isInteger(spec.replicas) || spec.replicas < 0)
-      bad("spec.replicas", spec.replicas, "must be greater than or equal to 0");
-    spec.template.spec.containers.forEach((c, i) => {
-      const at = `spec.template.spec.containers[${i}]`;
-      if (typeof c.image !== "string" || c.image.trim() === "")
-        causes.push({ reason: "FieldValueRequired", field: `${at}.image`, message: "Required value" });
-      else if (c.image !== c.image.trim()) bad(`${at}.image`, c.image, "must not have leading or trailing whitespace");
-      (c.ports ?? []).forEach((p, j) => checkPort(`${at}.ports[${j}].containerPort`, p.containerPort));
-      (c.env ?? []).forEach((e, j) => {
-        if (!ENV_NAME.test(e.name))
-          bad(
-            `${at}.env[${j}].name`,
-            e.name,
-            "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
-          );
-      });
-      for (const kind of ["requests", "limits"] as const) {
-        for (const [resource, value] of Object.entries(c.resources?.[kind] ?? {})) {
-          if (!QUANTITY.test(String(value)))
-            bad(
-              `${at}.resources.${kind}[${resource}]`,
-              value,
-              "must match the regex ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$",
-            );
-        }
-      }
-    });
-  }
-  if (object.kind === "Service" && object.spec) {
-    (object.spec as ServiceSpecFields).ports.forEach((p, i) => checkPort(`spec.ports[${i}].port`, p.port));
-  }
-  return causes;
 }
 
 /** A Deployment waited for is gone; `subject` names what it runs when not a deployment's workload. */
