@@ -21,10 +21,10 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseAllDocuments, stringify } from "yaml";
+import { freePort } from "../../packages/routing/src/testing";
 import { type KubeState, REPO_ROOT, kubeDir, kubeOk, kubeRequest, readState } from "./control";
 
 const CRD = join(__dirname, "crds", "ciliumnetworkpolicies.cilium.io.yaml");
@@ -37,17 +37,6 @@ const NODES_PER_REGION = 2;
 
 function log(message: string): void {
   process.stderr.write(`kube: ${message}\n`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function until<T>(

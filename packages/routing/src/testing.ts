@@ -1,5 +1,7 @@
 // Fixtures and checks shared by routing's tests and benchmark: plain SQL, real Postgres.
 import { spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { newId } from "@hydra/db";
 import Redis from "ioredis";
@@ -161,18 +163,43 @@ export async function routingInvariantViolations(
   return violations;
 }
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports this process handed out: never twice. */
+const handedOut = new Set<number>();
+
+/** The first port of the kernel's ephemeral range (outgoing connections take their local ports there). */
+function ephemeralLow(): number {
+  try {
+    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    return low !== undefined && Number.isInteger(low) && low > 20_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a server that another process binds a moment later (or
+ * binds again after a restart). Chosen at random below the kernel's ephemeral range: a port
+ * the kernel hands out for `listen(0)` is also where outgoing connections get their local
+ * ports, and one of them can take it before the server binds (seen: a kube-controller-manager
+ * failing with EADDRINUSE). Checked free by binding it once.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = randomInt(15_000, high + 1);
+    if (handedOut.has(port) || !(await canBind(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between 15000 and ${high}`);
 }
 
 export interface RedisServerProcess {
