@@ -39,11 +39,23 @@ function log(message: string): void {
   process.stderr.write(`kube: ${message}\n`);
 }
 
+function logTail(logFile: string | undefined): string {
+  return logFile && existsSync(logFile)
+    ? `\n--- last lines of ${logFile}:\n${readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n")}`
+    : "";
+}
+
+/**
+ * Probes until `probe` gives a value, up to `deadline`. With `components` (a region's
+ * processes and the directory of their `<name>.log`), a component that exited ends the wait
+ * at once with its log, instead of at the deadline.
+ */
 async function until<T>(
   what: string,
   deadline: number,
   probe: () => Promise<T | undefined>,
   logFile?: string,
+  components?: { pids: Record<string, number>; dir: string },
 ): Promise<T> {
   let last = "";
   for (;;) {
@@ -53,12 +65,13 @@ async function until<T>(
     } catch (error) {
       last = (error as Error).message;
     }
+    const exited = Object.entries(components?.pids ?? {}).find(([, pid]) => !alive(pid));
+    if (exited) {
+      const [name] = exited;
+      throw new Error(`${name} exited while waiting for ${what}${logTail(join(components!.dir, `${name}.log`))}`);
+    }
     if (Date.now() > deadline) {
-      const tail =
-        logFile && existsSync(logFile)
-          ? `\n--- last lines of ${logFile}:\n${readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n")}`
-          : "";
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}${tail}`);
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}${logTail(logFile)}`);
     }
     await sleep(250);
   }
@@ -387,6 +400,7 @@ async function startRegion(input: {
 /** After the components run: the fake nodes, Cilium's CRD, hydra's role; waits until pods can be scheduled and run. */
 async function prepareRegion(state: KubeState, region: string, deadline: number): Promise<void> {
   const r = state.regions[region]!;
+  const components = { pids: r.pids, dir: join(state.dir, region) };
   for (let i = 0; i < NODES_PER_REGION; i++) {
     const name = `kwok-${region}-${i}`;
     await kubeOk(state, region, "POST", "/api/v1/nodes", {
@@ -423,11 +437,18 @@ async function prepareRegion(state: KubeState, region: string, deadline: number)
       return ready === NODES_PER_REGION ? true : undefined;
     },
     join(state.dir, region, "kwok.log"),
+    components,
   );
-  await until(`${region}: the CiliumNetworkPolicy CRD established`, deadline, async () => {
-    const r2 = await kubeRequest(state, region, "GET", "/apis/cilium.io/v2/ciliumnetworkpolicies");
-    return r2.status === 200 ? true : undefined;
-  });
+  await until(
+    `${region}: the CiliumNetworkPolicy CRD established`,
+    deadline,
+    async () => {
+      const r2 = await kubeRequest(state, region, "GET", "/apis/cilium.io/v2/ciliumnetworkpolicies");
+      return r2.status === 200 ? true : undefined;
+    },
+    undefined,
+    components,
+  );
   // The service-account controller runs: namespaces get their `default` ServiceAccount, which pods need.
   await until(
     `${region}: the default ServiceAccount`,
@@ -437,6 +458,7 @@ async function prepareRegion(state: KubeState, region: string, deadline: number)
       return sa.status === 200 ? true : undefined;
     },
     join(state.dir, region, "kube-controller-manager.log"),
+    components,
   );
 }
 
