@@ -1,6 +1,5 @@
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleepUntilAborted } from "node:timers/promises";
-import { backoffDelayMs, type Backoff } from "@hydra/db/backoff";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterTarget, KubernetesDriverConfig } from "./config";
 import type {
@@ -16,7 +15,7 @@ import type {
   WorkloadRef,
   WorkloadSpec,
 } from "./driver";
-import { ClusterDeadlineError, ClusterError, errorFromResponse, networkError } from "./errors";
+import { ClusterDeadlineError, ClusterError, networkError } from "./errors";
 import { KubeHttp, type Query, type WatchEvent } from "./kube-http";
 import {
   FIELD_MANAGER,
@@ -29,6 +28,7 @@ import {
   workloadRef,
 } from "./manifests";
 import { labelSelector } from "./names";
+import { type Named, type ReflectorContext, reflect } from "./reflector";
 import { type Pod, instanceOf, isPodReady, podProblems } from "./pods";
 import { type DeploymentView, rolloutOf } from "./rollout";
 
@@ -88,9 +88,6 @@ export function loadKubeConfig(region: string, target: ClusterTarget): KubeConfi
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   sleepUntilAborted(ms, undefined, { signal }).catch(() => undefined);
 
-/** A lost watch or list is retried after 50–100 ms, then twice that each time, up to 5 s (⅔ to 4⁄3 of 75·2ⁿ ms). */
-const WATCH_RETRY: Backoff = { initialMs: 75, factor: 2, maxMs: 5_000, jitter: 1 / 3 };
-
 const DEADLINE = Symbol("deadline");
 /** How long ensureNamespace waits for a namespace being deleted to go, and for its default ServiceAccount. */
 const NAMESPACE_WAIT_MS = 60_000;
@@ -109,10 +106,6 @@ interface PolicyCondition {
 function policyValidity(policy: KubeObject): PolicyCondition | undefined {
   const conditions = (policy.status as { conditions?: PolicyCondition[] } | undefined)?.conditions;
   return conditions?.find((c) => c.type === "Valid");
-}
-
-interface Named {
-  metadata: { name: string; resourceVersion?: string };
 }
 
 /** A Deployment whose rollout is awaited, and the pods it selects. */
@@ -136,6 +129,8 @@ export class KubernetesDriver implements ClusterDriver {
   private readonly watchTimeoutSeconds: number;
   private readonly policyVerdictWaitMs: number;
   private readonly emit: (event: DriverEvent) => void;
+  /** What this driver's list-then-watch loops share (reflector.ts). */
+  private readonly reflectorContext: ReflectorContext;
 
   constructor(config: KubernetesDriverConfig) {
     // Every wait in flight listens here (each removes its listener when it ends): hundreds of
@@ -145,6 +140,7 @@ export class KubernetesDriver implements ClusterDriver {
     this.watchTimeoutSeconds = config.watchTimeoutSeconds ?? 240;
     this.policyVerdictWaitMs = config.policyVerdictWaitMs ?? 2_000;
     this.emit = config.onEvent ?? (() => {});
+    this.reflectorContext = { watchTimeoutSeconds: this.watchTimeoutSeconds, emit: this.emit };
     for (const [region, target] of Object.entries(config.clusters)) {
       this.clients.set(region, new KubeHttp(region, loadKubeConfig(region, target), requestTimeoutMs));
       if (target.sentinelAddress) this.sentinelAddresses.set(region, target.sentinelAddress);
@@ -327,7 +323,9 @@ export class KubernetesDriver implements ClusterDriver {
     const items = new Map<string, KubeObject>();
     let judged: KubeObject | undefined;
     try {
-      await this.follow<KubeObject>(
+      await reflect<KubeObject>(
+        this.client(region),
+        this.reflectorContext,
         {
           region,
           path: collectionPath("CiliumNetworkPolicy", namespace),
@@ -533,10 +531,15 @@ export class KubernetesDriver implements ClusterDriver {
       kind: keyof typeof listed,
       describe: string,
     ) =>
-      this.follow<T>({ region, path, query, items, what: describe, signal: stop.signal, lastError }, () => {
-        listed[kind] = true;
-        evaluate();
-      }).catch((error: unknown) => {
+      reflect<T>(
+        this.client(region),
+        this.reflectorContext,
+        { region, path, query, items, what: describe, signal: stop.signal, lastError },
+        () => {
+          listed[kind] = true;
+          evaluate();
+        },
+      ).catch((error: unknown) => {
         const clusterError = error instanceof ClusterError ? error : networkError(region, describe, error);
         if (!stop.signal.aborted) finish({ error: clusterError });
       });
@@ -565,105 +568,6 @@ export class KubernetesDriver implements ClusterDriver {
       opts.signal?.removeEventListener("abort", onCallerAbort);
       this.closing.signal.removeEventListener("abort", onClose);
     }
-  }
-
-  /**
-   * Keeps `items` equal to a collection: lists it, then watches from the list's resourceVersion,
-   * resuming a watch the server ended (or that dropped) from the last resourceVersion seen and
-   * listing again when that is too old (410). Calls `onChange` after the list and after every
-   * event. Resolves once `signal` aborts; rejects with a terminal ClusterError.
-   */
-  private async follow<T extends Named>(
-    input: {
-      region: string;
-      path: string;
-      query: Query;
-      items: Map<string, T>;
-      what: string;
-      signal: AbortSignal;
-      lastError: { error?: unknown };
-    },
-    onChange: () => void,
-  ): Promise<void> {
-    const { region, path, query, items, what, signal } = input;
-    const client = this.client(region);
-    let resourceVersion = "";
-    let list = true;
-    let reason: "initial" | "resume" | "relist" = "initial";
-    for (let attempt = 0; !signal.aborted;) {
-      try {
-        if (list) {
-          const response = await client.request<{ metadata: { resourceVersion: string }; items: T[] }>("GET", path, {
-            query,
-            signal,
-            what: `list ${what}`,
-          });
-          items.clear();
-          for (const item of response.body.items) items.set(item.metadata.name, item);
-          resourceVersion = response.body.metadata.resourceVersion;
-          list = false;
-          input.lastError.error = undefined;
-          onChange();
-          if (signal.aborted) return;
-        }
-        this.emit({ type: "watch-start", region, path, resourceVersion, reason });
-        await client.watch(
-          path,
-          { ...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds },
-          (event: WatchEvent<T>) => {
-            if (event.type === "ERROR") {
-              throw errorFromResponse({
-                region,
-                status: event.object?.code ?? 500,
-                body: event.object,
-                what: `watch ${what}`,
-              });
-            }
-            const rv = event.object?.metadata?.resourceVersion;
-            if (event.type !== "BOOKMARK") {
-              const name = event.object.metadata.name;
-              if (event.type === "DELETED") items.delete(name);
-              else items.set(name, event.object);
-            }
-            if (rv) resourceVersion = rv;
-            attempt = 0; // the watch works
-            input.lastError.error = undefined;
-            if (event.type !== "BOOKMARK") onChange();
-          },
-          { signal, idleTimeoutMs: (this.watchTimeoutSeconds + 30) * 1000, what: `watch ${what}` },
-        );
-        // The server ended the watch (its timeout, a restart): resume where it stopped.
-        this.emit({ type: "watch-end", region, path, resourceVersion });
-        reason = "resume";
-      } catch (error) {
-        if (signal.aborted) return;
-        if (!(error instanceof ClusterError)) throw error;
-        this.emit({ type: "watch-end", region, path, resourceVersion, error: error.message });
-        if (error.kind === "gone") {
-          // Our resourceVersion is older than the server keeps: list again, then watch from there.
-          this.emit({ type: "relist", region, path, reason: error.message });
-          list = true;
-          reason = "relist";
-          continue;
-        }
-        if (!error.transient) throw error;
-        input.lastError.error = error;
-        await this.backoff(region, `watch ${what}`, error, attempt++, signal);
-        reason = list ? "initial" : "resume";
-      }
-    }
-  }
-
-  private async backoff(
-    region: string,
-    what: string,
-    error: ClusterError,
-    attempt: number,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const delayMs = Math.max(error.retryAfterMs ?? 0, backoffDelayMs(WATCH_RETRY, attempt + 1));
-    this.emit({ type: "retry", region, what, error: error.message, delayMs });
-    await sleep(delayMs, signal);
   }
 
   async close(): Promise<void> {
