@@ -1,7 +1,6 @@
 import { runReason } from "../../lifecycle";
 import { listLifecycleFacts } from "../../sql/listLifecycleFacts";
-import type { DeployDeps } from "../deps";
-import { scheduleStandby } from "./timers";
+import { scheduleStandby, type StandbyTimerDeps } from "./timers";
 
 /**
  * Starts a standby timer for every running deployment of the project that the lifecycle rule
@@ -11,7 +10,7 @@ import { scheduleStandby } from "./timers";
  * timer checks the rule again when it fires.
  */
 export async function armStandbyTimers(
-  deps: DeployDeps,
+  deps: StandbyTimerDeps,
   projectId: string,
   scheduledBy: string,
   replacedBy: string,

@@ -1,5 +1,10 @@
 import { findActiveRuns } from "../../sql/findActiveRuns";
-import type { DeployDeps } from "../deps";
+import type { DeployDeps, DeploySettings } from "../deps";
+
+/** What starting and cancelling standby timers needs of the workflows' dependencies. */
+export type StandbyTimerDeps = Pick<DeployDeps, "pool" | "engine"> & {
+  settings: Pick<DeploySettings, "standbyDelayMs">;
+};
 
 export const STANDBY_KIND = "standby";
 
@@ -17,7 +22,7 @@ export interface StandbyInput {
  * a later replacement (a promote after a rollback) schedules a new one. Returns the timer's id.
  */
 export async function scheduleStandby(
-  deps: DeployDeps,
+  deps: StandbyTimerDeps,
   deploymentId: string,
   replacedBy: string,
   scheduledBy: string,
@@ -34,7 +39,7 @@ export async function scheduleStandby(
 }
 
 /** Cancels any pending standby of a deployment that is (again) live. */
-export async function cancelStandby(deps: DeployDeps, deploymentId: string): Promise<string[]> {
+export async function cancelStandby(deps: StandbyTimerDeps, deploymentId: string): Promise<string[]> {
   const runs = await findActiveRuns(deps.pool, STANDBY_KIND, deploymentId);
   await Promise.all(runs.map((run) => deps.engine.cancel(run, `deployment ${deploymentId} is live again`)));
   return runs;
