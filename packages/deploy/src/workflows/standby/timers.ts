@@ -19,7 +19,8 @@ export interface StandbyInput {
  * Starts the standby timer of `deploymentId` unless it has one pending (exclusive: a switch's
  * schedule-standby and a refused switch's restore may arm it at the same moment). The run id
  * names the deployment and the run that scheduled it: a replayed step finds its own timer, and
- * a later replacement (a promote after a rollback) schedules a new one. Returns the timer's id.
+ * a later replacement (a promote after a rollback) schedules a new one once the earlier timer has
+ * ended or been cancelled. Returns the id of the timer that is pending (this one or the earlier).
  */
 export async function scheduleStandby(
   deps: StandbyTimerDeps,
