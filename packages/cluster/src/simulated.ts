@@ -49,6 +49,7 @@ import { CLUSTER_DOMAIN, workloadName } from "./names";
 import { formatAddress } from "./pods";
 import { type DeploymentSpecFields, invalid, validate } from "./local/api-validation";
 import { logLocal } from "./local/log";
+import { claimLoopbackBase, releaseLoopbackOctets } from "./local/loopback-claim";
 import { LOCAL_SERVICE_PORT, LocalServing } from "./local/serving";
 import { StateLog } from "./local/state-log";
 
@@ -139,6 +140,9 @@ function aborted(region: string, what: string): ClusterError {
   });
 }
 
+/** Base octets of local clusters' loopback addresses: pods at base + region index, sentinels at + 64. */
+const BASE_RANGE = { min: 16, max: 100 };
+
 /** How often waitSentinel asks a local sentinel's health endpoint. */
 const SENTINEL_POLL_MS = 100;
 
@@ -153,6 +157,8 @@ export class SimulatedDriver implements ClusterDriver {
   private readonly log: StateLog<LogRecord> | undefined;
   /** Second octet of this cluster's loopback addresses (pods: base + region index; sentinels: + 64). */
   private base: number;
+  /** The loopback octets this serving cluster claimed (local/loopback-claim.ts). */
+  private claimedOctets: number[] = [];
   private readonly serving: LocalServing | undefined;
 
   constructor(config: Omit<SimulatedDriverConfig, "kind"> = {}) {
@@ -160,7 +166,7 @@ export class SimulatedDriver implements ClusterDriver {
     setMaxListeners(0, this.closing.signal);
     this.readyMs = config.readyMs ?? 50;
     this.log = config.statePath ? new StateLog<LogRecord>(config.statePath) : undefined;
-    this.base = randomInt(16, 100);
+    this.base = randomInt(BASE_RANGE.min, BASE_RANGE.max);
     (config.regions ?? ["local"]).forEach((region, index) =>
       this.state.set(region, {
         name: region,
@@ -175,7 +181,15 @@ export class SimulatedDriver implements ClusterDriver {
         changed: new Set(),
       }),
     );
-    this.load();
+    const logged = this.load();
+    if (config.serve) {
+      // Pods at base + region index, sentinels at base + 64 + region index: claim them all.
+      this.claimedOctets = [...this.state.values()].flatMap((r) => [r.index, 64 + r.index]);
+      const base = claimLoopbackBase(this.claimedOctets, BASE_RANGE, logged ? this.base : undefined);
+      this.claimedOctets = this.claimedOctets.map((offset) => base + offset);
+      this.base = base;
+    }
+    if (this.log && (!logged || this.log.lines === 0)) this.log.append({ t: "base", octet: this.base });
     if (config.serve) {
       const dir = config.statePath ? `${config.statePath}.d` : mkdtempSync(path.join(tmpdir(), "hydra-local-cluster-"));
       this.serving = new LocalServing({
@@ -212,18 +226,21 @@ export class SimulatedDriver implements ClusterDriver {
   }
 
   /** Replays the state log (regions no longer configured are dropped); compacts it when mostly history. */
-  private load(): void {
-    if (!this.log) return;
+  /** Reads the state log; true when it named the base octet. */
+  private load(): boolean {
+    if (!this.log) return false;
     const records = this.log.read();
     const first = records[0] as Record<string, unknown> | undefined;
     if (first && !("t" in first)) {
       this.loadLegacy(first as Record<string, LegacyRegion>);
       this.compact();
-      return;
+      return false;
     }
+    let logged = false;
     for (const record of records as LogRecord[]) {
       if (record.t === "base") {
         this.base = record.octet;
+        logged = true;
         continue;
       }
       const state = this.state.get(record.region);
@@ -244,8 +261,8 @@ export class SimulatedDriver implements ClusterDriver {
       }
       if (record.t === "obj" || record.t === "pods") [state.resourceVersion, state.nextIp, state.nextPod] = record.c;
     }
-    if (records.length === 0) this.log.append({ t: "base", octet: this.base });
-    else if (this.log.lines > 2 * this.liveRecords() + 100) this.compact();
+    if (this.log.lines > 2 * this.liveRecords() + 100) this.compact();
+    return logged;
   }
 
   private loadLegacy(saved: Record<string, LegacyRegion>): void {
@@ -716,6 +733,7 @@ export class SimulatedDriver implements ClusterDriver {
   async close(): Promise<void> {
     this.closing.abort("closed");
     await this.serving?.close();
+    releaseLoopbackOctets(this.claimedOctets);
   }
 
   /** The local sentinel process of an environment (serving; tests read its logs). */
