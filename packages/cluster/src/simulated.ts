@@ -140,8 +140,9 @@ function aborted(region: string, what: string): ClusterError {
   });
 }
 
-/** Base octets of local clusters' loopback addresses: pods at base + region index, sentinels at + 64. */
+/** Base octets of local clusters' loopback addresses: pods at base + region index, sentinels at + SENTINEL_OFFSET. */
 const BASE_RANGE = { min: 16, max: 100 };
+const SENTINEL_OFFSET = 64;
 
 /** How often waitSentinel asks a local sentinel's health endpoint. */
 const SENTINEL_POLL_MS = 100;
@@ -183,13 +184,11 @@ export class SimulatedDriver implements ClusterDriver {
     );
     const logged = this.load();
     if (config.serve) {
-      // Pods at base + region index, sentinels at base + 64 + region index: claim them all.
-      this.claimedOctets = [...this.state.values()].flatMap((r) => [r.index, 64 + r.index]);
-      const base = claimLoopbackBase(this.claimedOctets, BASE_RANGE, logged ? this.base : undefined);
-      this.claimedOctets = this.claimedOctets.map((offset) => base + offset);
-      this.base = base;
+      const offsets = [...this.state.values()].flatMap((r) => [r.index, SENTINEL_OFFSET + r.index]);
+      this.base = claimLoopbackBase(offsets, BASE_RANGE, logged ? this.base : undefined);
+      this.claimedOctets = offsets.map((offset) => this.base + offset);
     }
-    if (this.log && (!logged || this.log.lines === 0)) this.log.append({ t: "base", octet: this.base });
+    if (this.log && !logged) this.log.append({ t: "base", octet: this.base });
     if (config.serve) {
       const dir = config.statePath ? `${config.statePath}.d` : mkdtempSync(path.join(tmpdir(), "hydra-local-cluster-"));
       this.serving = new LocalServing({
@@ -535,7 +534,7 @@ export class SimulatedDriver implements ClusterDriver {
     let local = state.sentinels.get(spec.environmentId);
     if (!local || local.port !== port || local.namespace !== spec.namespace) {
       local = {
-        ip: local?.ip ?? this.loopback(this.base + 64 + state.index, state.sentinels.size),
+        ip: local?.ip ?? this.loopback(this.base + SENTINEL_OFFSET + state.index, state.sentinels.size),
         namespace: spec.namespace,
         port,
       };
